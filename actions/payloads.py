@@ -1,0 +1,50 @@
+"""Raw Slack JSON in, typed values out: the only place listeners read payload fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bot.domain import Actor
+from bot.errors import UserError
+
+
+class CardContext(BaseModel):
+    """Where a modal was opened from, carried through the view's private_metadata."""
+
+    plan_id: int
+    channel_id: str
+
+
+def command_actor(body: dict[str, Any]) -> Actor:
+    return Actor(team_id=body["team_id"], user_id=body["user_id"])
+
+
+def interaction_actor(body: dict[str, Any]) -> Actor:
+    team_id = (body.get("team") or {}).get("id") or body["user"]["team_id"]
+    return Actor(team_id=team_id, user_id=body["user"]["id"])
+
+
+def plan_id_from_action(body: dict[str, Any]) -> int:
+    return parse_plan_id(body["actions"][0].get("value", ""))
+
+
+def parse_plan_id(raw: str) -> int:
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or int(text) <= 0:
+        raise UserError(f"{raw.strip() or 'nothing'!s} is not a plan id; plan ids are numbers like 42.")
+    return int(text)
+
+
+def card_context(view: dict[str, Any]) -> CardContext:
+    try:
+        return CardContext.model_validate(json.loads(view.get("private_metadata") or "{}"))
+    except (ValueError, ValidationError):
+        raise UserError("This dialog has lost track of its plan; open it again from the card.") from None
+
+
+def input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
+    value = view["state"]["values"].get(block_id, {}).get(action_id, {}).get("value")
+    return value or ""

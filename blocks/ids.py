@@ -1,0 +1,14 @@
+"""Every action_id, block_id and callback_id, shared by the builders and the listeners."""
+
+PLAN_APPROVE = "plan_approve"
+PLAN_REJECT = "plan_reject"
+PLAN_CANCEL = "plan_cancel"
+
+PLAN_ACTIONS_BLOCK = "plan_actions"
+PLAN_HEADER_BLOCK = "plan_header"
+PLAN_STATUS_BLOCK = "plan_status"
+PLAN_STEPS_BLOCK = "plan_steps"
+
+REJECT_MODAL = "plan_reject_modal"
+REJECT_REASON_BLOCK = "reject_reason"
+REJECT_REASON_INPUT = "reason"

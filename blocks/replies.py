@@ -1,0 +1,56 @@
+"""Thread replies and ephemeral answers: the outcome summary, help, and error notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from blocks.labels import PLAN_STATUS_LABELS
+from blocks.text import context, duration, escape, section, user
+from bot.domain import PlanStatus, PlanView, StepStage, StepState
+
+HELP_LINES = (
+    ("`/carapulse help`", "this list"),
+    ("`/carapulse plan <text>`", "plan a change; free text after `/carapulse` means the same"),
+    ("`/carapulse status <plan id>`", "where a plan is, shown only to you"),
+    ("`/carapulse approve <plan id>`", "approve a plan, like its Approve button"),
+    ("`/carapulse cancel <plan id>`", "cancel a plan that has not finished"),
+)
+
+PLAN_EXAMPLES_TITLE = "Plans I can make today:"
+
+
+def help_blocks(examples: tuple[str, ...]) -> list[dict[str, Any]]:
+    commands = "\n".join(f"• {command}: {what}" for command, what in HELP_LINES)
+    sample = "\n".join(f"• `/carapulse {example}`" for example in examples)
+    return [
+        section(f"*Carapulse commands*\n{commands}"),
+        section(f"*{PLAN_EXAMPLES_TITLE}*\n{sample}"),
+    ]
+
+
+def outcome_reply(view: PlanView) -> tuple[str, list[dict[str, Any]]]:
+    """The thread reply posted once a plan ends: what changed, who approved, how long it took."""
+    headline = f"Plan #{view.id} {PLAN_STATUS_LABELS[view.status].split(' ', 1)[1].lower()}"
+    if view.finished_at is not None:
+        headline += f" after {duration((view.finished_at - view.created_at).total_seconds())}"
+    changes = [
+        f"• {escape(step.output_summary)}"
+        for step in view.steps
+        if step.stage in (StepStage.ACT, StepStage.ROLLBACK)
+        and step.state == StepState.SUCCEEDED
+        and step.output_summary
+    ]
+    lines = [f"*{headline}*"]
+    lines += changes or ["• nothing was changed"]
+    if view.status in (PlanStatus.FAILED, PlanStatus.ROLLED_BACK) and view.status_reason:
+        lines.append(f":warning: {escape(view.status_reason)}")
+    approvers = ", ".join(user(a.user_id) for a in view.approvals) or "nobody (none needed)"
+    blocks = [
+        section("\n".join(lines)),
+        context(f"Requested by {user(view.requester_id)} · approved by {approvers}"),
+    ]
+    return headline, blocks
+
+
+def error_blocks(message: str) -> list[dict[str, Any]]:
+    return [section(f":warning: {message}")]

@@ -1,0 +1,104 @@
+"""Composition root: the one place that builds settings, database, tools, worker, notifier and the
+Bolt app, and wires `actions/` in."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import actions
+from bot import toolbox
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade_to_head
+from bot.notifier import Notifier
+from bot.operations import Runtime
+from bot.settings import Settings
+from bot.tasks import TaskSupervisor
+from bot.toolbox import Toolbox
+from bot.worker import Worker
+
+log = logging.getLogger(__name__)
+
+SLACK_RETRIES = 4
+
+
+@dataclass
+class Carapulse:
+    """A built service: start the worker with `start_worker`, stop everything with `aclose`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    runtime: Runtime
+    bolt: AsyncApp
+    tools: Toolbox
+
+    def start_worker(self) -> None:
+        if self.runtime.worker is not None:
+            self.runtime.supervisor.spawn(self.runtime.worker.run_forever(), name="worker")
+
+    async def aclose(self) -> None:
+        await self.runtime.supervisor.aclose()
+        self.tools.close()
+        await self.engine.dispose()
+
+
+async def create_app(settings: Settings, *, with_worker: bool = True, migrate: bool = True) -> Carapulse:
+    engine = create_engine(settings.database_url)
+    if migrate:
+        await upgrade_to_head(engine)
+    sessions = create_session_factory(engine)
+    tools = toolbox.build(settings)
+    client = slack_client(settings)
+    supervisor = TaskSupervisor()
+    notifier = Notifier(
+        client=client,
+        sessions=sessions,
+        supervisor=supervisor,
+        min_interval=settings.card_update_interval_seconds,
+    )
+    worker = (
+        Worker(
+            sessions=sessions,
+            registry=tools.registry,
+            observer=notifier,
+            lease_seconds=settings.worker_lease_seconds,
+            poll_seconds=settings.worker_poll_seconds,
+        )
+        if with_worker
+        else None
+    )
+    runtime = Runtime(
+        sessions=sessions,
+        notifier=notifier,
+        supervisor=supervisor,
+        worker=worker,
+        registry=tools.registry,
+        environment=settings.environment,
+        cluster=settings.cluster,
+    )
+    bolt = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret or None,
+        # Only Socket Mode and `carapulse worker` run without a secret; HTTP mode refuses to start.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    actions.register(bolt, runtime=runtime)
+    return Carapulse(settings=settings, engine=engine, runtime=runtime, bolt=bolt, tools=tools)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries 5xx and connection errors."""
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES))
+    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=SLACK_RETRIES))
+    return client

@@ -1,0 +1,182 @@
+"""Domain types shared by services, blocks and tests; a leaf module that imports nothing of ours."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PlanStatus(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in _FINAL_PLAN_STATUSES
+
+
+_FINAL_PLAN_STATUSES = frozenset(
+    {
+        PlanStatus.SUCCEEDED,
+        PlanStatus.FAILED,
+        PlanStatus.ROLLED_BACK,
+        PlanStatus.REJECTED,
+        PlanStatus.CANCELLED,
+    }
+)
+
+
+class ExecutionStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+    CANCELLED = "cancelled"
+
+
+class StepStage(StrEnum):
+    ACT = "act"
+    VERIFY = "verify"
+    ROLLBACK = "rollback"
+
+
+class StepState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class RiskLevel(StrEnum):
+    READ = "read"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class BlastRadius(StrEnum):
+    NAMESPACE = "namespace"
+    CLUSTER = "cluster"
+    ACCOUNT = "account"
+
+
+class Actor(BaseModel):
+    """Who is acting, as Slack identifies them: every row carries the team so workspaces never mix."""
+
+    model_config = ConfigDict(frozen=True)
+
+    team_id: str
+    user_id: str
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    environment: str
+    cluster: str = ""
+    namespace: str
+    kind: str = "Deployment"
+    name: str
+
+
+class Risk(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    level: RiskLevel
+    blast_radius: BlastRadius
+    targets: list[str]
+
+
+class StepSpec(BaseModel):
+    """One step as planned: which tool action runs, with what arguments, in which stage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: StepStage
+    action: str
+    args: dict[str, Any]
+    description: str
+
+
+class PlanDraft(BaseModel):
+    """What the planner proposes before anything is stored or decided."""
+
+    model_config = ConfigDict(frozen=True)
+
+    intent: str
+    summary: str
+    target: Target
+    steps: list[StepSpec]
+    rollback: str
+    risk: Risk
+
+
+class PolicyDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    allow: bool
+    required_approvals: int
+    reasons: list[str] = Field(default_factory=list)
+
+
+class StepView(BaseModel):
+    """A step with its latest run, as the card shows it."""
+
+    position: int
+    stage: StepStage
+    action: str
+    args: dict[str, Any]
+    description: str
+    state: StepState
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output_summary: str = ""
+    error: str = ""
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class ApprovalView(BaseModel):
+    user_id: str
+    approved_at: datetime
+
+
+class PlanView(BaseModel):
+    """Everything the plan card needs, read in one go so rendering never touches the database."""
+
+    id: int
+    team_id: str
+    requester_id: str
+    intent: str
+    summary: str
+    target: Target
+    status: PlanStatus
+    risk: Risk
+    decision: PolicyDecision
+    rollback: str
+    steps: list[StepView]
+    approvals: list[ApprovalView]
+    created_at: datetime
+    finished_at: datetime | None = None
+    status_reason: str = ""
+    status_actor_id: str = ""
+    execution_note: str = ""
+
+    @property
+    def approvals_missing(self) -> int:
+        return max(0, self.decision.required_approvals - len(self.approvals))

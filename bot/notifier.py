@@ -1,0 +1,200 @@
+"""Slack output for plans: posts the card, edits it in place, and posts thread replies.
+
+Edits are coalesced per card: a change marks the card dirty, and one pump task per card renders the
+latest stored state at most once per interval. Because every render reads the database, the newest
+state always wins and an edit that failed is simply redone with fresher data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.plan_card import plan_card, plan_card_text
+from blocks.replies import outcome_reply
+from bot import plan_views
+from bot.clock import utcnow
+from bot.db.engine import SessionFactory
+from bot.db.models import SlackMessage
+from bot.errors import UserError
+from bot.tasks import TaskSupervisor
+
+log = logging.getLogger(__name__)
+
+# Errors after which retrying the same edit cannot succeed.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "is_archived",
+        "invalid_blocks",
+    }
+)
+MAX_DELIVERY_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class _Card:
+    dirty: bool = False
+    post_outcome: bool = False
+    last_sent: float = 0.0
+    pump: asyncio.Task[None] | None = None
+
+
+class CardNotPosted(UserError):
+    def __init__(self, plan_id: int, error: str) -> None:
+        hint = " Invite me with `/invite @Carapulse` and try again." if error in _NOT_IN_CHANNEL else ""
+        super().__init__(f"Plan #{plan_id} is stored, but Slack refused its card ({error}).{hint}")
+        self.error = error
+
+
+_NOT_IN_CHANNEL = frozenset({"channel_not_found", "not_in_channel"})
+
+
+class Notifier:
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        sessions: SessionFactory,
+        supervisor: TaskSupervisor,
+        min_interval: float = 1.0,
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._supervisor = supervisor
+        self._min_interval = min_interval
+        self._cards: dict[tuple[str, int], _Card] = {}
+
+    async def post_card(
+        self, *, team_id: str, plan_id: int, channel_id: str, thread_ts: str | None
+    ) -> SlackMessage:
+        """Post the card and remember where it is; later changes edit this one message.
+
+        Raises CardNotPosted when Slack refuses the post, so the requester learns why.
+        """
+        async with self._sessions() as session:
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel_id,
+                thread_ts=thread_ts,
+                text=plan_card_text(view),
+                blocks=plan_card(view),
+            )
+        except SlackApiError as exc:
+            raise CardNotPosted(plan_id, exc.response.get("error", "unknown_error")) from exc
+        async with self._sessions.begin() as session:
+            message = SlackMessage(
+                team_id=team_id,
+                plan_id=plan_id,
+                channel_id=response["channel"],
+                ts=response["ts"],
+                thread_ts=thread_ts,
+                created_at=utcnow(),
+            )
+            session.add(message)
+        # The plan may have moved on while the post was in flight; render once more to catch up.
+        self.plan_changed(team_id, plan_id)
+        return message
+
+    def plan_changed(self, team_id: str, plan_id: int) -> None:
+        card = self._cards.setdefault((team_id, plan_id), _Card())
+        card.dirty = True
+        if card.pump is None or card.pump.done():
+            card.pump = self._supervisor.spawn(
+                self._pump(team_id, plan_id, card), name=f"card-{team_id}-{plan_id}"
+            )
+
+    def plan_finished(self, team_id: str, plan_id: int) -> None:
+        self._cards.setdefault((team_id, plan_id), _Card()).post_outcome = True
+        self.plan_changed(team_id, plan_id)
+
+    async def settled(self, team_id: str, plan_id: int) -> None:
+        """Wait until the card shows the latest state handed to the notifier (for shutdown and tests)."""
+        card = self._cards.get((team_id, plan_id))
+        if card is not None and card.pump is not None and not card.pump.done():
+            await asyncio.shield(card.pump)
+
+    async def reply(self, *, team_id: str, plan_id: int, text: str, blocks: list[dict]) -> None:
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            log.warning("plan %s has no card to reply to", plan_id)
+            return
+        await self._client.chat_postMessage(
+            channel=location.channel_id,
+            thread_ts=location.thread_ts or location.ts,
+            text=text,
+            blocks=blocks,
+        )
+
+    async def _pump(self, team_id: str, plan_id: int, card: _Card) -> None:
+        failures = 0
+        while card.dirty:
+            wait = card.last_sent + self._min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            card.dirty = False
+            post_outcome = card.post_outcome
+            try:
+                delivered = await self._edit(team_id, plan_id, post_outcome)
+            except (TimeoutError, SlackApiError, OSError) as exc:
+                failures += 1
+                if _is_permanent(exc) or failures >= MAX_DELIVERY_ATTEMPTS:
+                    log.error("giving up on the card of plan %s: %s", plan_id, _describe(exc))
+                    return
+                log.warning("card edit for plan %s failed (%s); retrying", plan_id, _describe(exc))
+                card.dirty = True
+                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
+                continue
+            failures = 0
+            card.last_sent = time.monotonic()
+            if delivered and post_outcome:
+                card.post_outcome = False
+        self._cards.pop((team_id, plan_id), None)
+
+    async def _edit(self, team_id: str, plan_id: int, post_outcome: bool) -> bool:
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            # post_card has not stored the card yet; it renders again once it has.
+            return False
+        await self._client.chat_update(
+            channel=location.channel_id,
+            ts=location.ts,
+            text=plan_card_text(view),
+            blocks=plan_card(view),
+        )
+        if post_outcome and view.status.is_final:
+            text, blocks = outcome_reply(view)
+            await self._client.chat_postMessage(
+                channel=location.channel_id,
+                thread_ts=location.thread_ts or location.ts,
+                text=text,
+                blocks=blocks,
+            )
+        return True
+
+
+def _is_permanent(exc: Exception) -> bool:
+    return isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT_ERRORS
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,124 @@
+"""What a person can do to a plan, end to end: change it in one transaction, then show it.
+
+These are the entry points for Slack listeners, the CLI and tests alike; they take domain values,
+never Slack payloads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import plan_views, planner, plans, policy
+from bot.db.engine import SessionFactory
+from bot.domain import Actor, PlanDraft, PlanView
+from bot.errors import UserError
+from bot.notifier import Notifier
+from bot.tasks import TaskSupervisor
+from bot.worker import Worker
+from tools.base import Effect
+from tools.registry import Registry
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The long-lived services one process shares between its listeners, worker and CLI."""
+
+    sessions: SessionFactory
+    notifier: Notifier
+    supervisor: TaskSupervisor
+    worker: Worker | None
+    registry: Registry
+    environment: str
+    cluster: str
+
+    @property
+    def write_actions(self) -> set[str]:
+        return {action.name for action in self.registry if action.effect == Effect.WRITE}
+
+
+def draft(runtime: Runtime, text: str) -> PlanDraft:
+    """Read `text` into a draft for this deployment's environment; raises UserError with examples."""
+    proposed = planner.plan(text, environment=runtime.environment)
+    missing = sorted({step.action for step in proposed.steps if step.action not in runtime.registry})
+    if missing:
+        tools = ", ".join(sorted({name.split(".")[0] for name in missing}))
+        raise UserError(f"I cannot run {', '.join(missing)}: {tools} is not configured on this Carapulse.")
+    if not runtime.cluster:
+        return proposed
+    target = proposed.target.model_copy(update={"cluster": runtime.cluster})
+    return proposed.model_copy(update={"target": target})
+
+
+async def request_plan(
+    runtime: Runtime,
+    *,
+    requester: Actor,
+    channel_id: str,
+    thread_ts: str | None,
+    draft: PlanDraft,
+    source_key: str,
+) -> PlanView:
+    """Store the plan and post its card; a repeated delivery of one request posts nothing new."""
+    decision = policy.decide(requester=requester, steps=draft.steps, write_actions=runtime.write_actions)
+    async with runtime.sessions.begin() as session:
+        created = await plans.create(
+            session,
+            requester=requester,
+            channel_id=channel_id,
+            source_key=source_key,
+            draft=draft,
+            decision=decision,
+        )
+    if created.is_new:
+        await runtime.notifier.post_card(
+            team_id=requester.team_id,
+            plan_id=created.plan.id,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+        )
+        _wake_worker(runtime)
+    return await status(runtime, actor=requester, plan_id=created.plan.id)
+
+
+async def approve(runtime: Runtime, *, approver: Actor, plan_id: int) -> PlanView:
+    async with runtime.sessions.begin() as session:
+        approved = await plans.approve(session, plan_id=plan_id, approver=approver)
+    runtime.notifier.plan_changed(approver.team_id, plan_id)
+    if approved.execution is not None:
+        _wake_worker(runtime)
+    return await status(runtime, actor=approver, plan_id=plan_id)
+
+
+async def reject(runtime: Runtime, *, actor: Actor, plan_id: int, reason: str) -> PlanView:
+    async with runtime.sessions.begin() as session:
+        await plans.reject(session, plan_id=plan_id, actor=actor, reason=reason)
+    runtime.notifier.plan_finished(actor.team_id, plan_id)
+    return await status(runtime, actor=actor, plan_id=plan_id)
+
+
+async def cancel(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
+    async with runtime.sessions.begin() as session:
+        plan = await plans.cancel(session, plan_id=plan_id, actor=actor)
+        ended = plan.finished_at is not None
+    if ended:
+        runtime.notifier.plan_finished(actor.team_id, plan_id)
+    else:
+        runtime.notifier.plan_changed(actor.team_id, plan_id)
+    return await status(runtime, actor=actor, plan_id=plan_id)
+
+
+async def status(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
+    async with runtime.sessions() as session:
+        return await plan_views.load(session, team_id=actor.team_id, plan_id=plan_id)
+
+
+async def check_can_reject(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
+    """Fail early, before a modal opens, when the plan can no longer be rejected."""
+    view = await status(runtime, actor=actor, plan_id=plan_id)
+    plans.require_open_for_decision(view.id, view.status, verb="reject")
+    return view
+
+
+def _wake_worker(runtime: Runtime) -> None:
+    if runtime.worker is not None:
+        runtime.worker.wake()

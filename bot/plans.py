@@ -1,0 +1,255 @@
+"""Plan lifecycle: create, approve, reject, cancel. Services never commit; the caller's
+transaction makes each multi-row change land whole."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import audit, policy
+from bot.audit import AuditKind
+from bot.clock import utcnow
+from bot.db.models import Approval, Execution, Plan, PlanStep
+from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision
+from bot.errors import Conflict, NotFound, PolicyDenied, UserError
+
+MAX_REASON_LENGTH = 2000
+
+
+@dataclass(frozen=True)
+class Created:
+    plan: Plan
+    is_new: bool
+
+
+@dataclass(frozen=True)
+class Approved:
+    plan: Plan
+    execution: Execution | None
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    requester: Actor,
+    channel_id: str,
+    source_key: str,
+    draft: PlanDraft,
+    decision: PolicyDecision,
+) -> Created:
+    """Store a plan with its steps; a second delivery of the same Slack request returns the first."""
+    now = utcnow()
+    plan = Plan(
+        team_id=requester.team_id,
+        source_key=source_key,
+        requester_id=requester.user_id,
+        channel_id=channel_id,
+        intent=draft.intent,
+        summary=draft.summary,
+        target=draft.target.model_dump(mode="json"),
+        risk=draft.risk.model_dump(mode="json"),
+        decision=decision.model_dump(mode="json"),
+        rollback=draft.rollback,
+        plan_hash=plan_hash(draft),
+        status=PlanStatus.AWAITING_APPROVAL,
+        created_at=now,
+        updated_at=now,
+        steps=[
+            PlanStep(
+                position=position,
+                stage=step.stage,
+                action=step.action,
+                args=step.args,
+                description=step.description,
+            )
+            for position, step in enumerate(draft.steps)
+        ],
+    )
+    try:
+        async with session.begin_nested():
+            session.add(plan)
+    except IntegrityError:
+        existing = await session.scalar(
+            select(Plan).where(Plan.team_id == requester.team_id, Plan.source_key == source_key)
+        )
+        if existing is None:
+            raise
+        return Created(plan=existing, is_new=False)
+    await audit.record(
+        session,
+        team_id=requester.team_id,
+        actor_id=requester.user_id,
+        kind=AuditKind.PLAN_CREATED,
+        plan_id=plan.id,
+        detail={"intent": draft.intent, "plan_hash": plan.plan_hash, "decision": plan.decision},
+    )
+    if decision.required_approvals == 0:
+        await _start(session, plan)
+    return Created(plan=plan, is_new=True)
+
+
+async def approve(session: AsyncSession, *, plan_id: int, approver: Actor) -> Approved:
+    """Record an approval bound to the plan's current hash; queue the execution once quorum is met.
+
+    The plan row is locked for the rest of the transaction, so concurrent approvals are counted
+    one at a time, and the unique constraint on executions backs that up.
+    """
+    plan = await get(session, team_id=approver.team_id, plan_id=plan_id, for_update=True)
+    require_open_for_decision(plan.id, plan.status, verb="approve")
+    refusal = policy.may_approve(approver=approver, requester_id=plan.requester_id)
+    if refusal:
+        raise PolicyDenied(refusal)
+    try:
+        async with session.begin_nested():
+            session.add(
+                Approval(
+                    team_id=plan.team_id,
+                    plan_id=plan.id,
+                    user_id=approver.user_id,
+                    decision="approve",
+                    plan_hash=plan.plan_hash,
+                    created_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        raise Conflict(f"You have already approved plan #{plan.id}.") from None
+    await audit.record(
+        session,
+        team_id=plan.team_id,
+        actor_id=approver.user_id,
+        kind=AuditKind.PLAN_APPROVED,
+        plan_id=plan.id,
+        detail={"plan_hash": plan.plan_hash},
+    )
+    if await count_approvals(session, plan) < PolicyDecision(**plan.decision).required_approvals:
+        plan.updated_at = utcnow()
+        return Approved(plan=plan, execution=None)
+    return Approved(plan=plan, execution=await _start(session, plan))
+
+
+async def reject(session: AsyncSession, *, plan_id: int, actor: Actor, reason: str) -> Plan:
+    reason = reason.strip()
+    if not reason:
+        raise UserError("Give a reason for the rejection; it is shown on the plan card.")
+    if len(reason) > MAX_REASON_LENGTH:
+        raise UserError(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
+    plan = await get(session, team_id=actor.team_id, plan_id=plan_id, for_update=True)
+    require_open_for_decision(plan.id, plan.status, verb="reject")
+    _finish(plan, PlanStatus.REJECTED, actor_id=actor.user_id, reason=reason)
+    await audit.record(
+        session,
+        team_id=plan.team_id,
+        actor_id=actor.user_id,
+        kind=AuditKind.PLAN_REJECTED,
+        plan_id=plan.id,
+        detail={"reason": reason},
+    )
+    return plan
+
+
+async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor) -> Plan:
+    """Cancel a plan that has not finished.
+
+    Before the worker has started, the plan ends here. Once it runs, cancellation is requested and
+    the worker ends the plan at the next step boundary, so no step is cut off half-way.
+    """
+    plan = await get(session, team_id=actor.team_id, plan_id=plan_id, for_update=True)
+    if PlanStatus(plan.status).is_final:
+        raise Conflict(f"Plan #{plan.id} has already ended ({_label(plan.status)}).")
+    refusal = policy.may_cancel(actor=actor, requester_id=plan.requester_id)
+    if refusal:
+        raise PolicyDenied("Only the requester or an approver can cancel this plan.")
+    execution = await session.scalar(select(Execution).where(Execution.plan_id == plan.id).with_for_update())
+    if execution is not None and execution.status == ExecutionStatus.RUNNING:
+        execution.cancel_requested = True
+        plan.status_actor_id = actor.user_id
+        plan.status_reason = "cancel requested"
+        plan.updated_at = utcnow()
+    else:
+        if execution is not None:
+            execution.status = ExecutionStatus.CANCELLED
+            execution.finished_at = utcnow()
+        _finish(plan, PlanStatus.CANCELLED, actor_id=actor.user_id, reason="")
+    await audit.record(
+        session,
+        team_id=plan.team_id,
+        actor_id=actor.user_id,
+        kind=AuditKind.PLAN_CANCELLED,
+        plan_id=plan.id,
+        detail={"while": "running" if execution and execution.cancel_requested else "waiting"},
+    )
+    return plan
+
+
+async def get(session: AsyncSession, *, team_id: str, plan_id: int, for_update: bool = False) -> Plan:
+    query = select(Plan).where(Plan.team_id == team_id, Plan.id == plan_id)
+    if for_update:
+        query = query.with_for_update()
+    plan = await session.scalar(query)
+    if plan is None:
+        raise NotFound(f"There is no plan #{plan_id} in this workspace.")
+    return plan
+
+
+async def count_approvals(session: AsyncSession, plan: Plan) -> int:
+    """Approvals that still count: given for the plan as it is now (same hash)."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Approval)
+            .where(Approval.plan_id == plan.id, Approval.plan_hash == plan.plan_hash)
+        )
+        or 0
+    )
+
+
+def plan_hash(draft: PlanDraft) -> str:
+    """Hash of everything an approver looked at; any change to it voids earlier approvals."""
+    content = {
+        "intent": draft.intent,
+        "target": draft.target.model_dump(mode="json"),
+        "steps": [step.model_dump(mode="json") for step in draft.steps],
+        "rollback": draft.rollback,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+async def _start(session: AsyncSession, plan: Plan) -> Execution:
+    plan.status = PlanStatus.APPROVED
+    plan.updated_at = utcnow()
+    execution = Execution(
+        team_id=plan.team_id,
+        plan_id=plan.id,
+        status=ExecutionStatus.QUEUED,
+        attempts=0,
+        cancel_requested=False,
+        error="",
+        created_at=utcnow(),
+    )
+    session.add(execution)
+    await session.flush()
+    return execution
+
+
+def _finish(plan: Plan, status: PlanStatus, *, actor_id: str, reason: str) -> None:
+    now = utcnow()
+    plan.status = status
+    plan.status_actor_id = actor_id
+    plan.status_reason = reason
+    plan.updated_at = now
+    plan.finished_at = now
+
+
+def require_open_for_decision(plan_id: int, status: str, *, verb: str) -> None:
+    """Approve and reject only make sense while a plan awaits approval."""
+    if status != PlanStatus.AWAITING_APPROVAL:
+        raise Conflict(f"Plan #{plan_id} is {_label(status)}; there is nothing to {verb}.")
+
+
+def _label(status: str) -> str:
+    return status.replace("_", " ")

@@ -1,0 +1,60 @@
+"""Runs one tool action for the worker: argument parsing, the action's timeout, and turning every
+way it can fail into a sentence for the plan card."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from tools.base import Action, ActionResult, ToolError
+from tools.registry import Registry, UnknownActionError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    ok: bool
+    summary: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+async def run_action(registry: Registry, name: str, raw_args: dict[str, Any]) -> StepOutcome:
+    try:
+        action = registry.get(name)
+        args = action.parse_args(raw_args)
+        result = await asyncio.wait_for(action.run(args), timeout=action.timeout_seconds)
+    except UnknownActionError as exc:
+        return StepOutcome(ok=False, error=f"{exc}; is the tool configured?")
+    except ValidationError as exc:
+        return StepOutcome(ok=False, error=f"invalid arguments for {name}: {_first_error(exc)}")
+    except ToolError as exc:
+        return StepOutcome(ok=False, error=exc.message)
+    except TimeoutError:
+        return StepOutcome(ok=False, error=f"{name} timed out after {action.timeout_seconds:g}s")
+    except Exception:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("step %s failed unexpectedly (ref %s)", name, reference)
+        return StepOutcome(ok=False, error=f"{name} failed unexpectedly (ref {reference}, see logs)")
+    return StepOutcome(ok=True, summary=result.summary, data=result.data)
+
+
+def rollback_for(
+    registry: Registry, name: str, raw_args: dict[str, Any], summary: str, data: dict[str, Any]
+) -> tuple[str, dict[str, Any]] | None:
+    """The inverse of a completed step, from the state it recorded before changing anything."""
+    action: Action[Any] = registry.get(name)
+    step = action.rollback(action.parse_args(raw_args), ActionResult(summary=summary, data=data))
+    return None if step is None else (step.action, step.args)
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "arguments"
+    return f"{where}: {error['msg']}"

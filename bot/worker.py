@@ -1,0 +1,243 @@
+"""The worker: claims queued executions with a lease, runs their steps in order, verifies, rolls
+back on failure, and tells an observer (the notifier) about every state change after it is stored."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot import executions
+from bot.db.engine import SessionFactory
+from bot.db.models import Execution, PlanStep, StepRun
+from bot.domain import ExecutionStatus, StepStage, StepState
+from bot.errors import Conflict
+from bot.steps import StepOutcome, rollback_for, run_action
+from tools.base import Effect
+from tools.registry import Registry, UnknownActionError
+
+log = logging.getLogger(__name__)
+
+
+class PlanObserver(Protocol):
+    def plan_changed(self, team_id: str, plan_id: int) -> None: ...
+
+    def plan_finished(self, team_id: str, plan_id: int) -> None: ...
+
+
+class LeaseLost(Exception):
+    pass
+
+
+class Worker:
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        registry: Registry,
+        observer: PlanObserver,
+        lease_seconds: float,
+        poll_seconds: float,
+        owner: str | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._registry = registry
+        self._observer = observer
+        self._lease_seconds = lease_seconds
+        self._poll_seconds = poll_seconds
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after an execution is queued in this process, so it starts without waiting a poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        """Work until cancelled; between executions wait for a wake-up, or the poll interval for
+        executions queued by other processes."""
+        while True:
+            if await self.run_once():
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
+
+    async def run_once(self) -> bool:
+        """Claim and run one execution; False when there was nothing to do."""
+        async with self._sessions.begin() as session:
+            execution = await executions.claim(session, owner=self.owner, lease_seconds=self._lease_seconds)
+        if execution is None:
+            return False
+        self._observer.plan_changed(execution.team_id, execution.plan_id)
+        run = asyncio.create_task(self._execute(execution))
+        heartbeat = asyncio.create_task(self._heartbeat(execution.id, run))
+        try:
+            await run
+        except (LeaseLost, asyncio.CancelledError) as exc:
+            # A cancel while the heartbeat still runs is our own shutdown, not a lost lease.
+            if isinstance(exc, asyncio.CancelledError) and not heartbeat.done():
+                raise
+            log.warning("lost the lease on execution %s; another worker continues", execution.id)
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+        return True
+
+    async def _execute(self, execution: Execution) -> None:
+        async with self._sessions() as session:
+            steps = await executions.plan_steps(session, execution)
+            done = {
+                (run.stage, run.position): run
+                for run in await executions.step_runs(session, execution_id=execution.id)
+            }
+        acts = [s for s in steps if s.stage == StepStage.ACT]
+        verifies = [s for s in steps if s.stage == StepStage.VERIFY]
+        completed: list[StepRun] = []
+        for stage_steps, on_failure_rolls_back in ((acts, False), (verifies, True)):
+            for step in stage_steps:
+                if await self._cancel_requested(execution):
+                    await self._skip(execution, _remaining(steps, step))
+                    await self._finish(execution, ExecutionStatus.CANCELLED)
+                    return
+                run = done.get((step.stage, step.position))
+                if run is None or run.status != StepState.SUCCEEDED:
+                    run, outcome = await self._run_plan_step(execution, step, previous=run)
+                    if not outcome.ok:
+                        await self._skip(execution, _remaining(steps, step)[1:])
+                        await self._fail(execution, completed, step, outcome, on_failure_rolls_back)
+                        return
+                if step.stage == StepStage.ACT:
+                    completed.append(run)
+        await self._finish(execution, ExecutionStatus.SUCCEEDED)
+
+    async def _run_plan_step(
+        self, execution: Execution, step: PlanStep, *, previous: StepRun | None
+    ) -> tuple[StepRun, StepOutcome]:
+        if previous is not None and previous.status == StepState.RUNNING and not self._rerunnable(step):
+            error = (
+                f"the worker stopped while {step.action} was running and it is not safe to repeat; "
+                "check the target and start a new plan"
+            )
+            return previous, StepOutcome(ok=False, error=error)
+        return await self._run_step(
+            execution, StepStage(step.stage), step.position, step.action, step.args, step.id
+        )
+
+    async def _run_step(
+        self,
+        execution: Execution,
+        stage: StepStage,
+        position: int,
+        action: str,
+        args: dict,
+        plan_step_id: int | None,
+    ) -> tuple[StepRun, StepOutcome]:
+        async with self._sessions.begin() as session:
+            run = await executions.start_step(
+                session,
+                execution=execution,
+                stage=stage,
+                position=position,
+                action=action,
+                args=args,
+                plan_step_id=plan_step_id,
+            )
+        self._observer.plan_changed(execution.team_id, execution.plan_id)
+        outcome = await run_action(self._registry, action, args)
+        async with self._sessions.begin() as session:
+            run = await executions.finish_step(
+                session,
+                execution=execution,
+                run_id=run.id,
+                state=StepState.SUCCEEDED if outcome.ok else StepState.FAILED,
+                summary=outcome.summary,
+                output=outcome.data,
+                error=outcome.error,
+            )
+        self._observer.plan_changed(execution.team_id, execution.plan_id)
+        return run, outcome
+
+    async def _fail(
+        self,
+        execution: Execution,
+        completed: Sequence[StepRun],
+        failed: PlanStep,
+        outcome: StepOutcome,
+        verify_failed: bool,
+    ) -> None:
+        """Undo the completed act steps in reverse order.
+
+        A failed verify ends Rolled back when every rollback succeeds; a failed act step ends Failed
+        either way, because what was asked for did not happen.
+        """
+        reason = f"{failed.action} failed: {outcome.error}"
+        rollback_errors = await self._roll_back(execution, completed)
+        if rollback_errors:
+            left = "; ".join(rollback_errors)
+            await self._finish(execution, ExecutionStatus.FAILED, f"{reason}. Rollback failed: {left}")
+        elif verify_failed and completed:
+            await self._finish(execution, ExecutionStatus.ROLLED_BACK, reason)
+        else:
+            await self._finish(execution, ExecutionStatus.FAILED, reason)
+
+    async def _roll_back(self, execution: Execution, completed: Sequence[StepRun]) -> list[str]:
+        errors: list[str] = []
+        for position, run in enumerate(reversed(completed)):
+            inverse = rollback_for(self._registry, run.action, run.args, run.output_summary, run.output)
+            if inverse is None:
+                continue
+            action, args = inverse
+            _, outcome = await self._run_step(execution, StepStage.ROLLBACK, position, action, args, None)
+            if not outcome.ok:
+                errors.append(f"{action} {args}: {outcome.error}")
+        return errors
+
+    def _rerunnable(self, step: PlanStep) -> bool:
+        try:
+            action = self._registry.get(step.action)
+        except UnknownActionError:
+            return False
+        return action.idempotent or action.effect == Effect.READ
+
+    async def _skip(self, execution: Execution, steps: Sequence[PlanStep]) -> None:
+        if not steps:
+            return
+        async with self._sessions.begin() as session:
+            await executions.skip_steps(session, execution=execution, steps=steps)
+
+    async def _cancel_requested(self, execution: Execution) -> bool:
+        async with self._sessions() as session:
+            return await executions.is_cancel_requested(session, execution_id=execution.id)
+
+    async def _finish(self, execution: Execution, status: ExecutionStatus, error: str = "") -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await executions.finish(
+                    session, execution_id=execution.id, owner=self.owner, status=status, error=error
+                )
+        except Conflict as exc:
+            raise LeaseLost(str(exc)) from exc
+        self._observer.plan_finished(execution.team_id, execution.plan_id)
+
+    async def _heartbeat(self, execution_id: int, run: asyncio.Task[None]) -> None:
+        while True:
+            await asyncio.sleep(self._lease_seconds / 3)
+            async with self._sessions.begin() as session:
+                kept = await executions.renew_lease(
+                    session,
+                    execution_id=execution_id,
+                    owner=self.owner,
+                    lease_seconds=self._lease_seconds,
+                )
+            if not kept:
+                run.cancel()
+                return
+
+
+def _remaining(steps: Sequence[PlanStep], first: PlanStep) -> list[PlanStep]:
+    return [s for s in steps if s.position >= first.position]
