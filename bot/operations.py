@@ -32,8 +32,8 @@ class Runtime:
     cluster: str
 
     @property
-    def write_actions(self) -> set[str]:
-        return {action.name for action in self.registry if action.effect == Effect.WRITE}
+    def read_actions(self) -> set[str]:
+        return {action.name for action in self.registry if action.effect == Effect.READ}
 
 
 def draft(runtime: Runtime, text: str) -> PlanDraft:
@@ -59,7 +59,7 @@ async def request_plan(
     source_key: str,
 ) -> PlanView:
     """Store the plan and post its card; a repeated delivery of one request posts nothing new."""
-    decision = policy.decide(requester=requester, steps=draft.steps, write_actions=runtime.write_actions)
+    decision = policy.decide(requester=requester, steps=draft.steps, read_actions=runtime.read_actions)
     async with runtime.sessions.begin() as session:
         created = await plans.create(
             session,

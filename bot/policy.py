@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from bot.domain import Actor, PolicyDecision, StepSpec
 
 
-def decide(*, requester: Actor, steps: Iterable[StepSpec], write_actions: set[str]) -> PolicyDecision:
-    writes = sorted({step.action for step in steps if step.action in write_actions})
+def decide(*, requester: Actor, steps: Iterable[StepSpec], read_actions: set[str]) -> PolicyDecision:
+    """Anything not known to be a read counts as a write, so an unknown action fails closed."""
+    writes = sorted({step.action for step in steps if step.action not in read_actions})
     if not writes:
         return PolicyDecision(allow=True, required_approvals=0, reasons=["read-only plan"])
     return PolicyDecision(

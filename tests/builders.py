@@ -10,7 +10,7 @@ TEAM = "T0123ABCDEF"
 ALICE = Actor(team_id=TEAM, user_id="U0123ALICE1")
 BOB = Actor(team_id=TEAM, user_id="U0123BOBBY2")
 CAROL = Actor(team_id=TEAM, user_id="U0123CAROL3")
-WRITES = {"kubernetes.scale", "kubernetes.rollout_restart"}
+READS = {"kubernetes.get_deployment", "kubernetes.rollout_status"}
 
 
 def scale_draft(text: str = "scale checkout to 5 in shop") -> PlanDraft:
@@ -23,10 +23,10 @@ async def stored_plan(
     requester: Actor = ALICE,
     draft: PlanDraft | None = None,
     source_key: str = "trigger-1",
-    writes: set[str] = WRITES,
+    reads: set[str] = READS,
 ) -> int:
     draft = draft or scale_draft()
-    decision = policy.decide(requester=requester, steps=draft.steps, write_actions=writes)
+    decision = policy.decide(requester=requester, steps=draft.steps, read_actions=reads)
     async with sessions.begin() as session:
         created = await plans.create(
             session,

@@ -29,9 +29,7 @@ def test_scale_sentences_plan_scale_then_rollout_check(text: str, namespace: str
     assert "read just before the change" in draft.rollback
 
 
-@pytest.mark.parametrize(
-    "text", ["restart checkout in shop", "rollout restart deployment/checkout -n shop"]
-)
+@pytest.mark.parametrize("text", ["restart checkout in shop", "rollout restart deployment/checkout -n shop"])
 def test_restart_sentences_plan_rollout_restart(text: str) -> None:
     draft = planner.plan(text, environment="prod")
 

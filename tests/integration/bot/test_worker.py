@@ -1,0 +1,218 @@
+import asyncio
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select
+
+from bot import executions, plan_views, plans
+from bot.db.engine import SessionFactory
+from bot.db.models import Execution
+from bot.domain import (
+    BlastRadius,
+    PlanDraft,
+    PlanStatus,
+    Risk,
+    RiskLevel,
+    StepSpec,
+    StepStage,
+    StepState,
+    Target,
+)
+from bot.worker import Worker
+from tests.builders import ALICE, BOB, TEAM, stored_plan
+from tests.fakes.dial import Dials
+from tools.registry import Registry
+
+
+@dataclass
+class RecordingObserver:
+    changes: list[int] = field(default_factory=list)
+    finished: list[int] = field(default_factory=list)
+
+    def plan_changed(self, team_id: str, plan_id: int) -> None:
+        self.changes.append(plan_id)
+
+    def plan_finished(self, team_id: str, plan_id: int) -> None:
+        self.finished.append(plan_id)
+
+
+def dial_draft(*steps: StepSpec) -> PlanDraft:
+    return PlanDraft(
+        intent="turn the dials",
+        summary="turn the dials",
+        target=Target(environment="test", namespace="lab", name="dials"),
+        steps=list(steps),
+        rollback="set each dial back",
+        risk=Risk(level=RiskLevel.MEDIUM, blast_radius=BlastRadius.NAMESPACE, targets=["dials"]),
+    )
+
+
+def set_dial(name: str, value: int) -> StepSpec:
+    return StepSpec(
+        stage=StepStage.ACT, action="dial.set", args={"name": name, "value": value}, description="set"
+    )
+
+
+def check_dial(name: str, expect: int) -> StepSpec:
+    return StepSpec(
+        stage=StepStage.VERIFY,
+        action="dial.check",
+        args={"name": name, "expect": expect},
+        description="check",
+    )
+
+
+@pytest.fixture
+def dials() -> Dials:
+    return Dials()
+
+
+@pytest.fixture
+def observer() -> RecordingObserver:
+    return RecordingObserver()
+
+
+@pytest.fixture
+def worker(sessions: SessionFactory, dials: Dials, observer: RecordingObserver) -> Worker:
+    return Worker(
+        sessions=sessions,
+        registry=Registry(dials.actions()),
+        observer=observer,
+        lease_seconds=30,
+        poll_seconds=0.05,
+        owner="worker-test",
+    )
+
+
+async def approved_plan(sessions: SessionFactory, draft: PlanDraft) -> int:
+    plan_id = await stored_plan(sessions, draft=draft, reads={"dial.check"})
+    async with sessions.begin() as session:
+        await plans.approve(session, plan_id=plan_id, approver=BOB)
+    return plan_id
+
+
+async def view(sessions: SessionFactory, plan_id: int):  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        return await plan_views.load(session, team_id=TEAM, plan_id=plan_id)
+
+
+async def test_worker_runs_steps_in_order_and_succeeds(
+    sessions: SessionFactory, worker: Worker, dials: Dials, observer: RecordingObserver
+) -> None:
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), set_dial("b", 2), check_dial("b", 2))
+    )
+
+    assert await worker.run_once() is True
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.SUCCEEDED
+    assert [s.state for s in result.steps] == [StepState.SUCCEEDED] * 3
+    assert dials.calls == [("set", "a", 1), ("set", "b", 2), ("check", "b", 2)]
+    assert observer.finished == [plan_id]
+    assert await worker.run_once() is False
+
+
+async def test_failed_verify_rolls_back_act_steps_in_reverse(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    dials.values.update(a=7, b=8)
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), set_dial("b", 2), check_dial("b", 3))
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.ROLLED_BACK
+    assert "dial.check failed: dial b shows 2, expected 3" in result.status_reason
+    assert dials.values == {"a": 7, "b": 8}
+    assert dials.calls[-2:] == [("set", "b", 8), ("set", "a", 7)]
+    assert [s.stage for s in result.steps][-2:] == [StepStage.ROLLBACK, StepStage.ROLLBACK]
+
+
+async def test_failed_act_step_skips_the_rest_and_undoes_earlier_steps(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    dials.fail_set_to.add(2)
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), set_dial("b", 2), check_dial("b", 2))
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.FAILED
+    assert [s.state for s in result.steps[:3]] == [
+        StepState.SUCCEEDED,
+        StepState.FAILED,
+        StepState.SKIPPED,
+    ]
+    assert "dial b refused 2" in result.steps[1].error
+    assert dials.values == {"a": 0}
+
+
+async def test_failed_rollback_ends_failed_and_says_what_is_left(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    dials.values["a"] = 5
+    dials.fail_set_to.add(5)
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), check_dial("a", 9)))
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.FAILED
+    assert "Rollback failed" in result.status_reason
+    assert "dial a refused 5" in result.status_reason
+
+
+async def test_cancel_while_running_skips_remaining_steps(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), set_dial("b", 2)))
+    dials.stall.clear()
+    running = asyncio.create_task(worker.run_once())
+    await dials.entered.wait()
+
+    async with sessions.begin() as session:
+        await plans.cancel(session, plan_id=plan_id, actor=ALICE)
+    dials.stall.set()
+    await running
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.CANCELLED
+    assert [s.state for s in result.steps] == [StepState.SUCCEEDED, StepState.SKIPPED]
+    assert "b" not in dials.values
+
+
+async def test_unknown_action_fails_the_plan_with_a_readable_message(
+    sessions: SessionFactory, worker: Worker
+) -> None:
+    step = StepSpec(stage=StepStage.ACT, action="nope.do", args={}, description="?")
+    plan_id = await approved_plan(sessions, dial_draft(step))
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.FAILED
+    assert "unknown tool action 'nope.do'" in result.steps[0].error
+
+
+async def test_expired_lease_is_taken_over_and_finished_once(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), check_dial("a", 1)))
+    async with sessions.begin() as session:
+        claimed = await executions.claim(session, owner="dead-worker", lease_seconds=0.01)
+        assert claimed is not None
+    await asyncio.sleep(0.05)
+
+    assert await worker.run_once() is True
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.SUCCEEDED
+    async with sessions() as session:
+        execution = await session.scalar(select(Execution))
+    assert execution is not None and execution.attempts == 2
+    assert dials.calls == [("set", "a", 1), ("check", "a", 1)]
