@@ -39,12 +39,15 @@ class Carapulse:
     runtime: Runtime
     bolt: AsyncApp
     tools: Toolbox
+    # Long-running loops live apart from per-request work, so draining requests never waits on them.
+    loops: TaskSupervisor
 
     def start_worker(self) -> None:
         if self.runtime.worker is not None:
-            self.runtime.supervisor.spawn(self.runtime.worker.run_forever(), name="worker")
+            self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
 
     async def aclose(self) -> None:
+        await self.loops.aclose()
         await self.runtime.supervisor.aclose()
         self.tools.close()
         await self.engine.dispose()
@@ -93,7 +96,14 @@ async def create_app(settings: Settings, *, with_worker: bool = True, migrate: b
         logger=logging.getLogger("slack_bolt"),
     )
     actions.register(bolt, runtime=runtime)
-    return Carapulse(settings=settings, engine=engine, runtime=runtime, bolt=bolt, tools=tools)
+    return Carapulse(
+        settings=settings,
+        engine=engine,
+        runtime=runtime,
+        bolt=bolt,
+        tools=tools,
+        loops=TaskSupervisor(),
+    )
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:

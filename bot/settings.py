@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -30,8 +30,12 @@ class Settings(BaseSettings):
     slack_api_url: str = SLACK_API_URL
     database_url: str = "sqlite+aiosqlite:///carapulse.db"
     port: int = Field(default=3000, ge=0, le=65535)
-    environment: str = Field(default="default", validation_alias="CARAPULSE_ENVIRONMENT", min_length=1)
-    cluster: str = Field(default="", validation_alias="CARAPULSE_CLUSTER")
+    environment: str = Field(
+        default="default",
+        min_length=1,
+        validation_alias=AliasChoices("CARAPULSE_ENVIRONMENT", "environment"),
+    )
+    cluster: str = Field(default="", validation_alias=AliasChoices("CARAPULSE_CLUSTER", "cluster"))
     kubeconfig: Path | None = None
     kube_in_cluster: bool = False
     worker_lease_seconds: PositiveSeconds = 30.0

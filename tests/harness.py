@@ -1,0 +1,101 @@
+"""Runs Carapulse in-process on a real HTTP port against the fake Slack and fake Kubernetes, so
+scenario tests drive it exactly as Slack would."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import Carapulse, create_app
+from bot.http import web_app
+from bot.settings import Settings, load_settings
+from tests.fakes.kubernetes import FakeKubernetes
+from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
+from tests.fakes.slack_driver import SlackDriver
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+def bot_environment(*, database_url: str, slack: FakeSlack, kubeconfig: Path) -> dict[str, str]:
+    """The environment variables an operator would set, pointed at the fakes."""
+    return {
+        "SLACK_BOT_TOKEN": DEFAULT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_URL": database_url,
+        "KUBECONFIG": str(kubeconfig),
+        "CARAPULSE_ENVIRONMENT": "prod",
+        "CARD_UPDATE_INTERVAL_SECONDS": "0.05",
+        "WORKER_POLL_SECONDS": "0.2",
+    }
+
+
+@dataclass
+class RunningBot:
+    carapulse: Carapulse
+    driver: SlackDriver
+    slack: FakeSlack
+    kube: FakeKubernetes
+    url: str
+
+    def card(self, plan_id: int | None = None) -> dict[str, Any] | None:
+        """The card message of a plan (of any plan when None) as Slack stores it now."""
+        prefix = "Plan #" if plan_id is None else f"Plan #{plan_id}:"
+        for messages in self.slack.messages.values():
+            for message in messages.values():
+                if message.get("text", "").startswith(prefix) and "thread_ts" not in message:
+                    return message
+        return None
+
+    async def card_text(self, plan_id: int | None, expected: str, timeout: float = 15) -> str:
+        """Wait until the card of `plan_id` contains `expected`; return its rendered blocks."""
+
+        def rendered() -> str | None:
+            card = self.card(plan_id)
+            text = str(card.get("blocks")) if card else ""
+            return text if expected in text else None
+
+        return await self.slack.wait_until(rendered, timeout=timeout)
+
+
+@asynccontextmanager
+async def running_bot(
+    *, database_url: str, tmp_path: Path, convergence_delay: float = 0.1
+) -> AsyncIterator[RunningBot]:
+    async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
+        kube.add_deployment("shop", "checkout", replicas=2)
+        kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
+        environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
+        settings = _settings(environment)
+        carapulse = await create_app(settings)
+        runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine), access_log=None)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        carapulse.start_worker()
+        try:
+            yield RunningBot(
+                carapulse=carapulse,
+                driver=SlackDriver(url, SIGNING_SECRET, slack),
+                slack=slack,
+                kube=kube,
+                url=url,
+            )
+        finally:
+            await runner.cleanup()
+            await carapulse.aclose()
+        assert slack.violations == [], slack.violations
+
+
+def _settings(environment: dict[str, str]) -> Settings:
+    return load_settings(
+        **{name.lower().removeprefix("carapulse_"): value for name, value in environment.items()}
+    )

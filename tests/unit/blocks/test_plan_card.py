@@ -1,0 +1,189 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from blocks import ids
+from blocks.modals import reject_modal
+from blocks.plan_card import plan_card, plan_card_text
+from blocks.replies import help_blocks, outcome_reply
+from bot import planner
+from bot.domain import (
+    ApprovalView,
+    PlanStatus,
+    PlanView,
+    PolicyDecision,
+    StepStage,
+    StepState,
+    StepView,
+)
+from tests.fakes.blockkit import check_blocks, check_view
+
+CREATED = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+
+
+def scale_view(status: PlanStatus = PlanStatus.AWAITING_APPROVAL, **changes: object) -> PlanView:
+    draft = planner.plan("scale checkout to 5 in shop", environment="prod")
+    view = PlanView(
+        id=42,
+        team_id="T0123ABCDEF",
+        requester_id="U0123ALICE1",
+        intent=draft.intent,
+        summary=draft.summary,
+        target=draft.target,
+        status=status,
+        risk=draft.risk,
+        decision=PolicyDecision(allow=True, required_approvals=1, reasons=["Needs 1 approval"]),
+        rollback=draft.rollback,
+        steps=[
+            StepView(
+                position=n,
+                stage=s.stage,
+                action=s.action,
+                args=s.args,
+                description=s.description,
+                state=StepState.QUEUED,
+            )
+            for n, s in enumerate(draft.steps)
+        ],
+        approvals=[],
+        created_at=CREATED,
+    )
+    return view.model_copy(update=changes)
+
+
+def buttons(blocks: list[dict]) -> list[tuple[str, str]]:
+    actions = [b for b in blocks if b["type"] == "actions"]
+    return [(e["action_id"], e["value"]) for a in actions for e in a["elements"]]
+
+
+def test_awaiting_card_shows_everything_an_approver_needs() -> None:
+    blocks = plan_card(scale_view())
+    rendered = str(blocks)
+
+    assert check_blocks(blocks) == []
+    assert blocks[0]["text"]["text"] == "Plan #42: scale checkout to 5 replicas (shop)"
+    for expected in (
+        "Awaiting approval",
+        "<@U0123ALICE1>",
+        "prod",
+        "shop",
+        "medium (blast radius: namespace)",
+        "deployment/shop/checkout",
+        "[act] `kubernetes.scale`",
+        "[verify] `kubernetes.rollout_status`",
+        '"replicas": 5',
+        "Rollback:",
+        "0 of 1",
+    ):
+        assert expected in rendered
+    assert buttons(blocks) == [
+        (ids.PLAN_APPROVE, "42"),
+        (ids.PLAN_REJECT, "42"),
+        (ids.PLAN_CANCEL, "42"),
+    ]
+
+
+def test_running_card_shows_step_states_and_durations_and_only_cancel() -> None:
+    view = scale_view(
+        PlanStatus.RUNNING, approvals=[ApprovalView(user_id="U0123BOBBY2", approved_at=CREATED)]
+    )
+    view.steps[0] = view.steps[0].model_copy(
+        update={
+            "state": StepState.SUCCEEDED,
+            "started_at": CREATED,
+            "finished_at": CREATED + timedelta(seconds=1.25),
+            "output_summary": "checkout replicas 2 → 5",
+        }
+    )
+    view.steps[1] = view.steps[1].model_copy(update={"state": StepState.RUNNING})
+
+    blocks = plan_card(view)
+    rendered = str(blocks)
+
+    assert check_blocks(blocks) == []
+    assert "Running" in rendered and "Approved by <@U0123BOBBY2>" in rendered
+    assert "succeeded (1.2s)" in rendered and "checkout replicas 2 → 5" in rendered
+    assert ":arrows_counterclockwise: running" in rendered
+    assert buttons(blocks) == [(ids.PLAN_CANCEL, "42")]
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [
+        (PlanStatus.SUCCEEDED, "Succeeded"),
+        (PlanStatus.FAILED, "Failed"),
+        (PlanStatus.ROLLED_BACK, "Rolled back"),
+        (PlanStatus.REJECTED, "Rejected"),
+        (PlanStatus.CANCELLED, "Cancelled"),
+    ],
+)
+def test_finished_cards_have_no_buttons(status: PlanStatus, label: str) -> None:
+    view = scale_view(status, finished_at=CREATED + timedelta(seconds=90), status_actor_id="U0123BOBBY2")
+
+    blocks = plan_card(view)
+
+    assert buttons(blocks) == []
+    assert label in str(blocks)
+    assert plan_card_text(view).endswith(label)
+    assert "1m30s after creation" in str(blocks)
+
+
+def test_user_text_cannot_ping_or_link() -> None:
+    view = scale_view(PlanStatus.REJECTED, status_reason="<!channel> see <http://evil|here>")
+
+    rendered = str(plan_card(view))
+
+    assert "<!channel>" not in rendered
+    assert "&lt;!channel&gt;" in rendered
+
+
+def test_huge_step_output_stays_inside_block_kit_limits() -> None:
+    view = scale_view(PlanStatus.FAILED)
+    view.steps[0] = view.steps[0].model_copy(
+        update={"state": StepState.FAILED, "error": "x" * 10_000, "output_summary": "y" * 10_000}
+    )
+    many = [view.steps[0].model_copy(update={"position": n}) for n in range(30)]
+
+    assert check_blocks(plan_card(view.model_copy(update={"steps": many}))) == []
+
+
+def test_outcome_reply_says_what_changed_and_who_approved() -> None:
+    view = scale_view(
+        PlanStatus.SUCCEEDED,
+        finished_at=CREATED + timedelta(seconds=3.5),
+        approvals=[ApprovalView(user_id="U0123BOBBY2", approved_at=CREATED)],
+    )
+    view.steps[0] = view.steps[0].model_copy(
+        update={"state": StepState.SUCCEEDED, "output_summary": "checkout replicas 2 → 5"}
+    )
+
+    text, blocks = outcome_reply(view)
+
+    assert text == "Plan #42 succeeded after 3.5s"
+    assert "checkout replicas 2 → 5" in str(blocks)
+    assert "approved by <@U0123BOBBY2>" in str(blocks)
+    assert check_blocks(blocks) == []
+
+
+def test_outcome_of_a_rolled_back_plan_lists_the_rollback() -> None:
+    view = scale_view(PlanStatus.ROLLED_BACK, status_reason="verify failed")
+    rollback = StepView(
+        position=0,
+        stage=StepStage.ROLLBACK,
+        action="kubernetes.scale",
+        args={},
+        description="Roll back",
+        state=StepState.SUCCEEDED,
+        output_summary="checkout replicas 5 → 2",
+    )
+
+    _, blocks = outcome_reply(view.model_copy(update={"steps": [*view.steps, rollback]}))
+
+    assert "checkout replicas 5 → 2" in str(blocks) and "verify failed" in str(blocks)
+
+
+def test_help_and_reject_modal_respect_limits() -> None:
+    assert check_blocks(help_blocks(planner.EXAMPLES)) == []
+    modal = reject_modal(plan_id=42, channel_id="C0123OPSCHN", summary="s" * 5000)
+    assert check_view(modal) == []
+    assert modal["callback_id"] == ids.REJECT_MODAL
