@@ -53,7 +53,7 @@ class RunningBot:
                     return message
         return None
 
-    async def card_text(self, plan_id: int | None, expected: str, timeout: float = 15) -> str:
+    async def card_text(self, plan_id: int | None, expected: str, timeout: float = 15) -> str:  # noqa: ASYNC109
         """Wait until the card of `plan_id` contains `expected`; return its rendered blocks."""
 
         def rendered() -> str | None:

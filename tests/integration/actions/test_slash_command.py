@@ -1,15 +1,8 @@
-from collections.abc import AsyncIterator
-from pathlib import Path
+import time
 
 import pytest
 
-from tests.harness import RunningBot, running_bot
-
-
-@pytest.fixture
-async def bot(database_url: str, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    async with running_bot(database_url=database_url, tmp_path=tmp_path) as running:
-        yield running
+from tests.harness import RunningBot
 
 
 async def test_scale_command_posts_one_card_awaiting_approval(bot: RunningBot) -> None:
@@ -88,8 +81,6 @@ async def test_status_shows_the_plan_to_the_asker_only(bot: RunningBot) -> None:
 async def test_unsigned_or_stale_requests_are_refused(
     bot: RunningBot, timestamp_offset: int, secret: str | None
 ) -> None:
-    import time
-
     request = bot.driver.slash_command_request("scale checkout to 5 in shop")
 
     response = await request.send(timestamp=int(time.time()) + timestamp_offset, secret=secret)
