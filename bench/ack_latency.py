@@ -23,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes.kubernetes import FakeKubernetes  # noqa: E402
-from tests.fakes.slack import FakeSlack  # noqa: E402
-from tests.fakes.slack_driver import SlackDriver  # noqa: E402
-from tests.harness import SIGNING_SECRET, bot_environment  # noqa: E402
+from tests.fakes.kubernetes import FakeKubernetes
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_driver import SlackDriver
+from tests.harness import SIGNING_SECRET, bot_environment
 
 WARMUP = 20
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -49,7 +48,6 @@ MAX_BACKOFF_SECONDS = 30.0
 class _Card:
     dirty: bool = False
     post_outcome: bool = False
-    last_sent: float = 0.0
     pump: asyncio.Task[None] | None = None
 
 
@@ -128,25 +126,11 @@ class Notifier:
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
 
-    async def reply(self, *, team_id: str, plan_id: int, text: str, blocks: list[dict]) -> None:
-        async with self._sessions() as session:
-            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
-        if location is None:
-            log.warning("plan %s has no card to reply to", plan_id)
-            return
-        await self._client.chat_postMessage(
-            channel=location.channel_id,
-            thread_ts=location.thread_ts or location.ts,
-            text=text,
-            blocks=blocks,
-        )
-
     async def _pump(self, team_id: str, plan_id: int, card: _Card) -> None:
+        """Send the latest state, then hold the card's slot for one interval so that changes
+        arriving meanwhile are folded into the next edit instead of each causing one."""
         failures = 0
         while card.dirty:
-            wait = card.last_sent + self._min_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
             card.dirty = False
             post_outcome = card.post_outcome
             try:
@@ -155,15 +139,15 @@ class Notifier:
                 failures += 1
                 if _is_permanent(exc) or failures >= MAX_DELIVERY_ATTEMPTS:
                     log.error("giving up on the card of plan %s: %s", plan_id, _describe(exc))
-                    return
+                    break
                 log.warning("card edit for plan %s failed (%s); retrying", plan_id, _describe(exc))
                 card.dirty = True
                 await asyncio.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
                 continue
             failures = 0
-            card.last_sent = time.monotonic()
             if delivered and post_outcome:
                 card.post_outcome = False
+            await asyncio.sleep(self._min_interval)
         self._cards.pop((team_id, plan_id), None)
 
     async def _edit(self, team_id: str, plan_id: int, post_outcome: bool) -> bool:

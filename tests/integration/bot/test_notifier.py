@@ -1,0 +1,87 @@
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import plans
+from bot.db.engine import SessionFactory
+from bot.notifier import Notifier
+from bot.tasks import TaskSupervisor
+from tests.builders import BOB, TEAM, stored_plan
+from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
+
+INTERVAL = 0.3
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    async with FakeSlack() as fake:
+        yield fake
+        assert fake.violations == []
+
+
+@pytest.fixture
+async def notifier(sessions: SessionFactory, slack: FakeSlack) -> AsyncIterator[Notifier]:
+    supervisor = TaskSupervisor()
+    yield Notifier(
+        client=AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url),
+        sessions=sessions,
+        supervisor=supervisor,
+        min_interval=INTERVAL,
+    )
+    await supervisor.aclose()
+
+
+async def test_a_burst_of_changes_is_coalesced_into_spaced_edits_of_the_latest_state(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    plan_id = await stored_plan(sessions)
+    await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    for _ in range(50):
+        notifier.plan_changed(TEAM, plan_id)
+        await asyncio.sleep(0.01)
+    async with sessions.begin() as session:
+        await plans.approve(session, plan_id=plan_id, approver=BOB)
+    notifier.plan_changed(TEAM, plan_id)
+    await notifier.settled(TEAM, plan_id)
+
+    updates = slack.calls_to("chat.update")
+    assert 1 <= len(updates) <= 4
+    assert "Approved" in str(updates[-1].args["blocks"])
+
+
+async def test_edits_of_one_card_are_at_least_the_interval_apart(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    plan_id = await stored_plan(sessions)
+    await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    arrivals: list[float] = []
+    loop = asyncio.get_running_loop()
+    for _ in range(3):
+        notifier.plan_changed(TEAM, plan_id)
+        await slack.wait_for(lambda c: c.method == "chat.update", after=len(slack.calls))
+        arrivals.append(loop.time())
+
+    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    assert all(gap >= INTERVAL * 0.9 for gap in gaps), gaps
+
+
+async def test_final_state_survives_rate_limits_and_server_errors(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    plan_id = await stored_plan(sessions)
+    await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    await notifier.settled(TEAM, plan_id)
+    slack.fail_next("chat.update", status=500, times=2)
+    slack.rate_limit_next("chat.update", retry_after=1, times=1)
+    async with sessions.begin() as session:
+        await plans.reject(session, plan_id=plan_id, actor=BOB, reason="wrong namespace")
+
+    notifier.plan_finished(TEAM, plan_id)
+    await notifier.settled(TEAM, plan_id)
+
+    card = next(iter(slack.messages["C0123OPSCHN"].values()))
+    assert "Rejected" in str(card["blocks"]) and "wrong namespace" in str(card["blocks"])
+    outcome = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert len(outcome) == 1 and "rejected" in outcome[0].args["text"]
