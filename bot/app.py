@@ -54,11 +54,16 @@ class Carapulse:
 
 
 async def create_app(settings: Settings, *, with_worker: bool = True, migrate: bool = True) -> Carapulse:
+    tools = toolbox.build(settings)  # configuration problems first, before anything is opened
     engine = create_engine(settings.database_url)
     if migrate:
-        await upgrade_to_head(engine)
+        try:
+            await upgrade_to_head(engine)
+        except BaseException:
+            await engine.dispose()
+            tools.close()
+            raise
     sessions = create_session_factory(engine)
-    tools = toolbox.build(settings)
     client = slack_client(settings)
     supervisor = TaskSupervisor()
     notifier = Notifier(

@@ -118,3 +118,16 @@ async def test_slack_500s_on_chat_update_do_not_lose_the_final_state(bot: Runnin
 
     await bot.card_text(1, "Succeeded", timeout=30)
     assert any(c.status == 500 for c in bot.slack.calls_to("chat.update"))
+
+
+async def test_restart_plan_restarts_the_pods_and_waits_for_the_rollout(bot: RunningBot) -> None:
+    before = bot.kube.deployment("shop", "checkout")["metadata"]["generation"]
+    plan_id = await planned(bot, "restart checkout in shop")
+
+    await bot.driver.block_action(ids.PLAN_APPROVE, plan_id, user=BOB)
+
+    rendered = await bot.card_text(1, "Succeeded")
+    assert "kubernetes.rollout_restart" in rendered
+    deployment = bot.kube.deployment("shop", "checkout")
+    assert deployment["metadata"]["generation"] == before + 1
+    assert "kubectl.kubernetes.io/restartedAt" in deployment["spec"]["template"]["metadata"]["annotations"]

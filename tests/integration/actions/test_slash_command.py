@@ -97,3 +97,12 @@ async def test_channel_without_the_bot_is_explained_to_the_requester(bot: Runnin
     responses = await bot.slack.wait_until(lambda: bot.slack.responses)
     assert "Slack refused its card (not_in_channel)" in responses[0].body["text"]
     assert "/invite @Carapulse" in responses[0].body["text"]
+
+
+async def test_command_typed_in_a_thread_puts_the_card_in_that_thread(bot: RunningBot) -> None:
+    thread_ts = bot.slack.add_message("C0123OPSCHN", "checkout is slow, scaling up")
+
+    await bot.driver.slash_command("scale checkout to 5 in shop", thread_ts=thread_ts)
+
+    post = await bot.slack.wait_for(lambda c: c.method == "chat.postMessage" and c.ok)
+    assert post.args["thread_ts"] == thread_ts

@@ -1,0 +1,53 @@
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("environment", "argv", "line"),
+    [
+        ({}, ["serve"], "carapulse: SLACK_BOT_TOKEN is missing"),
+        ({"SLACK_BOT_TOKEN": "xoxp-user"}, ["serve"], "SLACK_BOT_TOKEN is invalid"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, ["serve"], "SLACK_SIGNING_SECRET is missing"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1"}, ["serve", "--socket"], "SLACK_APP_TOKEN is missing"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "PORT": "http"}, ["migrate"], "PORT is invalid"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "DATABASE_URL": "mysql://x"}, ["migrate"], "DATABASE_URL is invalid"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "CARAPULSE_CONFIG": "nope.yaml"}, ["migrate"], "CARAPULSE_CONFIG"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "KUBECONFIG": "/nope/kubeconfig"},
+            ["serve"],
+            "KUBECONFIG: file /nope/kubeconfig does not exist",
+        ),
+    ],
+)
+def test_bad_settings_stop_start_up_with_one_line_naming_them(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environment: dict[str, str],
+    argv: list[str],
+    line: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(argv) == 2
+
+    error = capsys.readouterr().err.strip()
+    assert line in error
+    assert len(error.splitlines()) == 1
+
+
+def test_migrate_creates_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'c.db'}")
+
+    assert main(["migrate"]) == 0
+    assert (tmp_path / "c.db").stat().st_size > 0
