@@ -1,4 +1,5 @@
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 
 import pytest
@@ -63,7 +64,7 @@ async def test_edits_of_one_card_are_at_least_the_interval_apart(
         await slack.wait_for(lambda c: c.method == "chat.update", after=len(slack.calls))
         arrivals.append(loop.time())
 
-    gaps = [later - earlier for earlier, later in zip(arrivals, arrivals[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert all(gap >= INTERVAL * 0.9 for gap in gaps), gaps
 
 
