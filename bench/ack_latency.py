@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 from tests.harness import SIGNING_SECRET, bot_environment
+from tests.processes import child_process, free_port
 
 WARMUP = 20
 
@@ -69,32 +69,11 @@ async def _measure(driver: SlackDriver, requests: int) -> list[float]:
 
 @asynccontextmanager
 async def _server(argv: Sequence[str], environment: dict[str, str], slack: FakeSlack) -> AsyncIterator[str]:
-    port = _free_port()
-    is_bare = "bare_bolt.py" in argv[-1]
-    extra = [str(port), SIGNING_SECRET, slack.api_url] if is_bare else []
-    process = await asyncio.create_subprocess_exec(
-        *argv,
-        *extra,
-        env={**os.environ, **environment, "PORT": str(port)},
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    try:
-        while b"listening on port" not in (line := await process.stderr.readline()):
-            if not line:
-                raise SystemExit(f"{argv} exited before listening")
-        drain = asyncio.create_task(process.stderr.read())
+    port = free_port()
+    extra = [str(port), SIGNING_SECRET, slack.api_url] if argv[-1].endswith("bare_bolt.py") else []
+    child_environment = {**os.environ, **environment, "PORT": str(port)}
+    async with child_process([*argv, *extra], environment=child_environment, ready=b"listening on port"):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        await process.wait()
-    await drain
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pct(samples: list[float], percentile: int) -> float:

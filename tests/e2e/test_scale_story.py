@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
 import sys
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
@@ -20,8 +19,7 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
 from tests.fakes.slack_state import ALICE, BOB
 from tests.harness import SIGNING_SECRET, bot_environment
-
-STARTUP_SECONDS = 60
+from tests.processes import child_process, free_port
 
 
 @pytest.fixture
@@ -32,31 +30,31 @@ async def fakes(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, FakeKubernetes
         assert slack.violations == []
 
 
-@pytest.fixture
-async def serve(database_url: str, fakes: tuple[FakeSlack, FakeKubernetes, Path]) -> AsyncIterator[str]:
+@pytest.fixture(params=["serve", "serve --no-worker + worker"])
+async def serve(
+    request: pytest.FixtureRequest, database_url: str, fakes: tuple[FakeSlack, FakeKubernetes, Path]
+) -> AsyncIterator[str]:
+    """`carapulse serve` with its own worker, or without one next to a `carapulse worker` process."""
     slack, _, kubeconfig = fakes
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         **bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig),
         "PORT": str(port),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", env=environment, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    drain: asyncio.Task[bytes] | None = None
-    try:
-        async with asyncio.timeout(STARTUP_SECONDS):
-            while b"listening on port" not in (line := await process.stderr.readline()):
-                assert line, "carapulse serve exited before listening"
-        drain = asyncio.create_task(process.stderr.read())
+    carapulse = [sys.executable, "-m", "bot"]
+    async with AsyncExitStack() as stack:
+        if request.param == "serve":
+            serve_argv = [*carapulse, "serve"]
+        else:
+            serve_argv = [*carapulse, "serve", "--no-worker"]
+            await stack.enter_async_context(
+                child_process([*carapulse, "worker"], environment=environment, ready=b"worker started")
+            )
+        await stack.enter_async_context(
+            child_process(serve_argv, environment=environment, ready=b"listening on port")
+        )
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        assert await process.wait() == 0
-        if drain is not None:
-            await drain
 
 
 async def test_scale_request_is_approved_by_someone_else_runs_and_is_audited(
@@ -95,9 +93,3 @@ async def test_scale_request_is_approved_by_someone_else_runs_and_is_audited(
     for kind in ("plan.created", "plan.approved", "execution.started", "step.finished"):
         assert kind in kinds
     assert kinds[-1] == "execution.finished"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
