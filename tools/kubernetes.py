@@ -28,6 +28,7 @@ from kubernetes.client import (
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException, load_incluster_config, new_client_from_config
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
 
@@ -79,18 +80,37 @@ class RolloutStatusArgs(DeploymentArgs):
     timeout_seconds: Annotated[float, Field(gt=0, le=1800)] = 300
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    initial_wait: float = 0.2
+    max_wait: float = 5.0
+
+
+TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+def _is_transient(error: BaseException) -> bool:
+    if isinstance(error, ApiException):
+        return int(error.status or 0) in TRANSIENT_STATUSES
+    return isinstance(error, urllib3.exceptions.HTTPError)
+
+
 class KubernetesClient:
     """One `ApiClient` shared by every action; `close()` it when the service stops."""
 
-    def __init__(self, api_client: ApiClient, *, request_timeout: float = 30.0) -> None:
+    def __init__(
+        self, api_client: ApiClient, *, request_timeout: float = 30.0, retry: RetryPolicy | None = None
+    ) -> None:
         self._api_client = api_client
+        self._retry = retry or RetryPolicy()
         self._apps = AppsV1Api(api_client)
         self._request_timeout = request_timeout
 
     @classmethod
-    def from_config(cls, config: KubernetesConfig) -> Self:
+    def from_config(cls, config: KubernetesConfig, *, retry: RetryPolicy | None = None) -> Self:
         try:
-            return cls(_api_client(config))
+            return cls(_api_client(config), retry=retry)
         except (ConfigException, OSError) as error:
             where = "in-cluster service account" if config.in_cluster else _kubeconfig_name(config)
             raise ToolError(f"kubernetes: cannot load {where}: {error}", call="load config") from None
@@ -138,12 +158,26 @@ class KubernetesClient:
             dry_run=_dry_run(dry_run),
             _content_type=_STRATEGIC_MERGE_PATCH,
         )
-        return await self._call(f"PATCH {_path(args)}", _target(args), patch)
+        # Not repeatable: a restart patch that reached the server restarts the pods again.
+        return await self._call(f"PATCH {_path(args)}", _target(args), patch, repeatable=False)
 
-    async def _call(self, call: str, target: str, fn: Callable[..., T]) -> T:
-        """Run one blocking client call in a thread; `call` is "METHOD /path" for the ToolError."""
+    async def _call(self, call: str, target: str, fn: Callable[..., T], *, repeatable: bool = True) -> T:
+        """Run one blocking client call in a thread; `call` is "METHOD /path" for the ToolError.
+
+        Transient failures (connection errors, 429, 5xx) are retried with jittered backoff, but only
+        for calls that are safe to repeat: reads, and writes that set an absolute value.
+        """
+        attempts = self._retry.attempts if repeatable else 1
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self._retry.initial_wait, max=self._retry.max_wait, jitter=self._retry.initial_wait
+            ),
+            retry=retry_if_exception(_is_transient),
+            reraise=True,
+        )
         try:
-            return await asyncio.to_thread(fn, _request_timeout=self._request_timeout)
+            return await retrying(asyncio.to_thread, fn, _request_timeout=self._request_timeout)
         except ApiException as error:
             raise _tool_error(error, call=call, target=target) from None
         except urllib3.exceptions.HTTPError as error:

@@ -63,7 +63,7 @@ async def test_double_click_on_approve_records_one_approval(sessions: SessionFac
 
 async def test_concurrent_approvals_start_exactly_one_execution(sessions: SessionFactory) -> None:
     plan_id = await stored_plan(sessions)
-    approvers = [Actor(team_id=TEAM, user_id=f"U{n:010d}") for n in range(20)]
+    approvers = [Actor(team_id=TEAM, user_id=f"U{n:010d}") for n in range(100)]
 
     async def approve(approver: Actor) -> str:
         try:

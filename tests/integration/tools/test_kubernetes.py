@@ -17,6 +17,7 @@ from tools.kubernetes import (
     RESTARTED_AT_ANNOTATION,
     KubernetesClient,
     KubernetesConfig,
+    RetryPolicy,
     actions,
     toolset,
 )
@@ -24,6 +25,9 @@ from tools.registry import Registry, installed_toolsets
 
 CHECKOUT = {"namespace": "shop", "name": "checkout"}
 DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/shop/deployments/checkout"
+
+
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 
 @pytest.fixture
@@ -40,7 +44,7 @@ def kubeconfig(fake: FakeKubernetes, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def client(kubeconfig: Path) -> Iterator[KubernetesClient]:
-    client = KubernetesClient.from_config(KubernetesConfig(kubeconfig=kubeconfig))
+    client = KubernetesClient.from_config(KubernetesConfig(kubeconfig=kubeconfig), retry=FAST_RETRY)
     yield client
     client.close()
 
@@ -210,7 +214,7 @@ async def test_unknown_deployment_is_a_not_found_tool_error(registry: Registry) 
 async def test_upstream_failures_name_the_call_and_status(
     registry: Registry, fake: FakeKubernetes, status: int, message: str
 ) -> None:
-    fake.fail_next("PATCH", "/checkout/scale", status=status)
+    fake.fail_next("PATCH", "/checkout/scale", status=status, times=FAST_RETRY.attempts)
 
     with pytest.raises(ToolError) as raised:
         await run(registry, "kubernetes.scale", {**CHECKOUT, "replicas": 3})
@@ -299,3 +303,25 @@ def test_a_missing_kubeconfig_fails_with_one_line_naming_it(tmp_path: Path) -> N
 def test_in_cluster_config_excludes_a_kubeconfig(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="in_cluster cannot be combined"):
         KubernetesConfig(in_cluster=True, kubeconfig=tmp_path / "kubeconfig")
+
+
+async def test_transient_failures_of_repeatable_calls_are_retried(
+    registry: Registry, fake: FakeKubernetes
+) -> None:
+    fake.fail_next("GET", "/deployments/checkout", status=503, times=FAST_RETRY.attempts - 1)
+    fake.fail_next("PATCH", "/checkout/scale", status=429, times=FAST_RETRY.attempts - 1)
+
+    await run(registry, "kubernetes.get_deployment", CHECKOUT)
+    await run(registry, "kubernetes.scale", {**CHECKOUT, "replicas": 4})
+
+    assert fake.deployment("shop", "checkout")["spec"]["replicas"] == 4
+
+
+async def test_a_restart_is_never_repeated_blindly(registry: Registry, fake: FakeKubernetes) -> None:
+    fake.fail_next("PATCH", "/deployments/checkout", status=503)
+
+    with pytest.raises(ToolError, match="HTTP 503"):
+        await run(registry, "kubernetes.rollout_restart", CHECKOUT)
+
+    patches = [r for r in fake.requests if r.method == "PATCH" and r.path.endswith("/checkout")]
+    assert len(patches) == 1
