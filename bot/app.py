@@ -79,6 +79,7 @@ async def create_app(settings: Settings, *, with_worker: bool = True, migrate: b
             observer=notifier,
             lease_seconds=settings.worker_lease_seconds,
             poll_seconds=settings.worker_poll_seconds,
+            execution_timeout_seconds=settings.execution_timeout_seconds,
         )
         if with_worker
         else None

@@ -104,6 +104,8 @@ async def cancel(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
         runtime.notifier.plan_finished(actor.team_id, plan_id)
     else:
         runtime.notifier.plan_changed(actor.team_id, plan_id)
+        if runtime.worker is not None:
+            runtime.worker.cancels.notify(plan_id)
     return await status(runtime, actor=actor, plan_id=plan_id)
 
 

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     kube_in_cluster: bool = False
     worker_lease_seconds: PositiveSeconds = 30.0
     worker_poll_seconds: PositiveSeconds = 2.0
+    execution_timeout_seconds: PositiveSeconds = 3600.0
     card_update_interval_seconds: PositiveSeconds = 1.0
     log_level: str = "INFO"
 

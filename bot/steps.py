@@ -23,13 +23,19 @@ class StepOutcome:
     summary: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    cancelled: bool = False
 
 
-async def run_action(registry: Registry, name: str, raw_args: dict[str, Any]) -> StepOutcome:
+async def run_action(
+    registry: Registry, name: str, raw_args: dict[str, Any], *, time_left: float | None = None
+) -> StepOutcome:
+    """Run one action within its own timeout, or within `time_left` of the execution if shorter."""
+    limit = 0.0
     try:
         action = registry.get(name)
         args = action.parse_args(raw_args)
-        result = await asyncio.wait_for(action.run(args), timeout=action.timeout_seconds)
+        limit = action.timeout_seconds if time_left is None else min(action.timeout_seconds, time_left)
+        result = await asyncio.wait_for(action.run(args), timeout=limit)
     except UnknownActionError as exc:
         return StepOutcome(ok=False, error=f"{exc}; is the tool configured?")
     except ValidationError as exc:
@@ -37,7 +43,7 @@ async def run_action(registry: Registry, name: str, raw_args: dict[str, Any]) ->
     except ToolError as exc:
         return StepOutcome(ok=False, error=exc.message)
     except TimeoutError:
-        return StepOutcome(ok=False, error=f"{name} timed out after {action.timeout_seconds:g}s")
+        return StepOutcome(ok=False, error=f"{name} timed out after {round(limit, 1):g}s")
     except Exception:
         reference = uuid.uuid4().hex[:8]
         log.exception("step %s failed unexpectedly (ref %s)", name, reference)

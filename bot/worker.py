@@ -9,9 +9,12 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Protocol
 
 from bot import executions
+from bot.cancellation import Cancelled, CancelWatch
+from bot.clock import utcnow
 from bot.db.engine import SessionFactory
 from bot.db.models import Execution, PlanStep, StepRun
 from bot.domain import ExecutionStatus, StepStage, StepState
@@ -42,9 +45,13 @@ class Worker:
         observer: PlanObserver,
         lease_seconds: float,
         poll_seconds: float,
+        execution_timeout_seconds: float = 3600.0,
+        cancel_poll_seconds: float = 0.5,
         owner: str | None = None,
     ) -> None:
         self._sessions = sessions
+        self._execution_timeout = timedelta(seconds=execution_timeout_seconds)
+        self.cancels = CancelWatch(sessions=sessions, poll_seconds=cancel_poll_seconds)
         self._registry = registry
         self._observer = observer
         self._lease_seconds = lease_seconds
@@ -107,6 +114,10 @@ class Worker:
                 run = done.get((step.stage, step.position))
                 if run is None or run.status != StepState.SUCCEEDED:
                     run, outcome = await self._run_plan_step(execution, step, previous=run)
+                    if outcome.cancelled:
+                        await self._skip(execution, _remaining(steps, step)[1:])
+                        await self._finish(execution, ExecutionStatus.CANCELLED)
+                        return
                     if not outcome.ok:
                         await self._skip(execution, _remaining(steps, step)[1:])
                         await self._fail(execution, completed, step, outcome, on_failure_rolls_back)
@@ -125,7 +136,13 @@ class Worker:
             )
             return previous, StepOutcome(ok=False, error=error)
         return await self._run_step(
-            execution, StepStage(step.stage), step.position, step.action, step.args, step.id
+            execution,
+            StepStage(step.stage),
+            step.position,
+            step.action,
+            step.args,
+            step.id,
+            cancellable=True,
         )
 
     async def _run_step(
@@ -136,7 +153,14 @@ class Worker:
         action: str,
         args: dict,
         plan_step_id: int | None,
+        *,
+        cancellable: bool,
     ) -> tuple[StepRun, StepOutcome]:
+        """Record, run and record again one step.
+
+        Plan steps can be cancelled mid-way and share the execution's deadline; rollback steps
+        run to the end, because stopping a rollback half-way leaves the worst state of all.
+        """
         async with self._sessions.begin() as session:
             run = await executions.start_step(
                 session,
@@ -148,7 +172,11 @@ class Worker:
                 plan_step_id=plan_step_id,
             )
         self._observer.plan_changed(execution.team_id, execution.plan_id)
-        outcome = await run_action(self._registry, action, args)
+        outcome = (
+            await self._run_cancellable(execution, action, args)
+            if cancellable
+            else await run_action(self._registry, action, args)
+        )
         async with self._sessions.begin() as session:
             run = await executions.finish_step(
                 session,
@@ -192,10 +220,27 @@ class Worker:
             if inverse is None:
                 continue
             action, args = inverse
-            _, outcome = await self._run_step(execution, StepStage.ROLLBACK, position, action, args, None)
+            _, outcome = await self._run_step(
+                execution, StepStage.ROLLBACK, position, action, args, None, cancellable=False
+            )
             if not outcome.ok:
                 errors.append(f"{action} {args}: {outcome.error}")
         return errors
+
+    async def _run_cancellable(self, execution: Execution, action: str, args: dict) -> StepOutcome:
+        started_at = execution.started_at or utcnow()
+        time_left = (started_at + self._execution_timeout - utcnow()).total_seconds()
+        if time_left <= 0:
+            limit = self._execution_timeout.total_seconds()
+            return StepOutcome(ok=False, error=f"the execution ran out of time ({limit:g}s)")
+        try:
+            return await self.cancels.run(
+                plan_id=execution.plan_id,
+                execution_id=execution.id,
+                work=run_action(self._registry, action, args, time_left=time_left),
+            )
+        except Cancelled:
+            return StepOutcome(ok=False, error="cancelled while running", cancelled=True)
 
     def _rerunnable(self, step: PlanStep) -> bool:
         try:

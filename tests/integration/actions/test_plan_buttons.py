@@ -131,3 +131,15 @@ async def test_restart_plan_restarts_the_pods_and_waits_for_the_rollout(bot: Run
     deployment = bot.kube.deployment("shop", "checkout")
     assert deployment["metadata"]["generation"] == before + 1
     assert "kubectl.kubernetes.io/restartedAt" in deployment["spec"]["template"]["metadata"]["annotations"]
+
+
+async def test_cancel_stops_a_running_rollout_check(bot: RunningBot) -> None:
+    plan_id = await planned(bot)
+    bot.kube.set_stuck("shop", "checkout", available=2)
+    await bot.driver.block_action(ids.PLAN_APPROVE, plan_id, user=BOB)
+    await bot.card_text(1, ":arrows_counterclockwise: running")
+
+    await bot.driver.block_action(ids.PLAN_CANCEL, plan_id, user=ALICE)
+
+    rendered = await bot.card_text(1, "Cancelled", timeout=3)
+    assert "cancelled while running" in rendered

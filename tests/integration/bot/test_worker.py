@@ -80,6 +80,7 @@ def worker(sessions: SessionFactory, dials: Dials, observer: RecordingObserver) 
         observer=observer,
         lease_seconds=30,
         poll_seconds=0.05,
+        cancel_poll_seconds=0.05,
         owner="worker-test",
     )
 
@@ -167,7 +168,7 @@ async def test_failed_rollback_ends_failed_and_says_what_is_left(
     assert "dial a refused 5" in result.status_reason
 
 
-async def test_cancel_while_running_skips_remaining_steps(
+async def test_cancel_between_steps_skips_remaining_steps(
     sessions: SessionFactory, worker: Worker, dials: Dials
 ) -> None:
     plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), set_dial("b", 2)))
@@ -184,6 +185,52 @@ async def test_cancel_while_running_skips_remaining_steps(
     assert result.status == PlanStatus.CANCELLED
     assert [s.state for s in result.steps] == [StepState.SUCCEEDED, StepState.SKIPPED]
     assert "b" not in dials.values
+
+
+@pytest.mark.parametrize("same_process", [True, False], ids=["notified", "seen-in-database"])
+async def test_cancel_stops_a_step_that_never_returns(
+    sessions: SessionFactory, worker: Worker, dials: Dials, same_process: bool
+) -> None:
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), set_dial("b", 2)))
+    dials.stall.clear()
+    running = asyncio.create_task(worker.run_once())
+    await dials.entered.wait()
+
+    async with sessions.begin() as session:
+        await plans.cancel(session, plan_id=plan_id, actor=ALICE)
+    if same_process:
+        worker.cancels.notify(plan_id)
+    async with asyncio.timeout(1):
+        await running
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.CANCELLED
+    assert [s.state for s in result.steps] == [StepState.FAILED, StepState.SKIPPED]
+    assert result.steps[0].error == "cancelled while running"
+    assert dials.values == {}
+
+
+async def test_execution_deadline_cuts_a_step_that_never_returns(
+    sessions: SessionFactory, dials: Dials, observer: RecordingObserver
+) -> None:
+    impatient = Worker(
+        sessions=sessions,
+        registry=Registry(dials.actions()),
+        observer=observer,
+        lease_seconds=30,
+        poll_seconds=0.05,
+        execution_timeout_seconds=0.3,
+        owner="impatient",
+    )
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), set_dial("b", 2)))
+    dials.stall.clear()
+
+    await impatient.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.FAILED
+    assert "dial.set timed out after 0.3s" in result.steps[0].error
+    assert result.steps[1].state == StepState.SKIPPED
 
 
 async def test_unknown_action_fails_the_plan_with_a_readable_message(
