@@ -1,4 +1,4 @@
-"""The plan card's buttons: Approve, Reject (opens the reason modal) and Cancel."""
+"""The plan card's buttons: Approve, Reject (opens the reason modal), Dry run and Cancel."""
 
 from __future__ import annotations
 
@@ -25,6 +25,11 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         await ack()
         runtime.supervisor.spawn(_open_reject_modal(runtime, body, respond, client), name="plan-reject")
 
+    @app.action(ids.PLAN_DRY_RUN)
+    async def handle_plan_dry_run(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        runtime.supervisor.spawn(_dry_run(runtime, body, respond), name="plan-dry-run")
+
     @app.action(ids.PLAN_CANCEL)
     async def handle_plan_cancel(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
@@ -36,6 +41,15 @@ async def _approve(runtime: Runtime, body: dict[str, Any], respond: Any) -> None
         await operations.approve(
             runtime,
             approver=payloads.interaction_actor(body),
+            plan_id=payloads.plan_id_from_action(body),
+        )
+
+
+async def _dry_run(runtime: Runtime, body: dict[str, Any], respond: Any) -> None:
+    async with reporting(ephemeral_responder(respond), doing="rehearsing the plan"):
+        await operations.dry_run(
+            runtime,
+            actor=payloads.interaction_actor(body),
             plan_id=payloads.plan_id_from_action(body),
         )
 

@@ -3,6 +3,7 @@
 PLAN_APPROVE = "plan_approve"
 PLAN_REJECT = "plan_reject"
 PLAN_CANCEL = "plan_cancel"
+PLAN_DRY_RUN = "plan_dry_run"
 
 PLAN_ACTIONS_BLOCK = "plan_actions"
 PLAN_HEADER_BLOCK = "plan_header"

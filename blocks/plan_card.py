@@ -116,6 +116,7 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
         return [
             _button("Approve", ids.PLAN_APPROVE, value, "primary"),
             _button("Reject", ids.PLAN_REJECT, value, "danger"),
+            _button("Dry run", ids.PLAN_DRY_RUN, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
         ]
     if view.status in (PlanStatus.APPROVED, PlanStatus.RUNNING):

@@ -6,7 +6,7 @@ from typing import Any
 
 from blocks.labels import PLAN_STATUS_LABELS
 from blocks.text import context, duration, escape, section, user
-from bot.domain import PlanStatus, PlanView, StepStage, StepState
+from bot.domain import PlanStatus, PlanView, StepStage, StepState, StepView
 
 HELP_LINES = (
     ("`/carapulse help`", "this list"),
@@ -54,3 +54,15 @@ def outcome_reply(view: PlanView) -> tuple[str, list[dict[str, Any]]]:
 
 def error_blocks(message: str) -> list[dict[str, Any]]:
     return [section(f":warning: {message}")]
+
+
+def dry_run_reply(
+    plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """The thread reply for a dry run: each act step, whether the system accepted it, and what it said."""
+    headline = f"Dry run of plan #{plan_id}: nothing was changed"
+    lines = [f"*{headline}*"]
+    for step, ok, message in results:
+        mark = ":white_check_mark:" if ok else ":x:"
+        lines.append(f"{mark} `{step.action}` {escape(message)}")
+    return headline, [section("\n".join(lines)), context(f"Requested by {user(user_id)}")]

@@ -22,6 +22,7 @@ class AuditKind(StrEnum):
     PLAN_APPROVED = "plan.approved"
     PLAN_REJECTED = "plan.rejected"
     PLAN_CANCELLED = "plan.cancelled"
+    PLAN_DRY_RUN = "plan.dry_run"
     EXECUTION_STARTED = "execution.started"
     EXECUTION_FINISHED = "execution.finished"
     STEP_STARTED = "step.started"

@@ -15,11 +15,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.plan_card import plan_card, plan_card_text
-from blocks.replies import outcome_reply
+from blocks.replies import dry_run_reply, outcome_reply
 from bot import plan_views
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
+from bot.domain import StepView
 from bot.errors import UserError
 from bot.tasks import TaskSupervisor
 
@@ -125,6 +126,21 @@ class Notifier:
         card = self._cards.get((team_id, plan_id))
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
+
+    async def post_dry_run(
+        self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+    ) -> None:
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            raise UserError(f"Plan #{plan_id} has no card to answer under.")
+        text, blocks = dry_run_reply(plan_id, user_id, results)
+        await self._client.chat_postMessage(
+            channel=location.channel_id,
+            thread_ts=location.thread_ts or location.ts,
+            text=text,
+            blocks=blocks,
+        )
 
     async def _pump(self, team_id: str, plan_id: int, card: _Card) -> None:
         """Send the latest state, then hold the card's slot for one interval so that changes

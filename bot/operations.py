@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import plan_views, planner, plans, policy
+from bot import audit, plan_views, planner, plans, policy
+from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft, PlanView
+from bot.domain import Actor, PlanDraft, PlanView, StepStage
 from bot.errors import UserError
 from bot.notifier import Notifier
+from bot.steps import run_action
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tools.base import Effect
@@ -107,6 +109,31 @@ async def cancel(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
         if runtime.worker is not None:
             runtime.worker.cancels.notify(plan_id)
     return await status(runtime, actor=actor, plan_id=plan_id)
+
+
+async def dry_run(runtime: Runtime, *, actor: Actor, plan_id: int) -> None:
+    """Rehearse each act step against its system (server-side dry run), change nothing, and post
+    what the systems answered in the plan's thread. Verify steps are left out: they check a change
+    that a dry run does not make."""
+    view = await status(runtime, actor=actor, plan_id=plan_id)
+    results = []
+    for step in view.steps:
+        if step.stage != StepStage.ACT:
+            continue
+        outcome = await run_action(runtime.registry, step.action, step.args, rehearse=True)
+        results.append((step, outcome.ok, outcome.summary if outcome.ok else outcome.error))
+    async with runtime.sessions.begin() as session:
+        await audit.record(
+            session,
+            team_id=actor.team_id,
+            actor_id=actor.user_id,
+            kind=AuditKind.PLAN_DRY_RUN,
+            plan_id=plan_id,
+            detail={"results": [{"action": s.action, "ok": ok, "said": m} for s, ok, m in results]},
+        )
+    await runtime.notifier.post_dry_run(
+        team_id=actor.team_id, plan_id=plan_id, user_id=actor.user_id, results=results
+    )
 
 
 async def status(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:

@@ -27,15 +27,22 @@ class StepOutcome:
 
 
 async def run_action(
-    registry: Registry, name: str, raw_args: dict[str, Any], *, time_left: float | None = None
+    registry: Registry,
+    name: str,
+    raw_args: dict[str, Any],
+    *,
+    time_left: float | None = None,
+    rehearse: bool = False,
 ) -> StepOutcome:
-    """Run one action within its own timeout, or within `time_left` of the execution if shorter."""
+    """Run one action (or its dry run when `rehearse`) within its own timeout, or within
+    `time_left` of the execution if shorter."""
     limit = 0.0
     try:
         action = registry.get(name)
         args = action.parse_args(raw_args)
         limit = action.timeout_seconds if time_left is None else min(action.timeout_seconds, time_left)
-        result = await asyncio.wait_for(action.run(args), timeout=limit)
+        call = action.dry_run(args) if rehearse else action.run(args)
+        result = await asyncio.wait_for(call, timeout=limit)
     except UnknownActionError as exc:
         return StepOutcome(ok=False, error=f"{exc}; is the tool configured?")
     except ValidationError as exc:

@@ -49,7 +49,8 @@ class RunningBot:
         prefix = "Plan #" if plan_id is None else f"Plan #{plan_id}:"
         for messages in self.slack.messages.values():
             for message in messages.values():
-                if message.get("text", "").startswith(prefix) and "thread_ts" not in message:
+                is_reply = message.get("thread_ts", message["ts"]) != message["ts"]
+                if message.get("text", "").startswith(prefix) and not is_reply:
                     return message
         return None
 

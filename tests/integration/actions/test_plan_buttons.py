@@ -143,3 +143,16 @@ async def test_cancel_stops_a_running_rollout_check(bot: RunningBot) -> None:
 
     rendered = await bot.card_text(1, "Cancelled", timeout=3)
     assert "cancelled while running" in rendered
+
+
+async def test_dry_run_asks_the_cluster_and_changes_nothing(bot: RunningBot) -> None:
+    plan_id = await planned(bot)
+
+    await bot.driver.block_action(ids.PLAN_DRY_RUN, plan_id, user=BOB)
+
+    reply = await bot.slack.wait_for(lambda c: c.method == "chat.postMessage" and "thread_ts" in c.args)
+    assert "Dry run of plan #1: nothing was changed" == reply.args["text"]
+    assert "dry run: checkout replicas 2 → 5" in json.dumps(reply.args["blocks"], ensure_ascii=False)
+    assert any(r.query.get("dryRun") == "All" for r in bot.kube.requests if r.method == "PATCH")
+    assert bot.kube.deployment("shop", "checkout")["spec"]["replicas"] == 2
+    assert "Awaiting approval" in str(bot.card(1)["blocks"])  # type: ignore[index]

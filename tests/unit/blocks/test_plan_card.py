@@ -5,7 +5,7 @@ import pytest
 from blocks import ids
 from blocks.modals import reject_modal
 from blocks.plan_card import plan_card, plan_card_text
-from blocks.replies import help_blocks, outcome_reply
+from blocks.replies import dry_run_reply, help_blocks, outcome_reply
 from bot import planner
 from bot.domain import (
     ApprovalView,
@@ -79,6 +79,7 @@ def test_awaiting_card_shows_everything_an_approver_needs() -> None:
     assert buttons(blocks) == [
         (ids.PLAN_APPROVE, "42"),
         (ids.PLAN_REJECT, "42"),
+        (ids.PLAN_DRY_RUN, "42"),
         (ids.PLAN_CANCEL, "42"),
     ]
 
@@ -180,6 +181,16 @@ def test_outcome_of_a_rolled_back_plan_lists_the_rollback() -> None:
     _, blocks = outcome_reply(view.model_copy(update={"steps": [*view.steps, rollback]}))
 
     assert "checkout replicas 5 → 2" in str(blocks) and "verify failed" in str(blocks)
+
+
+def test_dry_run_reply_lists_each_rehearsed_step() -> None:
+    step = scale_view().steps[0]
+
+    text, blocks = dry_run_reply(42, "U0123BOBBY2", [(step, True, "dry run: checkout replicas 2 → 5")])
+
+    assert text == "Dry run of plan #42: nothing was changed"
+    assert ":white_check_mark: `kubernetes.scale` dry run: checkout replicas 2 → 5" in str(blocks)
+    assert check_blocks(blocks) == []
 
 
 def test_help_and_reject_modal_respect_limits() -> None:
