@@ -53,7 +53,10 @@ class CancelWatch:
         return task.result()
 
     async def _watch(self, event: asyncio.Event, execution_id: int) -> None:
-        while not await self._requested(execution_id):
+        # The read is shielded: this watcher is cancelled whenever a step ends, and a cancel that
+        # lands mid-query would return the connection with its transaction (and SQLite's write
+        # lock) still open.
+        while not await asyncio.shield(self._requested(execution_id)):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), self._poll_seconds)
 

@@ -269,16 +269,17 @@ class Worker:
             raise LeaseLost(str(exc)) from exc
         self._observer.plan_finished(execution.team_id, execution.plan_id)
 
+    async def _renew_lease(self, execution_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            return await executions.renew_lease(
+                session, execution_id=execution_id, owner=self.owner, lease_seconds=self._lease_seconds
+            )
+
     async def _heartbeat(self, execution_id: int, run: asyncio.Task[None]) -> None:
         while True:
             await asyncio.sleep(self._lease_seconds / 3)
-            async with self._sessions.begin() as session:
-                kept = await executions.renew_lease(
-                    session,
-                    execution_id=execution_id,
-                    owner=self.owner,
-                    lease_seconds=self._lease_seconds,
-                )
+            # Shielded so that stopping the heartbeat never interrupts a transaction mid-way.
+            kept = await asyncio.shield(self._renew_lease(execution_id))
             if not kept:
                 run.cancel()
                 return
