@@ -132,6 +132,11 @@ class FakeKubernetes:
         self._store.set_stuck(namespace, name, Stuck(available, deadline_exceeded))
         self._store.reconcile(namespace, name)
 
+    def release(self, namespace: str, name: str) -> None:
+        """Let a stuck rollout finish, as if the missing pods were finally scheduled."""
+        self._store.set_stuck(namespace, name, None)
+        self._store.reconcile(namespace, name)
+
     async def settle(self) -> None:
         """Wait until every pending controller pass has written its status."""
         while pending := [task for task in self._controllers.values() if not task.done()]:

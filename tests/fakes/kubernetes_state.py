@@ -187,7 +187,7 @@ class DeploymentStore:
         self._bump(merged)
         return copy.deepcopy(merged), spec_changed
 
-    def set_stuck(self, namespace: str, name: str, stuck: Stuck) -> None:
+    def set_stuck(self, namespace: str, name: str, stuck: Stuck | None) -> None:
         self._entry(namespace, name).stuck = stuck
 
     def reconcile(self, namespace: str, name: str) -> None:
