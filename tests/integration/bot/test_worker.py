@@ -263,3 +263,40 @@ async def test_expired_lease_is_taken_over_and_finished_once(
         execution = await session.scalar(select(Execution))
     assert execution is not None and execution.attempts == 2
     assert dials.calls == [("set", "a", 1), ("check", "a", 1)]
+
+
+async def test_two_workers_share_the_queue_and_run_each_plan_once(
+    sessions: SessionFactory, dials: Dials, observer: RecordingObserver
+) -> None:
+    workers = [
+        Worker(
+            sessions=sessions,
+            registry=Registry(dials.actions()),
+            observer=observer,
+            lease_seconds=30,
+            poll_seconds=0.05,
+            owner=f"worker-{n}",
+        )
+        for n in range(2)
+    ]
+    plan_ids = []
+    for n in range(10):
+        draft = dial_draft(set_dial(f"d{n}", n + 1), check_dial(f"d{n}", n + 1))
+        plan_id = await stored_plan(sessions, draft=draft, reads={"dial.check"}, source_key=f"t{n}")
+        async with sessions.begin() as session:
+            await plans.approve(session, plan_id=plan_id, approver=BOB)
+        plan_ids.append(plan_id)
+
+    async def drain(worker: Worker) -> int:
+        ran = 0
+        while await worker.run_once():
+            ran += 1
+        return ran
+
+    counts = await asyncio.gather(*(drain(w) for w in workers))
+
+    assert sum(counts) == 10
+    assert sorted(observer.finished) == sorted(plan_ids)
+    assert len([c for c in dials.calls if c[0] == "set"]) == 10
+    for plan_id in plan_ids:
+        assert (await view(sessions, plan_id)).status == PlanStatus.SUCCEEDED
