@@ -1,0 +1,50 @@
+package carapulse.risk_test
+
+import data.carapulse.risk
+import rego.v1
+
+step(tool, action, effect) := {"stage": "act", "tool": tool, "action": action, "effect": effect}
+
+test_high_verbs if {
+	every verb in ["delete", "exec", "apply", "uninstall", "terminate", "revoke"] {
+		risk.step_level(step("kubernetes", verb, "write")) == "high"
+	}
+}
+
+test_medium_verbs_inside_compound_actions if {
+	risk.step_level(step("kubernetes", "rollout_restart", "write")) == "medium"
+	risk.step_level(step("argocd", "sync", "write")) == "medium"
+	risk.step_level(step("helm", "rollback", "write")) == "medium"
+}
+
+test_read_verbs if {
+	risk.step_level(step("kubernetes", "rollout_status", "read")) == "read"
+	risk.step_level(step("prometheus", "query", "read")) == "read"
+}
+
+test_tool_specific_level_wins if risk.step_level(step("terraform", "plan", "read")) == "read"
+
+test_unknown_read_is_low_and_unknown_write_is_medium if {
+	risk.step_level(step("vault", "lookup", "read")) == "low"
+	risk.step_level(step("vault", "rotate", "write")) == "medium"
+}
+
+test_plan_level_is_the_highest_step if {
+	risk.level == "high" with input.plan.steps as [step("k", "get", "read"), step("k", "delete", "write")]
+}
+
+test_plan_without_steps_is_read if risk.level == "read" with input.plan.steps as []
+
+test_blast_radius_from_target_count if {
+	risk.blast_radius == "namespace" with input.plan.targets as numbers.range(1, 10)
+	risk.blast_radius == "cluster" with input.plan.targets as numbers.range(1, 11)
+	risk.blast_radius == "cluster" with input.plan.targets as numbers.range(1, 50)
+	risk.blast_radius == "account" with input.plan.targets as numbers.range(1, 51)
+}
+
+test_write_effect_or_risky_verb_makes_a_write if {
+	risk.writes with input.plan.steps as [step("k", "scale", "write")]
+	risk.writes with input.plan.steps as [step("k", "delete", "read")]
+	risk.writes with input.plan.steps as [{"tool": "k", "action": "get"}]
+	not risk.writes with input.plan.steps as [step("k", "get", "read")]
+}
