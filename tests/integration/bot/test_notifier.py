@@ -5,8 +5,9 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import plans
+from bot import executions, plans
 from bot.db.engine import SessionFactory
+from bot.domain import ExecutionStatus
 from bot.notifier import Notifier
 from bot.tasks import TaskSupervisor
 from tests.builders import BOB, TEAM, stored_plan
@@ -86,3 +87,47 @@ async def test_final_state_survives_rate_limits_and_server_errors(
     assert "Rejected" in str(card["blocks"]) and "wrong namespace" in str(card["blocks"])
     outcome = [c for c in slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
     assert len(outcome) == 1 and "rejected" in outcome[0].args["text"]
+
+
+LIFECYCLE = ["Awaiting approval", "Approved", "Running", "Succeeded"]
+
+
+def stage_of(blocks: object) -> int:
+    rendered = str(blocks)
+    return max(n for n, label in enumerate(LIFECYCLE) if label in rendered)
+
+
+async def test_every_card_converges_in_order_under_injected_429s_and_500s(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    plan_ids = [await stored_plan(sessions, source_key=f"t{n}") for n in range(5)]
+    for plan_id in plan_ids:
+        await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    slack.inject_faults("chat.update", rate=0.3, seed=7, retry_after=1)
+
+    for plan_id in plan_ids:
+        async with sessions.begin() as session:
+            await plans.approve(session, plan_id=plan_id, approver=BOB)
+        notifier.plan_changed(TEAM, plan_id)
+    for _ in plan_ids:
+        async with sessions.begin() as session:
+            execution = await executions.claim(session, owner="w", lease_seconds=30)
+        assert execution is not None
+        notifier.plan_changed(TEAM, execution.plan_id)
+        async with sessions.begin() as session:
+            await executions.finish(
+                session, execution_id=execution.id, owner="w", status=ExecutionStatus.SUCCEEDED
+            )
+        notifier.plan_finished(TEAM, execution.plan_id)
+    for plan_id in plan_ids:
+        await notifier.settled(TEAM, plan_id)
+
+    assert any(c.status == 429 for c in slack.calls_to("chat.update"))
+    for ts, card in slack.messages["C0123OPSCHN"].items():
+        if card.get("thread_ts", ts) != ts:
+            continue
+        assert "Succeeded" in str(card["blocks"])
+        delivered = [
+            stage_of(c.args["blocks"]) for c in slack.calls_to("chat.update") if c.ok and c.args["ts"] == ts
+        ]
+        assert delivered == sorted(delivered), delivered
