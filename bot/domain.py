@@ -107,6 +107,8 @@ class StepSpec(BaseModel):
     action: str
     args: dict[str, Any]
     description: str
+    timeout_seconds: float | None = Field(default=None, gt=0)
+    """Overrides the action's own timeout for this step; None keeps the action's."""
 
 
 class PlanDraft(BaseModel):

@@ -66,6 +66,7 @@ async def create(
                 action=step.action,
                 args=step.args,
                 description=step.description,
+                timeout_seconds=step.timeout_seconds,
             )
             for position, step in enumerate(draft.steps)
         ],

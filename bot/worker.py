@@ -143,6 +143,7 @@ class Worker:
             step.args,
             step.id,
             cancellable=True,
+            step_timeout=step.timeout_seconds,
         )
 
     async def _run_step(
@@ -155,6 +156,7 @@ class Worker:
         plan_step_id: int | None,
         *,
         cancellable: bool,
+        step_timeout: float | None = None,
     ) -> tuple[StepRun, StepOutcome]:
         """Record, run and record again one step.
 
@@ -173,7 +175,7 @@ class Worker:
             )
         self._observer.plan_changed(execution.team_id, execution.plan_id)
         outcome = (
-            await self._run_cancellable(execution, action, args)
+            await self._run_cancellable(execution, action, args, step_timeout)
             if cancellable
             else await run_action(self._registry, action, args)
         )
@@ -227,9 +229,13 @@ class Worker:
                 errors.append(f"{action} {args}: {outcome.error}")
         return errors
 
-    async def _run_cancellable(self, execution: Execution, action: str, args: dict) -> StepOutcome:
+    async def _run_cancellable(
+        self, execution: Execution, action: str, args: dict, step_timeout: float | None
+    ) -> StepOutcome:
         started_at = execution.started_at or utcnow()
         time_left = (started_at + self._execution_timeout - utcnow()).total_seconds()
+        if step_timeout is not None:
+            time_left = min(time_left, step_timeout)
         if time_left <= 0:
             limit = self._execution_timeout.total_seconds()
             return StepOutcome(ok=False, error=f"the execution ran out of time ({limit:g}s)")

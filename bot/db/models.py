@@ -62,6 +62,7 @@ class PlanStep(Base):
     action: Mapped[str] = mapped_column(String(128))
     args: Mapped[dict[str, Any]]
     description: Mapped[str] = mapped_column(Text)
+    timeout_seconds: Mapped[float | None]
 
 
 class Approval(Base):
