@@ -8,6 +8,7 @@ COPY actions ./actions
 COPY blocks ./blocks
 COPY tools ./tools
 COPY migrations ./migrations
+COPY policies ./policies
 RUN pip install --no-cache-dir .
 
 USER carapulse

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from bot import policy_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_to_head
@@ -23,6 +24,8 @@ log = logging.getLogger("carapulse")
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(args, "run_plain"):
+        return int(args.run_plain(args))
     try:
         settings = load_settings()
         logging.basicConfig(
@@ -48,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     worker.set_defaults(run=_worker)
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     migrate.set_defaults(run=_migrate)
+    policy_cli.add_commands(commands)
     return parser
 
 

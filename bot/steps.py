@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.validation import first_error
 from tools.base import Action, ActionResult, ToolError
 from tools.registry import Registry, UnknownActionError
 
@@ -46,7 +47,7 @@ async def run_action(
     except UnknownActionError as exc:
         return StepOutcome(ok=False, error=f"{exc}; is the tool configured?")
     except ValidationError as exc:
-        return StepOutcome(ok=False, error=f"invalid arguments for {name}: {_first_error(exc)}")
+        return StepOutcome(ok=False, error=f"invalid arguments for {name}: {first_error(exc)}")
     except ToolError as exc:
         return StepOutcome(ok=False, error=exc.message)
     except TimeoutError:
@@ -65,9 +66,3 @@ def rollback_for(
     action: Action[Any] = registry.get(name)
     step = action.rollback(action.parse_args(raw_args), ActionResult(summary=summary, data=data))
     return None if step is None else (step.action, step.args)
-
-
-def _first_error(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "arguments"
-    return f"{where}: {error['msg']}"
