@@ -20,10 +20,13 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.notifier import Notifier
 from bot.operations import Runtime
+from bot.policy import Policy
+from bot.policy_engine import GuardedPolicy
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
 from bot.worker import Worker
+from tools.base import Effect
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +87,22 @@ async def create_app(settings: Settings, *, with_worker: bool = True, migrate: b
         if with_worker
         else None
     )
+    policy = Policy(
+        engine=GuardedPolicy(settings.policy_dir),
+        environments=settings.configured_environments(),
+        roles=settings.roles,
+        default_roles=settings.default_roles,
+        read_actions=frozenset(a.name for a in tools.registry if a.effect == Effect.READ),
+    )
+    if policy.engine.load_error:
+        log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
         supervisor=supervisor,
         worker=worker,
         registry=tools.registry,
+        policy=policy,
         environment=settings.environment,
         cluster=settings.cluster,
     )

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import audit, plan_views, planner, plans, policy
+from bot import audit, plan_views, planner, plans
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, StepStage
-from bot.errors import UserError
+from bot.errors import PolicyDenied, UserError
 from bot.notifier import Notifier
+from bot.policy import PlanFacts, Policy, as_decision, refusal
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
-from tools.base import Effect
 from tools.registry import Registry
 
 
@@ -30,12 +30,9 @@ class Runtime:
     supervisor: TaskSupervisor
     worker: Worker | None
     registry: Registry
+    policy: Policy
     environment: str
     cluster: str
-
-    @property
-    def read_actions(self) -> set[str]:
-        return {action.name for action in self.registry if action.effect == Effect.READ}
 
 
 def draft(runtime: Runtime, text: str) -> PlanDraft:
@@ -61,7 +58,16 @@ async def request_plan(
     source_key: str,
 ) -> PlanView:
     """Store the plan and post its card; a repeated delivery of one request posts nothing new."""
-    decision = policy.decide(requester=requester, steps=draft.steps, read_actions=runtime.read_actions)
+    facts = PlanFacts(
+        requester_id=requester.user_id,
+        environment=draft.target.environment,
+        steps=draft.steps,
+        targets=draft.risk.targets,
+    )
+    result = runtime.policy.decide("plan.create", actor=requester, plan=facts)
+    if not result.allow:
+        raise PolicyDenied(refusal(result))
+    decision = as_decision(result)
     async with runtime.sessions.begin() as session:
         created = await plans.create(
             session,
@@ -84,7 +90,7 @@ async def request_plan(
 
 async def approve(runtime: Runtime, *, approver: Actor, plan_id: int) -> PlanView:
     async with runtime.sessions.begin() as session:
-        approved = await plans.approve(session, plan_id=plan_id, approver=approver)
+        approved = await plans.approve(session, plan_id=plan_id, approver=approver, policy=runtime.policy)
     runtime.notifier.plan_changed(approver.team_id, plan_id)
     if approved.execution is not None:
         _wake_worker(runtime)
@@ -100,7 +106,7 @@ async def reject(runtime: Runtime, *, actor: Actor, plan_id: int, reason: str) -
 
 async def cancel(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
     async with runtime.sessions.begin() as session:
-        plan = await plans.cancel(session, plan_id=plan_id, actor=actor)
+        plan = await plans.cancel(session, plan_id=plan_id, actor=actor, policy=runtime.policy)
         ended = plan.finished_at is not None
     if ended:
         runtime.notifier.plan_finished(actor.team_id, plan_id)

@@ -7,16 +7,17 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit, policy
+from bot import audit
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
-from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision
+from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, StepSpec
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
+from bot.policy import PlanFacts, Policy, refusal
 
 MAX_REASON_LENGTH = 2000
 
@@ -94,7 +95,7 @@ async def create(
     return Created(plan=plan, is_new=True)
 
 
-async def approve(session: AsyncSession, *, plan_id: int, approver: Actor) -> Approved:
+async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, policy: Policy) -> Approved:
     """Record an approval bound to the plan's current hash; queue the execution once quorum is met.
 
     The plan row is locked for the rest of the transaction, so concurrent approvals are counted
@@ -102,9 +103,10 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor) -> Ap
     """
     plan = await get(session, team_id=approver.team_id, plan_id=plan_id, for_update=True)
     require_open_for_decision(plan.id, plan.status, verb="approve")
-    refusal = policy.may_approve(approver=approver, requester_id=plan.requester_id)
-    if refusal:
-        raise PolicyDenied(refusal)
+    facts = await plan_facts(session, plan)
+    check = policy.decide("plan.approve", actor=approver, plan=facts)
+    if not check.allow:
+        raise PolicyDenied(refusal(check))
     try:
         async with session.begin_nested():
             session.add(
@@ -127,7 +129,8 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor) -> Ap
         plan_id=plan.id,
         detail={"plan_hash": plan.plan_hash},
     )
-    if await count_approvals(session, plan) < PolicyDecision(**plan.decision).required_approvals:
+    approvers = await approver_ids(session, plan)
+    if not policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers).allow:
         plan.updated_at = utcnow()
         return Approved(plan=plan, execution=None)
     return Approved(plan=plan, execution=await _start(session, plan))
@@ -153,7 +156,7 @@ async def reject(session: AsyncSession, *, plan_id: int, actor: Actor, reason: s
     return plan
 
 
-async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor) -> Plan:
+async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor, policy: Policy) -> Plan:
     """Cancel a plan that has not finished.
 
     Before the worker has started, the plan ends here. Once it runs, cancellation is requested and
@@ -162,9 +165,9 @@ async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor) -> Plan:
     plan = await get(session, team_id=actor.team_id, plan_id=plan_id, for_update=True)
     if PlanStatus(plan.status).is_final:
         raise Conflict(f"Plan #{plan.id} has already ended ({_label(plan.status)}).")
-    refusal = policy.may_cancel(actor=actor, requester_id=plan.requester_id)
-    if refusal:
-        raise PolicyDenied("Only the requester or an approver can cancel this plan.")
+    check = policy.decide("plan.cancel", actor=actor, plan=await plan_facts(session, plan))
+    if not check.allow:
+        raise PolicyDenied(refusal(check))
     execution = await session.scalar(select(Execution).where(Execution.plan_id == plan.id).with_for_update())
     if execution is not None and execution.status == ExecutionStatus.RUNNING:
         execution.cancel_requested = True
@@ -197,15 +200,27 @@ async def get(session: AsyncSession, *, team_id: str, plan_id: int, for_update: 
     return plan
 
 
-async def count_approvals(session: AsyncSession, plan: Plan) -> int:
-    """Approvals that still count: given for the plan as it is now (same hash)."""
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Approval)
-            .where(Approval.plan_id == plan.id, Approval.plan_hash == plan.plan_hash)
-        )
-        or 0
+async def approver_ids(session: AsyncSession, plan: Plan) -> list[str]:
+    """Who approved the plan as it is now (same hash); older approvals do not count."""
+    rows = await session.scalars(
+        select(Approval.user_id)
+        .where(Approval.plan_id == plan.id, Approval.plan_hash == plan.plan_hash)
+        .order_by(Approval.id)
+    )
+    return list(rows.all())
+
+
+async def plan_facts(session: AsyncSession, plan: Plan) -> PlanFacts:
+    steps = await session.scalars(
+        select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.position)
+    )
+    return PlanFacts(
+        requester_id=plan.requester_id,
+        environment=plan.target["environment"],
+        steps=[
+            StepSpec(stage=s.stage, action=s.action, args=s.args, description=s.description) for s in steps
+        ],
+        targets=plan.risk["targets"],
     )
 
 

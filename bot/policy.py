@@ -1,36 +1,85 @@
-"""Interim policy until the Rego engine lands: reads run at once, writes need one other approver.
-
-Every decision goes through `decide` and `may_approve`, so swapping in Rego changes this module only.
-"""
+"""Asks the Rego policy every question the plan services have: may this plan be created, may this
+person approve or cancel it, may it run now. Roles and environments come from configuration."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
+from bot.clock import utcnow
 from bot.domain import Actor, PolicyDecision, StepSpec
+from bot.policy_engine import (
+    EnvironmentConfig,
+    GuardedPolicy,
+    PolicyAction,
+    PolicyInput,
+    PolicyPlan,
+    PolicyResult,
+    PolicyStep,
+    PolicyUser,
+)
 
 
-def decide(*, requester: Actor, steps: Iterable[StepSpec], read_actions: set[str]) -> PolicyDecision:
-    """Anything not known to be a read counts as a write, so an unknown action fails closed."""
-    writes = sorted({step.action for step in steps if step.action not in read_actions})
-    if not writes:
-        return PolicyDecision(allow=True, required_approvals=0, reasons=["read-only plan"])
+@dataclass(frozen=True)
+class PlanFacts:
+    """What the policy needs to know about a plan, stored or still a draft."""
+
+    requester_id: str
+    environment: str
+    steps: Sequence[StepSpec]
+    targets: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Policy:
+    engine: GuardedPolicy
+    environments: Mapping[str, EnvironmentConfig]
+    roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    default_roles: Sequence[str] = ("viewer",)
+    read_actions: frozenset[str] = frozenset()
+    max_targets: int = 50
+
+    def decide(
+        self,
+        action: PolicyAction,
+        *,
+        actor: Actor,
+        plan: PlanFacts,
+        approver_ids: Iterable[str] = (),
+    ) -> PolicyResult:
+        """Anything not known to be a read counts as a write, so an unknown action fails closed."""
+        return self.engine.decide(
+            PolicyInput(
+                action=action,
+                actor=self._user(actor.user_id),
+                requester=self._user(plan.requester_id),
+                plan=PolicyPlan(
+                    environment=plan.environment,
+                    steps=[self._step(step) for step in plan.steps],
+                    targets=list(plan.targets),
+                ),
+                approvals=[self._user(user_id) for user_id in approver_ids],
+                environments=dict(self.environments),
+                now=utcnow(),
+                max_targets=self.max_targets,
+            )
+        )
+
+    def _user(self, user_id: str) -> PolicyUser:
+        return PolicyUser(user_id=user_id, roles=list(self.roles.get(user_id, self.default_roles)))
+
+    def _step(self, step: StepSpec) -> PolicyStep:
+        tool, _, verb = step.action.partition(".")
+        effect = "read" if step.action in self.read_actions else "write"
+        return PolicyStep(stage=step.stage, tool=tool, action=verb or tool, effect=effect)
+
+
+def as_decision(result: PolicyResult) -> PolicyDecision:
     return PolicyDecision(
-        allow=True,
-        required_approvals=1,
-        reasons=[f"Needs 1 approval from someone other than the requester (writes: {', '.join(writes)})"],
+        allow=result.allow, required_approvals=result.required_approvals, reasons=result.reasons
     )
 
 
-def may_approve(*, approver: Actor, requester_id: str) -> str | None:
-    """None when `approver` may approve; otherwise the sentence to show them."""
-    if approver.user_id == requester_id:
-        return "You requested this plan, so your approval does not count. Ask someone else to approve it."
-    return None
-
-
-def may_cancel(*, actor: Actor, requester_id: str) -> str | None:
-    """The requester may cancel their plan, and so may anyone who could approve it."""
-    if actor.user_id == requester_id:
-        return None
-    return may_approve(approver=actor, requester_id=requester_id)
+def refusal(result: PolicyResult) -> str:
+    """The sentence to show when the policy says no: its first reason, which is a denial."""
+    return result.reasons[0] if result.reasons else "Denied by policy."

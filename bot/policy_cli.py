@@ -12,9 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot.settings import DEFAULT_POLICY_DIR
 from bot.validation import first_error
-
-DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

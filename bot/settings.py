@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -15,8 +15,11 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+from bot.policy_engine import EnvironmentConfig
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
+Role = Literal["viewer", "operator", "approver", "admin"]
+DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 SLACK_API_URL = "https://slack.com/api/"
 
@@ -36,6 +39,10 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("CARAPULSE_ENVIRONMENT", "environment"),
     )
     cluster: str = Field(default="", validation_alias=AliasChoices("CARAPULSE_CLUSTER", "cluster"))
+    roles: dict[str, list[Role]] = Field(default_factory=dict)
+    default_roles: list[Role] = Field(default_factory=lambda: ["viewer"])
+    environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+    policy_dir: Path = DEFAULT_POLICY_DIR
     kubeconfig: Path | None = None
     kube_in_cluster: bool = False
     worker_lease_seconds: PositiveSeconds = 30.0
@@ -43,6 +50,10 @@ class Settings(BaseSettings):
     execution_timeout_seconds: PositiveSeconds = 3600.0
     card_update_interval_seconds: PositiveSeconds = 1.0
     log_level: str = "INFO"
+
+    def configured_environments(self) -> dict[str, EnvironmentConfig]:
+        """The configured environments, or just this deployment's own when none are listed."""
+        return self.environments or {self.environment: EnvironmentConfig()}
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from bot import planner, plans, policy
+from functools import cache
+from pathlib import Path
+
+from bot import planner, plans
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft
+from bot.policy import PlanFacts, Policy, as_decision
+from bot.policy_engine import EnvironmentConfig, GuardedPolicy
 
 TEAM = "T0123ABCDEF"
 ALICE = Actor(team_id=TEAM, user_id="U0123ALICE1")
 BOB = Actor(team_id=TEAM, user_id="U0123BOBBY2")
 CAROL = Actor(team_id=TEAM, user_id="U0123CAROL3")
-READS = {"kubernetes.get_deployment", "kubernetes.rollout_status"}
+READS = frozenset({"kubernetes.get_deployment", "kubernetes.rollout_status", "dial.check"})
+POLICIES = Path(__file__).resolve().parents[1] / "policies"
+ENVIRONMENTS = {"prod": EnvironmentConfig(production=True), "test": EnvironmentConfig()}
+
+
+@cache
+def _engine() -> GuardedPolicy:
+    return GuardedPolicy(POLICIES)
+
+
+def policy(*, roles: dict[str, list[str]] | None = None) -> Policy:
+    """The real Rego policy; everyone may plan and approve unless `roles` says otherwise."""
+    return Policy(
+        engine=_engine(),
+        environments=ENVIRONMENTS,
+        roles=roles or {},
+        default_roles=("operator", "approver"),
+        read_actions=READS,
+    )
+
+
+POLICY = policy()
 
 
 def scale_draft(text: str = "scale checkout to 5 in shop") -> PlanDraft:
@@ -23,10 +49,15 @@ async def stored_plan(
     requester: Actor = ALICE,
     draft: PlanDraft | None = None,
     source_key: str = "trigger-1",
-    reads: set[str] = READS,
 ) -> int:
     draft = draft or scale_draft()
-    decision = policy.decide(requester=requester, steps=draft.steps, read_actions=reads)
+    facts = PlanFacts(
+        requester_id=requester.user_id,
+        environment=draft.target.environment,
+        steps=draft.steps,
+        targets=draft.risk.targets,
+    )
+    decision = as_decision(POLICY.decide("plan.create", actor=requester, plan=facts))
     async with sessions.begin() as session:
         created = await plans.create(
             session,

@@ -3,6 +3,7 @@ scenario tests drive it exactly as Slack would."""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,6 +32,14 @@ def bot_environment(*, database_url: str, slack: FakeSlack, kubeconfig: Path) ->
         "DATABASE_URL": database_url,
         "KUBECONFIG": str(kubeconfig),
         "CARAPULSE_ENVIRONMENT": "prod",
+        "ENVIRONMENTS": json.dumps({"prod": {"production": True}}),
+        "ROLES": json.dumps(
+            {
+                "U0123ALICE1": ["operator", "approver"],
+                "U0123BOBBY2": ["approver"],
+                "U0123CAROL3": ["approver"],
+            }
+        ),
         "CARD_UPDATE_INTERVAL_SECONDS": "0.05",
         "WORKER_POLL_SECONDS": "0.2",
     }
@@ -67,13 +76,17 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(
-    *, database_url: str, tmp_path: Path, convergence_delay: float = 0.1
+    *,
+    database_url: str,
+    tmp_path: Path,
+    convergence_delay: float = 0.1,
+    overrides: dict[str, str] | None = None,
 ) -> AsyncIterator[RunningBot]:
     async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
         kube.add_deployment("shop", "checkout", replicas=2)
         kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
-        settings = _settings(environment)
+        settings = _settings({**environment, **(overrides or {})})
         carapulse = await create_app(settings)
         runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine), access_log=None)
         await runner.setup()
@@ -97,6 +110,11 @@ async def running_bot(
 
 
 def _settings(environment: dict[str, str]) -> Settings:
+    """Settings as the process environment would give them (JSON values decoded, as the
+    environment source does)."""
     return load_settings(
-        **{name.lower().removeprefix("carapulse_"): value for name, value in environment.items()}
+        **{
+            name.lower().removeprefix("carapulse_"): json.loads(value) if value[:1] in "{[" else value
+            for name, value in environment.items()
+        }
     )

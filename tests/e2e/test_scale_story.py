@@ -71,7 +71,7 @@ async def test_scale_request_is_approved_by_someone_else_runs_and_is_audited(
 
     await driver.block_action(ids.PLAN_APPROVE, "1", user=ALICE, message_ts=card_ts)
     refusal = await slack.wait_until(lambda: slack.responses)
-    assert "You requested this plan" in refusal[0].body["text"]
+    assert "you requested this plan" in refusal[0].body["text"]
 
     await driver.block_action(ids.PLAN_APPROVE, "1", user=BOB, message_ts=card_ts)
     await slack.wait_until(

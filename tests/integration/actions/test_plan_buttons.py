@@ -27,7 +27,7 @@ async def test_requester_cannot_approve_own_plan(bot: RunningBot) -> None:
     await bot.driver.block_action(ids.PLAN_APPROVE, plan_id, user=ALICE)
 
     responses = await bot.slack.wait_until(lambda: bot.slack.responses)
-    assert "You requested this plan" in responses[0].body["text"]
+    assert "you requested this plan" in responses[0].body["text"]
     assert responses[0].body["response_type"] == "ephemeral"
     assert await count(bot, Approval) == 0
     assert "Awaiting approval" in str(bot.card(1)["blocks"])  # type: ignore[index]

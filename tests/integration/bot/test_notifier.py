@@ -10,7 +10,7 @@ from bot.db.engine import SessionFactory
 from bot.domain import ExecutionStatus
 from bot.notifier import Notifier
 from bot.tasks import TaskSupervisor
-from tests.builders import BOB, TEAM, stored_plan
+from tests.builders import BOB, POLICY, TEAM, stored_plan
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
 
 INTERVAL = 0.3
@@ -44,7 +44,7 @@ async def test_a_burst_of_changes_is_coalesced_into_spaced_edits_of_the_latest_s
         notifier.plan_changed(TEAM, plan_id)
         await asyncio.sleep(0.01)
     async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB)
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
     notifier.plan_changed(TEAM, plan_id)
     await notifier.settled(TEAM, plan_id)
 
@@ -107,7 +107,7 @@ async def test_every_card_converges_in_order_under_injected_429s_and_500s(
 
     for plan_id in plan_ids:
         async with sessions.begin() as session:
-            await plans.approve(session, plan_id=plan_id, approver=BOB)
+            await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
         notifier.plan_changed(TEAM, plan_id)
     for _ in plan_ids:
         async with sessions.begin() as session:

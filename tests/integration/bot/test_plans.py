@@ -8,7 +8,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import Approval, AuditEvent, Execution, Plan
 from bot.domain import Actor, ExecutionStatus, PlanStatus
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
-from tests.builders import ALICE, BOB, CAROL, TEAM, stored_plan
+from tests.builders import ALICE, BOB, CAROL, POLICY, TEAM, stored_plan
 
 
 async def count(sessions: SessionFactory, model: type) -> int:
@@ -27,9 +27,9 @@ async def test_same_request_delivered_twice_creates_one_plan(sessions: SessionFa
 async def test_requester_cannot_approve_own_plan(sessions: SessionFactory) -> None:
     plan_id = await stored_plan(sessions)
 
-    with pytest.raises(PolicyDenied, match="You requested this plan"):
+    with pytest.raises(PolicyDenied, match="you requested this plan"):
         async with sessions.begin() as session:
-            await plans.approve(session, plan_id=plan_id, approver=ALICE)
+            await plans.approve(session, plan_id=plan_id, approver=ALICE, policy=POLICY)
 
     assert await count(sessions, Approval) == 0
 
@@ -38,7 +38,7 @@ async def test_approval_by_someone_else_queues_one_execution(sessions: SessionFa
     plan_id = await stored_plan(sessions)
 
     async with sessions.begin() as session:
-        approved = await plans.approve(session, plan_id=plan_id, approver=BOB)
+        approved = await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
 
     assert approved.execution is not None
     async with sessions() as session:
@@ -51,11 +51,11 @@ async def test_approval_by_someone_else_queues_one_execution(sessions: SessionFa
 async def test_double_click_on_approve_records_one_approval(sessions: SessionFactory) -> None:
     plan_id = await stored_plan(sessions)
     async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB)
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
 
     with pytest.raises(Conflict):
         async with sessions.begin() as session:
-            await plans.approve(session, plan_id=plan_id, approver=BOB)
+            await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
 
     assert await count(sessions, Approval) == 1
     assert await count(sessions, Execution) == 1
@@ -68,7 +68,7 @@ async def test_concurrent_approvals_start_exactly_one_execution(sessions: Sessio
     async def approve(approver: Actor) -> str:
         try:
             async with sessions.begin() as session:
-                await plans.approve(session, plan_id=plan_id, approver=approver)
+                await plans.approve(session, plan_id=plan_id, approver=approver, policy=POLICY)
         except Conflict:
             return "late"
         return "approved"
@@ -96,7 +96,7 @@ async def test_approval_for_an_older_plan_hash_does_not_count(sessions: SessionF
 
     async with sessions() as session:
         plan = await plans.get(session, team_id=TEAM, plan_id=plan_id)
-        assert await plans.count_approvals(session, plan) == 0
+        assert await plans.approver_ids(session, plan) == []
 
 
 async def test_reject_needs_a_reason_and_ends_the_plan(sessions: SessionFactory) -> None:
@@ -112,16 +112,16 @@ async def test_reject_needs_a_reason_and_ends_the_plan(sessions: SessionFactory)
     assert plan.status_reason == "not during the sale"
     with pytest.raises(Conflict, match="is rejected; there is nothing to approve"):
         async with sessions.begin() as session:
-            await plans.approve(session, plan_id=plan_id, approver=BOB)
+            await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
 
 
 async def test_cancel_before_the_worker_starts_ends_plan_and_execution(sessions: SessionFactory) -> None:
     plan_id = await stored_plan(sessions)
     async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB)
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
 
     async with sessions.begin() as session:
-        plan = await plans.cancel(session, plan_id=plan_id, actor=ALICE)
+        plan = await plans.cancel(session, plan_id=plan_id, actor=ALICE, policy=POLICY)
 
     assert plan.status == PlanStatus.CANCELLED
     async with sessions() as session:
@@ -129,7 +129,7 @@ async def test_cancel_before_the_worker_starts_ends_plan_and_execution(sessions:
     assert execution is not None and execution.status == ExecutionStatus.CANCELLED
     with pytest.raises(Conflict, match="already ended"):
         async with sessions.begin() as session:
-            await plans.cancel(session, plan_id=plan_id, actor=ALICE)
+            await plans.cancel(session, plan_id=plan_id, actor=ALICE, policy=POLICY)
 
 
 async def test_plans_of_another_workspace_are_invisible(sessions: SessionFactory) -> None:
@@ -138,13 +138,13 @@ async def test_plans_of_another_workspace_are_invisible(sessions: SessionFactory
 
     with pytest.raises(NotFound):
         async with sessions.begin() as session:
-            await plans.approve(session, plan_id=plan_id, approver=stranger)
+            await plans.approve(session, plan_id=plan_id, approver=stranger, policy=POLICY)
 
 
 async def test_every_change_is_audited_in_an_unbroken_chain(sessions: SessionFactory) -> None:
     plan_id = await stored_plan(sessions)
     async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB)
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
 
     async with sessions() as session:
         kinds = [e.kind for e in await audit.for_plan(session, team_id=TEAM, plan_id=plan_id)]
@@ -155,7 +155,7 @@ async def test_every_change_is_audited_in_an_unbroken_chain(sessions: SessionFac
 async def test_an_edited_audit_event_breaks_the_chain(sessions: SessionFactory) -> None:
     plan_id = await stored_plan(sessions)
     async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB)
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
     async with sessions.begin() as session:
         first = await session.scalar(select(AuditEvent).order_by(AuditEvent.id).limit(1))
         assert first is not None

@@ -19,7 +19,7 @@ from bot.domain import (
     Target,
 )
 from bot.worker import Worker
-from tests.builders import ALICE, BOB, TEAM, stored_plan
+from tests.builders import ALICE, BOB, POLICY, TEAM, stored_plan
 from tests.fakes.dial import Dials
 from tools.registry import Registry
 
@@ -86,9 +86,9 @@ def worker(sessions: SessionFactory, dials: Dials, observer: RecordingObserver) 
 
 
 async def approved_plan(sessions: SessionFactory, draft: PlanDraft) -> int:
-    plan_id = await stored_plan(sessions, draft=draft, reads={"dial.check"})
+    plan_id = await stored_plan(sessions, draft=draft)
     async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB)
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
     return plan_id
 
 
@@ -177,7 +177,7 @@ async def test_cancel_between_steps_skips_remaining_steps(
     await dials.entered.wait()
 
     async with sessions.begin() as session:
-        await plans.cancel(session, plan_id=plan_id, actor=ALICE)
+        await plans.cancel(session, plan_id=plan_id, actor=ALICE, policy=POLICY)
     dials.stall.set()
     await running
 
@@ -197,7 +197,7 @@ async def test_cancel_stops_a_step_that_never_returns(
     await dials.entered.wait()
 
     async with sessions.begin() as session:
-        await plans.cancel(session, plan_id=plan_id, actor=ALICE)
+        await plans.cancel(session, plan_id=plan_id, actor=ALICE, policy=POLICY)
     if same_process:
         worker.cancels.notify(plan_id)
     async with asyncio.timeout(1):
@@ -282,9 +282,9 @@ async def test_two_workers_share_the_queue_and_run_each_plan_once(
     plan_ids = []
     for n in range(10):
         draft = dial_draft(set_dial(f"d{n}", n + 1), check_dial(f"d{n}", n + 1))
-        plan_id = await stored_plan(sessions, draft=draft, reads={"dial.check"}, source_key=f"t{n}")
+        plan_id = await stored_plan(sessions, draft=draft, source_key=f"t{n}")
         async with sessions.begin() as session:
-            await plans.approve(session, plan_id=plan_id, approver=BOB)
+            await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
         plan_ids.append(plan_id)
 
     async def drain(worker: Worker) -> int:

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.policy_cli import DEFAULT_POLICY_DIR
+from bot.settings import DEFAULT_POLICY_DIR
 
 PASSING = """package cli_sample_test
 
