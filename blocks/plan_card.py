@@ -67,9 +67,8 @@ def _status_detail(view: PlanView) -> str:
     match view.status:
         case PlanStatus.AWAITING_APPROVAL:
             missing = view.approvals_missing
-            return f"Needs {missing} more approval{'s' if missing != 1 else ''}. " + " ".join(
-                escape(r) for r in view.decision.reasons
-            )
+            waiting = f"Waiting for {missing} more approval{'s' if missing != 1 else ''}."
+            return "\n".join([waiting, *(escape(r) for r in view.decision.reasons)])
         case PlanStatus.REJECTED:
             return f"Rejected by {user(view.status_actor_id)}: {escape(view.status_reason)}"
         case PlanStatus.CANCELLED:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -93,6 +94,7 @@ async def create_app(settings: Settings, *, with_worker: bool = True, migrate: b
         roles=settings.roles,
         default_roles=settings.default_roles,
         read_actions=frozenset(a.name for a in tools.registry if a.effect == Effect.READ),
+        approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
     )
     if policy.engine.load_error:
         log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)

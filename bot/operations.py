@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot import audit, plan_views, planner, plans
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft, PlanView, StepStage
+from bot.domain import Actor, PlanDraft, PlanView, Risk, StepStage
 from bot.errors import PolicyDenied, UserError
 from bot.notifier import Notifier
 from bot.policy import PlanFacts, Policy, as_decision, refusal
@@ -68,6 +68,9 @@ async def request_plan(
     if not result.allow:
         raise PolicyDenied(refusal(result))
     decision = as_decision(result)
+    # The card shows the risk the policy judged, not the planner's first guess.
+    risk = Risk(level=result.risk.level, blast_radius=result.risk.blast_radius, targets=draft.risk.targets)
+    draft = draft.model_copy(update={"risk": risk})
     async with runtime.sessions.begin() as session:
         created = await plans.create(
             session,

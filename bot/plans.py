@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -129,7 +130,7 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, polic
         plan_id=plan.id,
         detail={"plan_hash": plan.plan_hash},
     )
-    approvers = await approver_ids(session, plan)
+    approvers = await approver_ids(session, plan, valid_for=policy.approval_ttl)
     if not policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers).allow:
         plan.updated_at = utcnow()
         return Approved(plan=plan, execution=None)
@@ -200,11 +201,16 @@ async def get(session: AsyncSession, *, team_id: str, plan_id: int, for_update: 
     return plan
 
 
-async def approver_ids(session: AsyncSession, plan: Plan) -> list[str]:
-    """Who approved the plan as it is now (same hash); older approvals do not count."""
+async def approver_ids(session: AsyncSession, plan: Plan, *, valid_for: timedelta) -> list[str]:
+    """Who approved the plan as it is now (same hash) within `valid_for`; approvals of an older
+    version of the plan, or older than that, do not count."""
     rows = await session.scalars(
         select(Approval.user_id)
-        .where(Approval.plan_id == plan.id, Approval.plan_hash == plan.plan_hash)
+        .where(
+            Approval.plan_id == plan.id,
+            Approval.plan_hash == plan.plan_hash,
+            Approval.created_at > utcnow() - valid_for,
+        )
         .order_by(Approval.id)
     )
     return list(rows.all())

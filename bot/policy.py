@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.clock import utcnow
 from bot.domain import Actor, PolicyDecision, StepSpec
@@ -38,6 +39,7 @@ class Policy:
     default_roles: Sequence[str] = ("viewer",)
     read_actions: frozenset[str] = frozenset()
     max_targets: int = 50
+    approval_ttl: timedelta = timedelta(hours=4)
 
     def decide(
         self,

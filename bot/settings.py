@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     default_roles: list[Role] = Field(default_factory=lambda: ["viewer"])
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     policy_dir: Path = DEFAULT_POLICY_DIR
+    approval_ttl_seconds: PositiveSeconds = 4 * 3600.0
     kubeconfig: Path | None = None
     kube_in_cluster: bool = False
     worker_lease_seconds: PositiveSeconds = 30.0

@@ -1,9 +1,11 @@
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot import audit, plans
+from bot.clock import utcnow
 from bot.db.engine import SessionFactory
 from bot.db.models import Approval, AuditEvent, Execution, Plan
 from bot.domain import Actor, ExecutionStatus, PlanStatus
@@ -96,7 +98,7 @@ async def test_approval_for_an_older_plan_hash_does_not_count(sessions: SessionF
 
     async with sessions() as session:
         plan = await plans.get(session, team_id=TEAM, plan_id=plan_id)
-        assert await plans.approver_ids(session, plan) == []
+        assert await plans.approver_ids(session, plan, valid_for=timedelta(hours=4)) == []
 
 
 async def test_reject_needs_a_reason_and_ends_the_plan(sessions: SessionFactory) -> None:
@@ -163,3 +165,24 @@ async def test_an_edited_audit_event_breaks_the_chain(sessions: SessionFactory) 
 
     async with sessions() as session:
         assert await audit.verify_chain(session, team_id=TEAM) == first.id
+
+
+async def test_an_expired_approval_does_not_count(sessions: SessionFactory) -> None:
+    plan_id = await stored_plan(sessions)
+    async with sessions.begin() as session:
+        plan = await plans.get(session, team_id=TEAM, plan_id=plan_id)
+        for user_id, age in ((CAROL.user_id, timedelta(hours=5)), (BOB.user_id, timedelta(hours=1))):
+            session.add(
+                Approval(
+                    team_id=TEAM,
+                    plan_id=plan_id,
+                    user_id=user_id,
+                    decision="approve",
+                    plan_hash=plan.plan_hash,
+                    created_at=utcnow() - age,
+                )
+            )
+
+    async with sessions() as session:
+        plan = await plans.get(session, team_id=TEAM, plan_id=plan_id)
+        assert await plans.approver_ids(session, plan, valid_for=timedelta(hours=4)) == [BOB.user_id]
