@@ -12,7 +12,7 @@ from actions import payloads
 from actions.errors import ephemeral_responder, reporting
 from blocks.plan_card import plan_card
 from blocks.replies import error_blocks, help_blocks
-from bot import operations, planner
+from bot import freezes, operations, planner
 from bot.domain import Actor, PlanDraft
 from bot.errors import UserError
 from bot.operations import Runtime
@@ -20,9 +20,8 @@ from bot.operations import Runtime
 COMMAND = "/carapulse"
 PLAN_ID_SUBCOMMANDS = frozenset({"status", "approve", "cancel"})
 # Subcommands the design reserves for features still to come; named so they are not planned as text.
-RESERVED = frozenset(
-    {"workflow", "schedule", "runbook", "playbook", "memory", "audit", "context", "freeze", "policy"}
-)
+RESERVED = frozenset({"workflow", "schedule", "runbook", "playbook", "memory", "audit", "context", "policy"})
+FREEZE_SUBCOMMANDS = frozenset({"freeze", "unfreeze"})
 
 Work = Callable[[Runtime, Actor, dict[str, Any], Any], Awaitable[None]]
 
@@ -52,7 +51,7 @@ def split(text: str) -> tuple[str, str]:
     if not words:
         return "help", ""
     first = words[0].lower()
-    if first in PLAN_ID_SUBCOMMANDS or first in RESERVED or first in ("help", "plan"):
+    if first in PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED or first in ("help", "plan"):
         return first, words[1] if len(words) > 1 else ""
     return "plan", text.strip()
 
@@ -63,6 +62,13 @@ def _prepare(runtime: Runtime, subcommand: str, argument: str) -> Work:
         raise UserError(f"`{COMMAND} {subcommand}` is not in this version yet; see `{COMMAND} help`.")
     if subcommand == "plan":
         return partial(_plan, draft=operations.draft(runtime, argument))
+    if subcommand == "freeze":
+        freezes.parse(argument)
+        return partial(_freeze, argument=argument)
+    if subcommand == "unfreeze":
+        if not argument.strip():
+            raise UserError(f"`{COMMAND} unfreeze` needs an environment, e.g. `{COMMAND} unfreeze prod`.")
+        return partial(_unfreeze, environment=argument.strip())
     if not argument.strip():
         raise UserError(f"`{COMMAND} {subcommand}` needs a plan id, e.g. `{COMMAND} {subcommand} 42`.")
     return partial(_BY_PLAN_ID[subcommand], plan_id=payloads.parse_plan_id(argument))
@@ -109,6 +115,20 @@ async def _cancel(
 ) -> None:
     await operations.cancel(runtime, actor=actor, plan_id=plan_id)
     await respond(response_type="ephemeral", text=f"Cancel of plan #{plan_id} recorded.")
+
+
+async def _freeze(
+    runtime: Runtime, actor: Actor, body: dict[str, Any], respond: Any, *, argument: str
+) -> None:
+    confirmation = await operations.freeze(runtime, actor=actor, argument=argument)
+    await respond(response_type="in_channel", text=f":snowflake: {confirmation} (by <@{actor.user_id}>)")
+
+
+async def _unfreeze(
+    runtime: Runtime, actor: Actor, body: dict[str, Any], respond: Any, *, environment: str
+) -> None:
+    confirmation = await operations.unfreeze(runtime, actor=actor, environment=environment)
+    await respond(response_type="in_channel", text=f"{confirmation} (by <@{actor.user_id}>)")
 
 
 _BY_PLAN_ID: dict[str, Callable[..., Awaitable[None]]] = {

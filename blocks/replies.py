@@ -14,6 +14,8 @@ HELP_LINES = (
     ("`/carapulse status <plan id>`", "where a plan is, shown only to you"),
     ("`/carapulse approve <plan id>`", "approve a plan, like its Approve button"),
     ("`/carapulse cancel <plan id>`", "cancel a plan that has not finished"),
+    ("`/carapulse freeze <env> <duration> <reason>`", "deny writes to an environment for a while (admins)"),
+    ("`/carapulse unfreeze <env>`", "lift a freeze (admins)"),
 )
 
 PLAN_EXAMPLES_TITLE = "Plans I can make today:"

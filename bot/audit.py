@@ -23,6 +23,8 @@ class AuditKind(StrEnum):
     PLAN_REJECTED = "plan.rejected"
     PLAN_CANCELLED = "plan.cancelled"
     PLAN_DRY_RUN = "plan.dry_run"
+    FREEZE_STARTED = "freeze.started"
+    FREEZE_LIFTED = "freeze.lifted"
     EXECUTION_STARTED = "execution.started"
     EXECUTION_FINISHED = "execution.finished"
     STEP_STARTED = "step.started"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import audit, plan_views, planner, plans
+from bot import audit, freezes, plan_views, planner, plans
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, Risk, StepStage
@@ -64,7 +64,9 @@ async def request_plan(
         steps=draft.steps,
         targets=draft.risk.targets,
     )
-    result = runtime.policy.decide("plan.create", actor=requester, plan=facts)
+    async with runtime.sessions() as session:
+        frozen = await freezes.active(session, team_id=requester.team_id)
+    result = runtime.policy.decide("plan.create", actor=requester, plan=facts, freezes=frozen)
     if not result.allow:
         raise PolicyDenied(refusal(result))
     decision = as_decision(result)
@@ -143,6 +145,31 @@ async def dry_run(runtime: Runtime, *, actor: Actor, plan_id: int) -> None:
     await runtime.notifier.post_dry_run(
         team_id=actor.team_id, plan_id=plan_id, user_id=actor.user_id, results=results
     )
+
+
+async def freeze(runtime: Runtime, *, actor: Actor, argument: str) -> str:
+    """Freeze an environment from `<environment> <duration> <reason>`; the sentence to confirm it."""
+    environment, length, reason = freezes.parse(argument)
+    async with runtime.sessions.begin() as session:
+        row = await freezes.freeze(
+            session,
+            actor=actor,
+            policy=runtime.policy,
+            environment=environment,
+            length=length,
+            reason=reason,
+        )
+    return f"{environment} is frozen until {row.until:%Y-%m-%d %H:%M} UTC ({reason}): writes are denied."
+
+
+async def unfreeze(runtime: Runtime, *, actor: Actor, environment: str) -> str:
+    async with runtime.sessions.begin() as session:
+        lifted = await freezes.unfreeze(
+            session, actor=actor, policy=runtime.policy, environment=environment.strip()
+        )
+    if not lifted:
+        return f"{environment} was not frozen."
+    return f"{environment} is no longer frozen."
 
 
 async def status(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:

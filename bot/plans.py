@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import audit
+from bot import audit, freezes
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
@@ -105,7 +105,8 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, polic
     plan = await get(session, team_id=approver.team_id, plan_id=plan_id, for_update=True)
     require_open_for_decision(plan.id, plan.status, verb="approve")
     facts = await plan_facts(session, plan)
-    check = policy.decide("plan.approve", actor=approver, plan=facts)
+    frozen = await freezes.active(session, team_id=plan.team_id)
+    check = policy.decide("plan.approve", actor=approver, plan=facts, freezes=frozen)
     if not check.allow:
         raise PolicyDenied(refusal(check))
     try:
@@ -131,7 +132,8 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, polic
         detail={"plan_hash": plan.plan_hash},
     )
     approvers = await approver_ids(session, plan, valid_for=policy.approval_ttl)
-    if not policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers).allow:
+    run = policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers, freezes=frozen)
+    if not run.allow:
         plan.updated_at = utcnow()
         return Approved(plan=plan, execution=None)
     return Approved(plan=plan, execution=await _start(session, plan))

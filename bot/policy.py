@@ -11,6 +11,7 @@ from bot.clock import utcnow
 from bot.domain import Actor, PolicyDecision, StepSpec
 from bot.policy_engine import (
     EnvironmentConfig,
+    Freeze,
     GuardedPolicy,
     PolicyAction,
     PolicyInput,
@@ -48,6 +49,7 @@ class Policy:
         actor: Actor,
         plan: PlanFacts,
         approver_ids: Iterable[str] = (),
+        freezes: Sequence[Freeze] = (),
     ) -> PolicyResult:
         """Anything not known to be a read counts as a write, so an unknown action fails closed."""
         return self.engine.decide(
@@ -62,10 +64,14 @@ class Policy:
                 ),
                 approvals=[self._user(user_id) for user_id in approver_ids],
                 environments=dict(self.environments),
+                freezes=list(freezes),
                 now=utcnow(),
                 max_targets=self.max_targets,
             )
         )
+
+    def is_admin(self, user_id: str) -> bool:
+        return "admin" in self._user(user_id).roles
 
     def _user(self, user_id: str) -> PolicyUser:
         return PolicyUser(user_id=user_id, roles=list(self.roles.get(user_id, self.default_roles)))

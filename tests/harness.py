@@ -37,7 +37,7 @@ def bot_environment(*, database_url: str, slack: FakeSlack, kubeconfig: Path) ->
             {
                 "U0123ALICE1": ["operator", "approver"],
                 "U0123BOBBY2": ["approver"],
-                "U0123CAROL3": ["approver"],
+                "U0123CAROL3": ["approver", "admin"],
             }
         ),
         "CARD_UPDATE_INTERVAL_SECONDS": "0.05",

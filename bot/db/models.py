@@ -137,6 +137,23 @@ class SlackMessage(Base):
     created_at: Mapped[datetime]
 
 
+class ChangeFreeze(Base):
+    """While a freeze of an environment lasts, the policy denies writes to it."""
+
+    __tablename__ = "change_freezes"
+    __table_args__ = (Index("ix_change_freezes_team_env", "team_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    environment: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(UserId)
+    created_at: Mapped[datetime]
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[str | None] = mapped_column(UserId)
+
+
 class AuditEvent(Base):
     """Append-only, hash-chained per team: `prev_hash` is unique, so the chain cannot fork."""
 

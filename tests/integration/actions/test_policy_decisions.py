@@ -1,5 +1,7 @@
 from pathlib import Path
 
+import pytest
+
 from blocks import ids
 from tests.harness import RunningBot, running_bot
 
@@ -38,3 +40,52 @@ async def test_a_broken_policy_refuses_writes_with_the_reason(database_url: str,
         responses = await bot.slack.wait_until(lambda: bot.slack.responses)
         assert "Policy is unavailable, so writes are refused" in responses[0].body["text"]
         assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_frozen_environment_refuses_writes_until_unfrozen(bot: RunningBot) -> None:
+    carol = "U0123CAROL3"
+    bot.slack.add_user(carol, "carol")
+
+    await bot.driver.slash_command("freeze prod 2h release freeze", user=carol)
+    frozen = await bot.slack.wait_until(lambda: bot.slack.responses)
+    await bot.driver.slash_command("scale checkout to 5 in shop")
+    refused = await bot.slack.wait_until(lambda: bot.slack.responses[1:])
+    await bot.driver.slash_command("unfreeze prod", user=carol)
+    await bot.slack.wait_until(lambda: bot.slack.responses[2:])
+    await bot.driver.slash_command("scale checkout to 5 in shop")
+
+    assert frozen[0].body["response_type"] == "in_channel"
+    assert "prod is frozen until" in frozen[0].body["text"]
+    assert "Denied: prod is frozen until" in refused[0].body["text"]
+    assert "(release freeze)" in refused[0].body["text"]
+    await bot.card_text(1, "Awaiting approval")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("freeze prod 2h release", "Only admins can freeze"),
+        ("freeze nowhere 2h release", "Only admins can freeze"),
+        ("unfreeze prod", "Only admins can unfreeze"),
+    ],
+)
+async def test_only_admins_freeze(bot: RunningBot, text: str, expected: str) -> None:
+    await bot.driver.slash_command(text)
+
+    responses = await bot.slack.wait_until(lambda: bot.slack.responses)
+    assert expected in responses[0].body["text"]
+
+
+async def test_freezing_an_unknown_environment_is_refused(bot: RunningBot) -> None:
+    bot.slack.add_user("U0123CAROL3", "carol")
+
+    await bot.driver.slash_command("freeze nowhere 2h release", user="U0123CAROL3")
+
+    responses = await bot.slack.wait_until(lambda: bot.slack.responses)
+    assert "nowhere is not a configured environment (known: prod)" in responses[0].body["text"]
+
+
+async def test_bad_freeze_duration_is_answered_inside_the_ack(bot: RunningBot) -> None:
+    response = await bot.driver.slash_command("freeze prod soon release")
+
+    assert "is not a duration like 30m, 2h or 1d" in response.json()["text"]
