@@ -1,7 +1,8 @@
-"""The plan card's buttons: Approve, Reject (opens the reason modal), Dry run and Cancel."""
+"""The plan card's buttons: Approve, Dry run and Cancel act on the plan; Reject opens the reason modal."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -11,56 +12,53 @@ from actions.errors import ephemeral_responder, reporting
 from blocks import ids
 from blocks.modals import reject_modal
 from bot import operations
+from bot.domain import Actor
 from bot.operations import Runtime
+
+PlanOperation = Callable[[Runtime, Actor, int], Awaitable[Any]]
+
+# action_id → (what the user sees it doing if it fails, the operation it runs)
+_PLAN_BUTTONS: dict[str, tuple[str, PlanOperation]] = {
+    ids.PLAN_APPROVE: (
+        "approving the plan",
+        lambda runtime, actor, plan_id: operations.approve(runtime, approver=actor, plan_id=plan_id),
+    ),
+    ids.PLAN_DRY_RUN: (
+        "rehearsing the plan",
+        lambda runtime, actor, plan_id: operations.dry_run(runtime, actor=actor, plan_id=plan_id),
+    ),
+    ids.PLAN_CANCEL: (
+        "cancelling the plan",
+        lambda runtime, actor, plan_id: operations.cancel(runtime, actor=actor, plan_id=plan_id),
+    ),
+}
 
 
 def register(app: AsyncApp, *, runtime: Runtime) -> None:
-    @app.action(ids.PLAN_APPROVE)
-    async def handle_plan_approve(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await ack()
-        runtime.supervisor.spawn(_approve(runtime, body, respond), name="plan-approve")
+    for action_id, (doing, operation) in _PLAN_BUTTONS.items():
+        app.action(action_id)(_plan_button(runtime, action_id, doing, operation))
 
     @app.action(ids.PLAN_REJECT)
     async def handle_plan_reject(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
         runtime.supervisor.spawn(_open_reject_modal(runtime, body, respond, client), name="plan-reject")
 
-    @app.action(ids.PLAN_DRY_RUN)
-    async def handle_plan_dry_run(ack: Any, body: dict[str, Any], respond: Any) -> None:
+
+def _plan_button(
+    runtime: Runtime, action_id: str, doing: str, operation: PlanOperation
+) -> Callable[..., Awaitable[None]]:
+    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        runtime.supervisor.spawn(_dry_run(runtime, body, respond), name="plan-dry-run")
+        runtime.supervisor.spawn(_run(runtime, body, respond, doing, operation), name=action_id)
 
-    @app.action(ids.PLAN_CANCEL)
-    async def handle_plan_cancel(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        await ack()
-        runtime.supervisor.spawn(_cancel(runtime, body, respond), name="plan-cancel")
+    return handle_plan_button
 
 
-async def _approve(runtime: Runtime, body: dict[str, Any], respond: Any) -> None:
-    async with reporting(ephemeral_responder(respond), doing="approving the plan"):
-        await operations.approve(
-            runtime,
-            approver=payloads.interaction_actor(body),
-            plan_id=payloads.plan_id_from_action(body),
-        )
-
-
-async def _dry_run(runtime: Runtime, body: dict[str, Any], respond: Any) -> None:
-    async with reporting(ephemeral_responder(respond), doing="rehearsing the plan"):
-        await operations.dry_run(
-            runtime,
-            actor=payloads.interaction_actor(body),
-            plan_id=payloads.plan_id_from_action(body),
-        )
-
-
-async def _cancel(runtime: Runtime, body: dict[str, Any], respond: Any) -> None:
-    async with reporting(ephemeral_responder(respond), doing="cancelling the plan"):
-        await operations.cancel(
-            runtime,
-            actor=payloads.interaction_actor(body),
-            plan_id=payloads.plan_id_from_action(body),
-        )
+async def _run(
+    runtime: Runtime, body: dict[str, Any], respond: Any, doing: str, operation: PlanOperation
+) -> None:
+    async with reporting(ephemeral_responder(respond), doing=doing):
+        await operation(runtime, payloads.interaction_actor(body), payloads.plan_id_from_action(body))
 
 
 async def _open_reject_modal(runtime: Runtime, body: dict[str, Any], respond: Any, client: Any) -> None:
