@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -23,7 +23,7 @@ Say = Callable[[str], Awaitable[Any]]
 
 
 @asynccontextmanager
-async def reporting(say: Say, *, doing: str):  # type: ignore[no-untyped-def]
+async def reporting(say: Say, *, doing: str) -> AsyncIterator[None]:
     """Show a CarapulseError's own words; log anything else under a reference the user can quote."""
     try:
         yield

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit
@@ -102,7 +102,7 @@ async def active(session: AsyncSession, *, team_id: str) -> Sequence[Freeze]:
     return [Freeze(environment=r.environment, until=r.until, reason=r.reason) for r in rows]
 
 
-def _active_query(team_id: str, now: datetime):  # type: ignore[no-untyped-def]
+def _active_query(team_id: str, now: datetime) -> Select[tuple[ChangeFreeze]]:
     return (
         select(ChangeFreeze)
         .where(

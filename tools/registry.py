@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -44,7 +44,7 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return name in self._actions
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Action[Any]]:
         return iter(self._actions.values())
 
 
