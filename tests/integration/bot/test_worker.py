@@ -168,16 +168,33 @@ async def test_failed_rollback_ends_failed_and_says_what_is_left(
     assert "dial a refused 5" in result.status_reason
 
 
-async def test_cancel_between_steps_skips_remaining_steps(
+async def cancel_during_first_step(
     sessions: SessionFactory, worker: Worker, dials: Dials
-) -> None:
+) -> tuple[int, asyncio.Task[bool]]:
+    """Start a two-step plan, hold its first step, and record a cancel while it runs."""
     plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), set_dial("b", 2)))
     dials.stall.clear()
     running = asyncio.create_task(worker.run_once())
     await dials.entered.wait()
-
     async with sessions.begin() as session:
         await plans.cancel(session, plan_id=plan_id, actor=ALICE, policy=POLICY)
+    return plan_id, running
+
+
+async def test_cancel_between_steps_skips_remaining_steps(
+    sessions: SessionFactory, dials: Dials, observer: RecordingObserver
+) -> None:
+    # A watcher that never polls in time, so only the check between steps can see the cancel.
+    worker = Worker(
+        sessions=sessions,
+        registry=Registry(dials.actions()),
+        observer=observer,
+        lease_seconds=30,
+        poll_seconds=0.05,
+        cancel_poll_seconds=60,
+        owner="slow-to-notice",
+    )
+    plan_id, running = await cancel_during_first_step(sessions, worker, dials)
     dials.stall.set()
     await running
 
@@ -191,13 +208,7 @@ async def test_cancel_between_steps_skips_remaining_steps(
 async def test_cancel_stops_a_step_that_never_returns(
     sessions: SessionFactory, worker: Worker, dials: Dials, same_process: bool
 ) -> None:
-    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), set_dial("b", 2)))
-    dials.stall.clear()
-    running = asyncio.create_task(worker.run_once())
-    await dials.entered.wait()
-
-    async with sessions.begin() as session:
-        await plans.cancel(session, plan_id=plan_id, actor=ALICE, policy=POLICY)
+    plan_id, running = await cancel_during_first_step(sessions, worker, dials)
     if same_process:
         worker.cancels.notify(plan_id)
     async with asyncio.timeout(1):
