@@ -22,14 +22,6 @@ from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 
 
-@pytest.fixture
-async def fakes(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, FakeKubernetes, Path]]:
-    async with FakeSlack() as slack, FakeKubernetes(convergence_delay=0.3) as kube:
-        kube.add_deployment("shop", "checkout", replicas=2)
-        yield slack, kube, kube.write_kubeconfig(tmp_path / "kubeconfig")
-        assert slack.violations == []
-
-
 @pytest.fixture(params=["serve", "serve --no-worker + worker"])
 async def serve(
     request: pytest.FixtureRequest, database_url: str, fakes: tuple[FakeSlack, FakeKubernetes, Path]

@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
-
-import pytest
 
 from blocks import ids
 from tests.fakes.kubernetes import FakeKubernetes
@@ -21,14 +18,6 @@ from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 
 CARAPULSE = [sys.executable, "-m", "bot"]
-
-
-@pytest.fixture
-async def fakes(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, FakeKubernetes, Path]]:
-    async with FakeSlack() as slack, FakeKubernetes(convergence_delay=0.1) as kube:
-        kube.add_deployment("shop", "checkout", replicas=2)
-        yield slack, kube, kube.write_kubeconfig(tmp_path / "kubeconfig")
-        assert slack.violations == []
 
 
 async def test_killed_worker_is_taken_over_and_the_plan_completes_once(
