@@ -3,6 +3,8 @@ Bolt app, and wires `actions/` in."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +34,7 @@ from tools.base import Effect
 log = logging.getLogger(__name__)
 
 SLACK_RETRIES = 4
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -51,7 +54,11 @@ class Carapulse:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
 
     async def aclose(self) -> None:
+        """Stop the worker, then give request work and card edits a moment to land, so the last
+        state a card reached is still shown in Slack after a restart."""
         await self.loops.aclose()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
         await self.runtime.supervisor.aclose()
         self.tools.close()
         await self.engine.dispose()

@@ -122,7 +122,7 @@ class Notifier:
         self.plan_changed(team_id, plan_id)
 
     async def settled(self, team_id: str, plan_id: int) -> None:
-        """Wait until the card shows the latest state handed to the notifier (for shutdown and tests)."""
+        """Wait until the card shows the latest state handed to the notifier."""
         card = self._cards.get((team_id, plan_id))
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
