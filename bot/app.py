@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -60,19 +62,27 @@ class Carapulse:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
         await self.runtime.supervisor.aclose()
-        self.tools.close()
+        await self.tools.aclose()
         await self.engine.dispose()
 
 
-async def create_app(settings: Settings, *, with_worker: bool = True, migrate: bool = True) -> Carapulse:
-    tools = toolbox.build(settings)  # configuration problems first, before anything is opened
+async def create_app(
+    settings: Settings,
+    *,
+    with_worker: bool = True,
+    migrate: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Carapulse:
+    """`environ` is where tools read their settings (default: the process environment)."""
+    # Configuration problems first, before anything is opened.
+    tools = toolbox.build(os.environ if environ is None else environ)
     engine = create_engine(settings.database_url)
     if migrate:
         try:
             await upgrade_to_head(engine)
         except BaseException:
             await engine.dispose()
-            tools.close()
+            await tools.aclose()
             raise
     sessions = create_session_factory(engine)
     client = slack_client(settings)

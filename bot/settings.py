@@ -44,8 +44,6 @@ class Settings(BaseSettings):
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     policy_dir: Path = DEFAULT_POLICY_DIR
     approval_ttl_seconds: PositiveSeconds = 4 * 3600.0
-    kubeconfig: Path | None = None
-    kube_in_cluster: bool = False
     worker_lease_seconds: PositiveSeconds = 30.0
     worker_poll_seconds: PositiveSeconds = 2.0
     execution_timeout_seconds: PositiveSeconds = 3600.0

@@ -1,67 +1,47 @@
-"""Builds the tool registry from settings; each integration reports one line at start-up."""
+"""Builds the tool registry from every installed `carapulse.tools` entry point; each tool reports one
+line at start-up (enabled, or what would enable it), and a tool configured wrongly stops start-up."""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from bot.errors import ConfigError
-from bot.settings import Settings
 from tools.base import ToolError
-from tools.kubernetes import KubernetesClient, KubernetesConfig, actions
-from tools.registry import Registry
+from tools.registry import Registry, installed_toolsets
+from tools.toolset import NotConfigured, Toolset, ToolsetFactory
 
 log = logging.getLogger(__name__)
-
-DEFAULT_KUBECONFIG = Path.home() / ".kube" / "config"
 
 
 @dataclass
 class Toolbox:
     registry: Registry
     status: dict[str, str]
-    closers: list[Callable[[], None]] = field(default_factory=list)
+    toolsets: list[Toolset] = field(default_factory=list)
 
-    def close(self) -> None:
-        for close in self.closers:
-            close()
+    async def aclose(self) -> None:
+        for built in self.toolsets:
+            await built.aclose()
 
 
-def build(settings: Settings) -> Toolbox:
+def build(environ: Mapping[str, str], factories: Mapping[str, ToolsetFactory] | None = None) -> Toolbox:
+    """`factories` defaults to the installed entry points, sorted by name so start-up is repeatable."""
+    factories = installed_toolsets() if factories is None else factories
     toolbox = Toolbox(registry=Registry(), status={})
-    _add_kubernetes(toolbox, settings)
+    for name in sorted(factories):
+        try:
+            built = factories[name](environ)
+        except NotConfigured as reason:
+            toolbox.status[name] = f"disabled, {reason.reason}"
+            continue
+        except ToolError as exc:
+            raise ConfigError(exc.message) from None
+        for action in built.actions:
+            toolbox.registry.add(action)
+        toolbox.toolsets.append(built)
+        toolbox.status[name] = built.status
     for name, status in toolbox.status.items():
         log.info("%s: %s", name, status)
     return toolbox
-
-
-def _add_kubernetes(toolbox: Toolbox, settings: Settings) -> None:
-    config = _kubernetes_config(settings)
-    if config is None:
-        toolbox.status["kubernetes"] = "disabled, no kubeconfig (set KUBECONFIG) and not in a cluster"
-        return
-    try:
-        client = KubernetesClient.from_config(config)
-    except ToolError as exc:
-        raise ConfigError(exc.message) from None
-    for action in actions(client):
-        toolbox.registry.add(action)
-    toolbox.closers.append(client.close)
-    toolbox.status["kubernetes"] = f"enabled, API server {client.server}"
-
-
-def _kubernetes_config(settings: Settings) -> KubernetesConfig | None:
-    if settings.kube_in_cluster or (
-        settings.kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST")
-    ):
-        return KubernetesConfig(in_cluster=True)
-    if settings.kubeconfig is not None:
-        if not settings.kubeconfig.is_file():
-            raise ConfigError(f"KUBECONFIG: file {settings.kubeconfig} does not exist")
-        return KubernetesConfig(kubeconfig=settings.kubeconfig)
-    if DEFAULT_KUBECONFIG.is_file():
-        return KubernetesConfig(kubeconfig=DEFAULT_KUBECONFIG)
-    return None

@@ -86,8 +86,8 @@ async def running_bot(
         kube.add_deployment("shop", "checkout", replicas=2)
         kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
-        settings = _settings({**environment, **(overrides or {})})
-        carapulse = await create_app(settings)
+        environment = {**environment, **(overrides or {})}
+        carapulse = await create_app(_settings(environment), environ=environment)
         runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine), access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -14,6 +14,16 @@ class Effect(StrEnum):
     WRITE = "write"
 
 
+class RiskHint(StrEnum):
+    """A tool's own view of how risky an action is. Policy takes the higher of this and its verb table,
+    so a hint can raise a step's risk (helm.uninstall is high) but never lower it."""
+
+    READ = "read"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
 class ToolError(Exception):
     """A tool call failed; `message` is written for the person reading the plan card.
 
@@ -55,7 +65,7 @@ ArgsT = TypeVar("ArgsT", bound=ActionArgs)
 class Action(ABC, Generic[ArgsT]):
     """One typed operation on one system.
 
-    `effect` and `idempotent` are class-level facts: policy and the worker read them before running,
+    `effect`, `risk` and `idempotent` are class-level facts: policy and the worker read them before running,
     never by inspecting a call at run time.
     """
 
@@ -63,6 +73,7 @@ class Action(ABC, Generic[ArgsT]):
     description: ClassVar[str]
     args_model: ClassVar[type[ActionArgs]]
     effect: ClassVar[Effect]
+    risk: ClassVar[RiskHint | None] = None
     idempotent: ClassVar[bool] = False
     timeout_seconds: ClassVar[float] = 60.0
 

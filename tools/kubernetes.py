@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.toolset import NotConfigured, Toolset, ToolSettings
 
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 
@@ -387,10 +388,43 @@ def actions(client: KubernetesClient) -> list[Action[Any]]:
     ]
 
 
-def toolset(config: KubernetesConfig) -> list[Action[Any]]:
-    """The `carapulse.tools` entry point. The actions share one client: close it through any
-    action's `client` when the service stops."""
-    return actions(KubernetesClient.from_config(config))
+class KubernetesSettings(ToolSettings):
+    """Where the API server is, from the variables kubectl users already set."""
+
+    kubeconfig: Path | None = Field(default=None, alias="KUBECONFIG")
+    context: str | None = Field(default=None, alias="KUBE_CONTEXT")
+    in_cluster: bool = Field(default=False, alias="KUBE_IN_CLUSTER")
+    service_host: str | None = Field(default=None, alias="KUBERNETES_SERVICE_HOST")
+
+    def config(self) -> KubernetesConfig | None:
+        """In-cluster when asked, or when running in a pod with no kubeconfig given; then the
+        kubeconfig named, then ~/.kube/config; None when there is none of these."""
+        if self.in_cluster or (self.kubeconfig is None and self.service_host):
+            return KubernetesConfig(in_cluster=True)
+        if self.kubeconfig is not None:
+            if not self.kubeconfig.is_file():
+                raise ToolError(f"KUBECONFIG: file {self.kubeconfig} does not exist", call="configuration")
+            return KubernetesConfig(kubeconfig=self.kubeconfig, context=self.context)
+        if DEFAULT_KUBECONFIG.is_file():
+            return KubernetesConfig(kubeconfig=DEFAULT_KUBECONFIG, context=self.context)
+        return None
+
+
+DEFAULT_KUBECONFIG = Path.home() / ".kube" / "config"
+
+
+def toolset(environ: Mapping[str, str]) -> Toolset:
+    """The `carapulse.tools` entry point: every action shares one client, closed with the toolset."""
+    config = KubernetesSettings.model_validate(dict(environ)).config()
+    if config is None:
+        raise NotConfigured("no kubeconfig (set KUBECONFIG) and not in a cluster")
+    client = KubernetesClient.from_config(config)
+    return Toolset(
+        name="kubernetes",
+        actions=actions(client),
+        status=f"enabled, API server {client.server}",
+        closers=[client.close],
+    )
 
 
 def _api_client(config: KubernetesConfig) -> ApiClient:

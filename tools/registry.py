@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from tools.base import Action
+from tools.toolset import ToolsetFactory
 
 ENTRY_POINT_GROUP = "carapulse.tools"
 
@@ -48,6 +49,6 @@ class Registry:
         return iter(self._actions.values())
 
 
-def installed_toolsets() -> dict[str, Any]:
+def installed_toolsets() -> dict[str, ToolsetFactory]:
     """Toolset factories advertised under the `carapulse.tools` entry-point group, by name."""
     return {ep.name: ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)}

@@ -22,6 +22,7 @@ from tools.kubernetes import (
     toolset,
 )
 from tools.registry import Registry, installed_toolsets
+from tools.toolset import NotConfigured
 
 CHECKOUT = {"namespace": "shop", "name": "checkout"}
 DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/shop/deployments/checkout"
@@ -275,19 +276,34 @@ def test_scale_args_reject_bad_names_and_bounds(raw: dict[str, Any], client: Kub
 
 async def test_toolset_is_the_entry_point_and_shares_one_client(kubeconfig: Path) -> None:
     assert installed_toolsets()["kubernetes"] is toolset
-    built = toolset(KubernetesConfig(kubeconfig=kubeconfig))
-    client = built[0].client  # type: ignore[attr-defined]
+    built = toolset({"KUBECONFIG": str(kubeconfig)})
+    client = built.actions[0].client  # type: ignore[attr-defined]
     try:
-        assert [action.name for action in Registry(built)] == [
+        assert built.status == f"enabled, API server {client.server}"
+        assert [action.name for action in Registry(built.actions)] == [
             "kubernetes.get_deployment",
             "kubernetes.scale",
             "kubernetes.rollout_restart",
             "kubernetes.rollout_status",
         ]
-        assert all(action.client is client for action in built)  # type: ignore[attr-defined]
+        assert all(action.client is client for action in built.actions)  # type: ignore[attr-defined]
         assert await client.server_version() == "v1.31.0"
     finally:
-        client.close()
+        await built.aclose()
+
+
+def test_the_toolset_is_left_out_without_a_kubeconfig(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tools.kubernetes.DEFAULT_KUBECONFIG", tmp_path / "absent")
+
+    with pytest.raises(NotConfigured, match="set KUBECONFIG"):
+        toolset({})
+
+
+def test_a_kubeconfig_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ToolError, match=f"KUBECONFIG: file {tmp_path / 'nope'} does not exist"):
+        toolset({"KUBECONFIG": str(tmp_path / "nope")})
 
 
 def test_a_missing_kubeconfig_fails_with_one_line_naming_it(tmp_path: Path) -> None:
