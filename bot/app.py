@@ -111,6 +111,7 @@ async def create_app(
         roles=settings.roles,
         default_roles=settings.default_roles,
         read_actions=frozenset(a.name for a in tools.registry if a.effect == Effect.READ),
+        risk_hints={a.name: a.risk.value for a in tools.registry if a.risk is not None},
         approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
     )
     if policy.engine.load_error:

@@ -1,4 +1,4 @@
-"""The `carapulse` command: serve (HTTP or Socket Mode), worker, migrate."""
+"""The `carapulse` command: serve (HTTP or Socket Mode), worker, migrate, policy, tools."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import policy_cli
+from bot import policy_cli, tools_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_to_head
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     migrate.set_defaults(run=_migrate)
     policy_cli.add_commands(commands)
+    tools_cli.add_commands(commands)
     return parser
 
 

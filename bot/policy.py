@@ -39,6 +39,7 @@ class Policy:
     roles: Mapping[str, Sequence[str]] = field(default_factory=dict)
     default_roles: Sequence[str] = ("viewer",)
     read_actions: frozenset[str] = frozenset()
+    risk_hints: Mapping[str, str] = field(default_factory=dict)
     max_targets: int = 50
     approval_ttl: timedelta = timedelta(hours=4)
 
@@ -79,7 +80,13 @@ class Policy:
     def _step(self, step: StepSpec) -> PolicyStep:
         tool, _, verb = step.action.partition(".")
         effect = "read" if step.action in self.read_actions else "write"
-        return PolicyStep(stage=step.stage, tool=tool, action=verb or tool, effect=effect)
+        return PolicyStep(
+            stage=step.stage,
+            tool=tool,
+            action=verb or tool,
+            effect=effect,
+            risk=self.risk_hints.get(step.action),  # type: ignore[arg-type]
+        )
 
 
 def as_decision(result: PolicyResult) -> PolicyDecision:

@@ -57,6 +57,8 @@ class PolicyStep(BaseModel):
     tool: str
     action: str
     effect: Literal["read", "write"]
+    # The tool's own risk hint; the policy takes the higher of it and its verb table.
+    risk: Literal["read", "low", "medium", "high"] | None = None
 
 
 class PolicyPlan(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,7 +36,21 @@ async def run_action(
     rehearse: bool = False,
 ) -> StepOutcome:
     """Run one action (or its dry run when `rehearse`) within its own timeout, or within
-    `time_left` of the execution if shorter."""
+    `time_left` of the execution if shorter. The outcome is redacted here, the one place every
+    step's output passes before it is stored, audited or shown."""
+    outcome = await _run(registry, name, raw_args, time_left=time_left, rehearse=rehearse)
+    redactor = registry.redactor
+    return replace(
+        outcome,
+        summary=redactor.redact(outcome.summary),
+        data=redactor.redact_data(outcome.data),
+        error=redactor.redact(outcome.error),
+    )
+
+
+async def _run(
+    registry: Registry, name: str, raw_args: dict[str, Any], *, time_left: float | None, rehearse: bool
+) -> StepOutcome:
     limit = 0.0
     try:
         action = registry.get(name)

@@ -7,6 +7,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from tools.base import Action
+from tools.redaction import Redactor
 from tools.toolset import ToolsetFactory
 
 ENTRY_POINT_GROUP = "carapulse.tools"
@@ -26,7 +27,10 @@ class UnknownActionError(KeyError):
 
 
 class Registry:
-    def __init__(self, actions: Iterable[Action[Any]] = ()) -> None:
+    """The actions the worker may run, and the redactor every step's output passes through."""
+
+    def __init__(self, actions: Iterable[Action[Any]] = (), *, redactor: Redactor | None = None) -> None:
+        self.redactor = redactor or Redactor()
         self._actions: dict[str, Action[Any]] = {}
         for action in actions:
             self.add(action)

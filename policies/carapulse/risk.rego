@@ -27,7 +27,19 @@ step_level(step) := named if {
 	named := tool_action_levels[concat(".", [step.tool, step.action])]
 }
 
-else := verb_level(verbs(step.action), object.get(step, "effect", "write"))
+else := higher(verb_level(verbs(step.action), object.get(step, "effect", "write")), hint(step))
+
+# A tool's own risk hint can raise a step's level, never lower it.
+hint(step) := step.risk if {
+	is_string(step.risk)
+	level_rank[step.risk]
+}
+
+else := "read"
+
+higher(a, b) := a if level_rank[a] >= level_rank[b]
+
+else := b
 
 verb_level(words, effect) := "high" if count(words & high_verbs) > 0
 

@@ -24,6 +24,20 @@ test_read_verbs if {
 
 test_tool_specific_level_wins if risk.step_level(step("terraform", "plan", "read")) == "read"
 
+test_a_tool_hint_raises_the_level if {
+	risk.step_level(object.union(step("kubernetes", "node_cordon", "write"), {"risk": "high"})) == "high"
+	risk.step_level(object.union(step("vault", "rotate", "write"), {"risk": "high"})) == "high"
+}
+
+test_a_tool_hint_never_lowers_the_level if {
+	risk.step_level(object.union(step("helm", "uninstall", "write"), {"risk": "low"})) == "high"
+	risk.step_level(object.union(step("kubernetes", "scale", "write"), {"risk": "read"})) == "medium"
+}
+
+test_an_unknown_hint_is_ignored if {
+	risk.step_level(object.union(step("vault", "rotate", "write"), {"risk": "extreme"})) == "medium"
+}
+
 test_unknown_read_is_low_and_unknown_write_is_medium if {
 	risk.step_level(step("vault", "lookup", "read")) == "low"
 	risk.step_level(step("vault", "rotate", "write")) == "medium"

@@ -1,0 +1,31 @@
+"""The Policy adapter: what it tells the Rego policy about each step."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from bot.domain import StepSpec, StepStage
+from bot.policy import PlanFacts
+from tests.builders import ALICE, POLICY
+
+
+def _facts(action: str) -> PlanFacts:
+    step = StepSpec(stage=StepStage.ACT, action=action, args={}, description=action)
+    return PlanFacts(requester_id=ALICE.user_id, environment="test", steps=[step], targets=["node/n1"])
+
+
+def test_a_tools_risk_hint_raises_the_plans_risk() -> None:
+    hinted = dataclasses.replace(POLICY, risk_hints={"kubernetes.node_cordon": "high"})
+
+    plain = POLICY.decide("plan.create", actor=ALICE, plan=_facts("kubernetes.node_cordon"))
+    raised = hinted.decide("plan.create", actor=ALICE, plan=_facts("kubernetes.node_cordon"))
+
+    assert (plain.risk.level, plain.required_approvals) == ("medium", 1)
+    assert (raised.risk.level, raised.required_approvals) == ("high", 2)
+
+
+def test_an_action_not_known_as_a_read_is_treated_as_a_write() -> None:
+    result = POLICY.decide("plan.create", actor=ALICE, plan=_facts("mystery.peek"))
+
+    assert result.risk.level == "medium"
+    assert result.required_approvals == 1
