@@ -1,0 +1,148 @@
+"""A loopback gateway in front of moto for what moto cannot do: AWS error answers on demand
+(throttling, validation errors) and CloudTrail's LookupEvents, which moto does not implement.
+
+Every other request goes to moto byte for byte, so the AWS tool sees one endpoint that speaks the real
+protocols. Faults use the base class's `fail_next`; `throttle_next` builds AWS's own throttling bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Literal
+
+import aiohttp
+from aiohttp import web
+
+from tests.fakes.http_server import FakeHttpServer
+
+LOOKUP_EVENTS_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
+_HOP_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection", "content-encoding"})
+
+
+@dataclass
+class TrailEvent:
+    name: str
+    username: str
+    source: str
+    time: datetime
+    read_only: bool = False
+    resources: list[tuple[str, str]] = field(default_factory=list)
+    record: dict[str, Any] = field(default_factory=dict)
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    access_key_id: str = "AKIAIOSFODNN7EXAMPLE"
+
+    def matches(self, key: str, value: str) -> bool:
+        candidates = {
+            "EventId": [self.id],
+            "EventName": [self.name],
+            "ReadOnly": ["true" if self.read_only else "false"],
+            "Username": [self.username],
+            "ResourceType": [kind for kind, _ in self.resources],
+            "ResourceName": [name for _, name in self.resources],
+            "EventSource": [self.source],
+            "AccessKeyId": [self.access_key_id],
+        }
+        return value in candidates[key]
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "EventId": self.id,
+            "EventName": self.name,
+            "ReadOnly": "true" if self.read_only else "false",
+            "AccessKeyId": self.access_key_id,
+            "EventTime": self.time.timestamp(),
+            "EventSource": self.source,
+            "Username": self.username,
+            "Resources": [{"ResourceType": kind, "ResourceName": name} for kind, name in self.resources],
+            "CloudTrailEvent": json.dumps(self.record),
+        }
+
+
+class AwsGateway(FakeHttpServer):
+    def __init__(self, upstream: str) -> None:
+        super().__init__()
+        self.upstream = upstream
+        self.trail: list[TrailEvent] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.route("*", "/{tail:.*}", self._handle)]
+
+    def throttle_next(self, *, protocol: Literal["query", "json"], times: int = 1) -> None:
+        """Answer the next `times` requests the way AWS answers when its rate limit is hit."""
+        if protocol == "query":
+            self.fail_next(400, query_error("Throttling", "Rate exceeded"), times=times)
+        else:
+            self.fail_next(400, {"__type": "ThrottlingException", "message": "Rate exceeded"}, times=times)
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._session is not None:
+            await self._session.close()
+        await super().__aexit__(exc_type, exc, tb)
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("X-Amz-Target") == LOOKUP_EVENTS_TARGET:
+            return self._lookup_events(json.loads(await request.read() or b"{}"))
+        return await self._forward(request)
+
+    async def _forward(self, request: web.Request) -> web.StreamResponse:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(auto_decompress=False)
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
+        async with self._session.request(
+            request.method,
+            self.upstream + request.path_qs,
+            headers=headers,
+            data=await request.read(),
+        ) as answer:
+            body = await answer.read()
+            kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS}
+            return web.Response(status=answer.status, body=body, headers=kept)
+
+    def _lookup_events(self, body: dict[str, Any]) -> web.Response:
+        attributes = body.get("LookupAttributes", [])
+        if len(attributes) > 1:
+            return _json_error("InvalidLookupAttributesException", "You cannot specify more than one lookup.")
+        page_size = int(body.get("MaxResults", 50))
+        if not 1 <= page_size <= 50:
+            return _json_error("InvalidMaxResultsException", "MaxResults must be between 1 and 50.")
+        start = _time(body.get("StartTime"), datetime.min.replace(tzinfo=UTC))
+        end = _time(body.get("EndTime"), datetime.now(UTC))
+        found = [
+            event
+            for event in sorted(self.trail, key=lambda e: e.time, reverse=True)
+            if start <= event.time <= end
+            and all(event.matches(a["AttributeKey"], a["AttributeValue"]) for a in attributes)
+        ]
+        offset = int(body.get("NextToken", 0))
+        page = found[offset : offset + page_size]
+        answer: dict[str, Any] = {"Events": [event.wire() for event in page]}
+        if offset + page_size < len(found):
+            answer["NextToken"] = str(offset + page_size)
+        return web.json_response(answer, content_type="application/x-amz-json-1.1")
+
+
+def query_error(code: str, message: str, *, sender: bool = True) -> str:
+    """The XML error body of the query-protocol services (Auto Scaling, EC2 uses a variant, STS)."""
+    kind = "Sender" if sender else "Receiver"
+    return (
+        '<ErrorResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">'
+        f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+
+
+def _json_error(code: str, message: str) -> web.Response:
+    return web.json_response(
+        {"__type": code, "Message": message}, status=400, content_type="application/x-amz-json-1.1"
+    )
+
+
+def _time(value: Any, default: datetime) -> datetime:
+    return datetime.fromtimestamp(float(value), UTC) if value is not None else default

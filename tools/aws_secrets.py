@@ -1,0 +1,137 @@
+"""Secrets Manager metadata and rotation. Secret values never pass through here: the actions call
+DescribeSecret and RotateSecret only, and keep an allow-list of metadata fields.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
+
+from tools.aws_client import AwsAction, AwsArgs, environment_args, jsonable, tag_map
+from tools.base import ActionResult, Effect, RiskHint, ToolError
+
+SecretId = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
+
+_METADATA = {
+    "ARN": "arn",
+    "Name": "name",
+    "Description": "description",
+    "KmsKeyId": "kms_key_id",
+    "RotationEnabled": "rotation_enabled",
+    "RotationLambdaARN": "rotation_lambda_arn",
+    "RotationRules": "rotation_rules",
+    "LastRotatedDate": "last_rotated",
+    "LastChangedDate": "last_changed",
+    "LastAccessedDate": "last_accessed",
+    "NextRotationDate": "next_rotation",
+    "DeletedDate": "deleted",
+    "CreatedDate": "created",
+    "OwningService": "owning_service",
+    "PrimaryRegion": "primary_region",
+}
+
+
+class SecretArgs(AwsArgs):
+    secret_id: SecretId
+
+
+class RotateSecretArgs(SecretArgs):
+    # False: Secrets Manager only tests the rotation function and rotates on its schedule.
+    rotate_immediately: bool = True
+
+
+class GetSecret(AwsAction[SecretArgs]):
+    name = "aws.secret_get"
+    description = "Show a secret's metadata: rotation settings, dates, versions and tags (never its value)."
+    args_model = SecretArgs
+    effect = Effect.READ
+    idempotent = True
+    timeout_seconds = 30.0
+
+    async def run(self, args: SecretArgs) -> ActionResult:
+        secret = await describe_secret(self, args)
+        rotation = "rotation on" if secret.get("rotation_enabled") else "rotation off"
+        last = f", last rotated {secret['last_rotated']}" if secret.get("last_rotated") else ""
+        return ActionResult(
+            summary=f"secret {secret['name']}: {rotation}{last}",
+            data={**environment_args(args), **secret},
+        )
+
+
+class RotateSecret(AwsAction[RotateSecretArgs]):
+    """Starts a rotation with the secret's configured rotation. There is no rollback: the rotation
+    function has already changed the credential where it is used, so the old version may no longer work."""
+
+    name = "aws.secret_rotate"
+    description = "Rotate a secret now with its configured rotation function."
+    args_model = RotateSecretArgs
+    effect = Effect.WRITE
+    risk = RiskHint.HIGH
+    timeout_seconds = 60.0
+
+    async def run(self, args: RotateSecretArgs) -> ActionResult:
+        secret = await self._rotatable(args)
+        answer = await self.aws.call(
+            args.environment,
+            "secretsmanager",
+            "RotateSecret",
+            SecretId=args.secret_id,
+            RotateImmediately=args.rotate_immediately,
+        )
+        started = "started rotation of" if args.rotate_immediately else "tested rotation of"
+        return ActionResult(
+            summary=f"{started} secret {secret['name']}: new version {answer.get('VersionId')}",
+            data={
+                **environment_args(args),
+                "arn": secret["arn"],
+                "name": secret["name"],
+                "previous_version_id": _current_version(secret),
+                "version_id": answer.get("VersionId"),
+                "rotate_immediately": args.rotate_immediately,
+            },
+        )
+
+    async def dry_run(self, args: RotateSecretArgs) -> ActionResult:
+        secret = await self._rotatable(args)
+        how = secret.get("rotation_lambda_arn") or secret.get("owning_service") or "its rotation settings"
+        return ActionResult(
+            summary=f"dry run: would rotate secret {secret['name']} with {how}",
+            data={
+                **environment_args(args),
+                "arn": secret["arn"],
+                "name": secret["name"],
+                "version_id": _current_version(secret),
+            },
+        )
+
+    async def _rotatable(self, args: RotateSecretArgs) -> dict[str, Any]:
+        """The secret's metadata, or a ToolError when Secrets Manager would refuse to rotate it."""
+        secret = await describe_secret(self, args)
+        if secret.get("deleted"):
+            problem = f"is scheduled for deletion ({secret['deleted']})"
+        elif not secret.get("rotation_enabled"):
+            problem = "has no rotation configured; set up rotation in Secrets Manager first"
+        elif any("AWSPENDING" in stages for stages in secret["versions"].values()) and not any(
+            "AWSCURRENT" in stages and "AWSPENDING" in stages for stages in secret["versions"].values()
+        ):
+            problem = "has a rotation in progress (a version is still AWSPENDING)"
+        else:
+            return secret
+        raise ToolError(f"aws: secret {secret['name']} {problem}", call="secretsmanager:RotateSecret")
+
+
+async def describe_secret(action: AwsAction[Any], args: SecretArgs) -> dict[str, Any]:
+    answer = await action.aws.call(
+        args.environment, "secretsmanager", "DescribeSecret", SecretId=args.secret_id
+    )
+    metadata = {ours: jsonable(answer[theirs]) for theirs, ours in _METADATA.items() if theirs in answer}
+    metadata["versions"] = {
+        version: list(stages) for version, stages in answer.get("VersionIdsToStages", {}).items()
+    }
+    metadata["tags"] = tag_map(answer.get("Tags"))
+    return metadata
+
+
+def _current_version(secret: dict[str, Any]) -> str | None:
+    return next((v for v, stages in secret["versions"].items() if "AWSCURRENT" in stages), None)
