@@ -1,6 +1,7 @@
-"""HashiCorp Vault: the `carapulse.tools` entry point, its settings, and the two status reads (server
-health and the bot's own token). KV v2 secrets live in `vault_kv`, leases and database credentials in
-`vault_credentials`, and the client they share in `vault_client`.
+"""HashiCorp Vault: the `carapulse.tools` entry point and its settings.
+
+The actions live in submodules: `status` (server health, the bot's own token), `kv` (KV v2 secrets),
+`credentials` (leases, database rotations); `client` is the hvac client they share.
 """
 
 from __future__ import annotations
@@ -9,112 +10,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import hvac
-from pydantic import BaseModel, Field, SecretStr, StringConstraints
+from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, Effect, ToolError
+from tools.base import Action, ToolError
 from tools.toolset import Toolset, ToolSettings, read_settings
-from tools.vault_client import (
-    AppRoleAuth,
-    KubernetesAuth,
-    TokenAuth,
-    VaultAuth,
-    VaultClient,
-    duration,
-    parse_answer,
-)
-from tools.vault_credentials import credentials_actions
-from tools.vault_kv import kv_actions
+from tools.vault.client import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth, VaultClient
+from tools.vault.credentials import credentials_actions
+from tools.vault.kv import kv_actions
+from tools.vault.status import status_actions
 
 DEFAULT_JWT_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
-# sys/health answers with its status code: what each one means, per Vault's API docs.
-HEALTH_STATES = {
-    200: "active",
-    429: "standby",
-    472: "disaster-recovery secondary",
-    473: "performance standby",
-    501: "not initialized",
-    503: "sealed",
-}
-
-
-class NoArgs(ActionArgs):
-    pass
-
-
-class _Health(BaseModel):
-    initialized: bool
-    sealed: bool
-    standby: bool = False
-    version: str = ""
-    cluster_name: str = ""
-
-
-class _Token(BaseModel):
-    display_name: str
-    policies: list[str]
-    identity_policies: list[str] = []
-    ttl: int
-    expire_time: str | None = None
-    renewable: bool = False
-    orphan: bool = False
-    type: str = "service"
-
-
-class _TokenAnswer(BaseModel):
-    data: _Token
-
-
-class _VaultAction(Action[NoArgs]):
-    args_model = NoArgs
-    effect = Effect.READ
-    idempotent = True
-    timeout_seconds = 30.0
-
-    def __init__(self, vault: VaultClient) -> None:
-        self.vault = vault
-
-
-class GetHealth(_VaultAction):
-    name = "vault.get_health"
-    description = "Show whether Vault is initialized, sealed, active or standby, and its version."
-
-    async def run(self, args: NoArgs) -> ActionResult:
-        call = "GET /v1/sys/health"
-        status, body = await self.vault.call(call, "health", _read_health, authenticated=False)
-        state = HEALTH_STATES.get(status)
-        if state is None:
-            raise ToolError(f"vault failed read of health: HTTP {status}", call=call, status=status)
-        health = parse_answer(_Health, body, call)
-        version = f" {health.version}" if health.version else ""
-        return ActionResult(
-            summary=f"vault{version} at {self.vault.address}: {state}",
-            data=health.model_dump() | {"state": state, "status_code": status},
-        )
-
-
-class GetTokenInfo(_VaultAction):
-    """The bot's own token, looked up by itself: its policies and how long it lives. The token's id
-    and accessor are left out; either would let a reader act as the bot."""
-
-    name = "vault.get_token_info"
-    description = "Show the policies and remaining lifetime of Carapulse's own Vault token."
-
-    async def run(self, args: NoArgs) -> ActionResult:
-        call = "GET /v1/auth/token/lookup-self"
-        answer = await self.vault.call(call, "its own token", lambda c: c.auth.token.lookup_self())
-        token = parse_answer(_TokenAnswer, answer, call).data
-        lifetime = f"expires in {duration(token.ttl)}" if token.ttl else "never expires"
-        policies = ", ".join(token.policies + token.identity_policies) or "none"
-        return ActionResult(
-            summary=f"vault token {token.display_name}: policies {policies}; {lifetime}",
-            data=token.model_dump(),
-        )
-
 
 def actions(vault: VaultClient) -> list[Action[Any]]:
-    return [GetHealth(vault), GetTokenInfo(vault), *kv_actions(vault), *credentials_actions(vault)]
+    return [*status_actions(vault), *kv_actions(vault), *credentials_actions(vault)]
 
 
 AuthMount = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]
@@ -190,18 +99,6 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
         status=f"enabled, {vault.address} ({auth.describe()})",
         closers=[vault.close],
     )
-
-
-def _read_health(client: hvac.Client) -> tuple[int, Any]:
-    """sys/health reports standby, sealed and the rest through its status code, so hvac hands back the
-    decoded JSON for 200 and the raw response for the others; both become (status, body)."""
-    answer = client.sys.read_health_status(method="GET")
-    if isinstance(answer, dict):
-        return 200, answer
-    try:
-        return answer.status_code, answer.json()
-    except ValueError:
-        return answer.status_code, None
 
 
 def _config_error(message: str) -> ToolError:

@@ -1,6 +1,6 @@
 """HashiCorp Vault through hvac: the one place that logs in, runs the blocking client in a worker thread,
 retries what is safe to repeat, and turns hvac's exceptions and odd answers into ToolErrors a person can
-act on. The action modules (`vault_kv`, `vault_credentials`, `vault`) only say which call to make.
+act on. The action modules (`status`, `kv`, `credentials`) only say which call to make.
 """
 
 from __future__ import annotations

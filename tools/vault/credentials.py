@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, ToolError
-from tools.vault_client import VaultClient, duration, parse_answer
-from tools.vault_kv import MountPath
+from tools.vault.client import VaultClient, duration, parse_answer
+from tools.vault.kv import MountPath
 
 LeaseId = Annotated[str, StringConstraints(max_length=512, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
 ObjectName = Annotated[str, StringConstraints(max_length=128, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]

@@ -20,7 +20,7 @@ import hvac
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, StringConstraints
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, RiskHint, RollbackStep, ToolError
-from tools.vault_client import VaultClient, parse_answer
+from tools.vault.client import VaultClient, parse_answer
 
 
 def _no_dot_segments(path: str) -> str:

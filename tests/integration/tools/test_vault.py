@@ -16,7 +16,7 @@ from tools.http import HttpRetry
 from tools.registry import Registry
 from tools.toolset import NotConfigured
 from tools.vault import actions, toolset
-from tools.vault_client import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth, VaultClient
+from tools.vault.client import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth, VaultClient
 
 FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
 APP = {"path": "team/app"}
