@@ -1,4 +1,5 @@
-"""The plan card's buttons: Approve, Dry run and Cancel act on the plan; Reject opens the reason modal."""
+"""The plan card's buttons: Approve, Dry run and Cancel act on the plan; Retry step, Skip step and Roll
+back decide for an interrupted or cancelled one; Reject opens the reason modal."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from actions.errors import ephemeral_responder, reporting
 from blocks import ids
 from blocks.modals import reject_modal
 from bot import operations
-from bot.domain import Actor
+from bot.domain import Actor, Resolution
 from bot.operations import Runtime
+from bot.resolutions import RESOLUTION_LABELS
 
 PlanOperation = Callable[[Runtime, Actor, int], Awaitable[Any]]
 
@@ -31,6 +33,19 @@ _PLAN_BUTTONS: dict[str, tuple[str, PlanOperation]] = {
         "cancelling the plan",
         lambda runtime, actor, plan_id: operations.cancel(runtime, actor=actor, plan_id=plan_id),
     ),
+    **{
+        action_id: (
+            f"choosing to {RESOLUTION_LABELS[resolution]}",
+            lambda runtime, actor, plan_id, resolution=resolution: operations.resolve(
+                runtime, actor=actor, plan_id=plan_id, resolution=resolution
+            ),
+        )
+        for action_id, resolution in (
+            (ids.PLAN_RETRY_STEP, Resolution.RETRY),
+            (ids.PLAN_SKIP_STEP, Resolution.SKIP),
+            (ids.PLAN_ROLL_BACK, Resolution.ROLL_BACK),
+        )
+    },
 }
 
 

@@ -8,6 +8,7 @@ PLAN_STATUS_LABELS: dict[PlanStatus, str] = {
     PlanStatus.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
     PlanStatus.APPROVED: ":thumbsup: Approved",
     PlanStatus.RUNNING: ":arrows_counterclockwise: Running",
+    PlanStatus.PAUSED: ":double_vertical_bar: Needs a decision",
     PlanStatus.SUCCEEDED: ":white_check_mark: Succeeded",
     PlanStatus.FAILED: ":x: Failed",
     PlanStatus.ROLLED_BACK: ":rewind: Rolled back",

@@ -72,8 +72,11 @@ def _status_detail(view: PlanView) -> str:
         case PlanStatus.REJECTED:
             return f"Rejected by {user(view.status_actor_id)}: {escape(view.status_reason)}"
         case PlanStatus.CANCELLED:
-            return f"Cancelled by {user(view.status_actor_id)}"
-        case PlanStatus.FAILED | PlanStatus.ROLLED_BACK:
+            cancelled = f"Cancelled by {user(view.status_actor_id)}"
+            if view.rollback_offered:
+                return f"{cancelled}. The completed steps are still in effect; an approver may roll back."
+            return cancelled
+        case PlanStatus.FAILED | PlanStatus.ROLLED_BACK | PlanStatus.PAUSED:
             return escape(view.status_reason)
         case _:
             return f"Approved by {approvers}" if approvers else "No approval needed (read-only)"
@@ -120,6 +123,14 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
         ]
     if view.status in (PlanStatus.APPROVED, PlanStatus.RUNNING):
         return [_button("Cancel", ids.PLAN_CANCEL, value, "danger")]
+    if view.status == PlanStatus.PAUSED:
+        return [
+            _button("Retry step", ids.PLAN_RETRY_STEP, value, "primary"),
+            _button("Skip step", ids.PLAN_SKIP_STEP, value, None),
+            _button("Abort and roll back", ids.PLAN_ROLL_BACK, value, "danger"),
+        ]
+    if view.rollback_offered:
+        return [_button("Roll back", ids.PLAN_ROLL_BACK, value, "danger")]
     return []
 
 

@@ -13,6 +13,8 @@ class PlanStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
     APPROVED = "approved"
     RUNNING = "running"
+    # A step that is not safe to repeat was interrupted (its worker died): a person decides.
+    PAUSED = "paused"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"
@@ -38,10 +40,19 @@ _FINAL_PLAN_STATUSES = frozenset(
 class ExecutionStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    PAUSED = "paused"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ROLLED_BACK = "rolled_back"
     CANCELLED = "cancelled"
+
+
+class Resolution(StrEnum):
+    """What an approver chose for a paused execution, or for a cancelled one (roll back only)."""
+
+    RETRY = "retry"
+    SKIP = "skip"
+    ROLL_BACK = "roll_back"
 
 
 class StepStage(StrEnum):
@@ -178,6 +189,8 @@ class PlanView(BaseModel):
     status_reason: str = ""
     status_actor_id: str = ""
     execution_note: str = ""
+    rollback_offered: bool = False
+    """Completed act steps could be undone and nothing has rolled them back (a cancelled plan)."""
 
     @property
     def approvals_missing(self) -> int:

@@ -153,6 +153,7 @@ async def finish_step(
     summary: str = "",
     output: dict[str, Any] | None = None,
     error: str = "",
+    undo: dict[str, Any] | None = None,
 ) -> StepRun:
     run = await session.get_one(StepRun, run_id)
     run.status = state
@@ -160,6 +161,7 @@ async def finish_step(
     run.output_summary = summary
     run.output = output or {}
     run.error = error
+    run.undo = undo
     await audit.record(
         session,
         team_id=execution.team_id,
@@ -193,6 +195,36 @@ async def skip_steps(session: AsyncSession, *, execution: Execution, steps: Sequ
             )
         )
     await session.flush()
+
+
+async def pause(
+    session: AsyncSession, *, execution_id: int, owner: str, run_id: int, reason: str
+) -> Execution:
+    """Stop at an interrupted step that is not safe to repeat and hand the decision to people: the
+    step is marked failed with `reason`, the lease is released, the plan waits in Paused."""
+    execution = await session.get_one(Execution, execution_id, with_for_update=True)
+    if execution.lease_owner != owner:
+        raise Conflict(f"execution {execution_id} is now owned by {execution.lease_owner}")
+    run = await session.get_one(StepRun, run_id)
+    run.status = StepState.FAILED
+    run.finished_at = utcnow()
+    run.error = reason
+    execution.status = ExecutionStatus.PAUSED
+    execution.lease_owner = None
+    execution.lease_expires_at = None
+    plan = await _plan(session, execution)
+    plan.status = PlanStatus.PAUSED
+    plan.status_reason = reason
+    plan.updated_at = utcnow()
+    await audit.record(
+        session,
+        team_id=execution.team_id,
+        actor_id=owner,
+        kind=AuditKind.EXECUTION_PAUSED,
+        plan_id=execution.plan_id,
+        detail={"execution_id": execution.id, "step": run.action, "position": run.position, "reason": reason},
+    )
+    return execution
 
 
 async def finish(

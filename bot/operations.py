@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import audit, freezes, plan_views, planner, plans
+from bot import audit, freezes, plan_views, planner, plans, resolutions
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft, PlanView, Risk, StepStage
+from bot.domain import Actor, PlanDraft, PlanView, Resolution, Risk, StepStage
 from bot.errors import PolicyDenied, UserError
 from bot.notifier import Notifier
 from bot.policy import PlanFacts, Policy, as_decision, refusal
@@ -119,6 +119,17 @@ async def cancel(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
         runtime.notifier.plan_changed(actor.team_id, plan_id)
         if runtime.worker is not None:
             runtime.worker.cancels.notify(plan_id)
+    return await status(runtime, actor=actor, plan_id=plan_id)
+
+
+async def resolve(runtime: Runtime, *, actor: Actor, plan_id: int, resolution: Resolution) -> PlanView:
+    """An approver's choice for a paused plan (retry, skip, roll back) or a cancelled one (roll back)."""
+    async with runtime.sessions.begin() as session:
+        await resolutions.resolve(
+            session, plan_id=plan_id, actor=actor, resolution=resolution, policy=runtime.policy
+        )
+    runtime.notifier.plan_changed(actor.team_id, plan_id)
+    _wake_worker(runtime)
     return await status(runtime, actor=actor, plan_id=plan_id)
 
 

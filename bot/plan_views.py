@@ -7,13 +7,15 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import plans
+from bot import plans, resolutions
 from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, StepRun
 from bot.domain import (
     ApprovalView,
+    ExecutionStatus,
     PlanStatus,
     PlanView,
     PolicyDecision,
+    Resolution,
     Risk,
     StepStage,
     StepState,
@@ -89,6 +91,7 @@ def _view(
         status_reason=plan.status_reason,
         status_actor_id=plan.status_actor_id,
         execution_note=_execution_note(execution),
+        rollback_offered=resolutions.rollback_offered(PlanStatus(plan.status), runs),
     )
 
 
@@ -119,6 +122,8 @@ def _execution_note(execution: Execution | None) -> str:
         return ""
     if execution.cancel_requested and execution.finished_at is None:
         return "Cancelling: the running step finishes, the rest is skipped."
+    if execution.resolution and execution.status in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+        return f"Resuming: {resolutions.RESOLUTION_LABELS[Resolution(execution.resolution)]}."
     if execution.attempts > 1 and execution.finished_at is None:
         return f"Taken over by worker {execution.lease_owner} (attempt {execution.attempts})."
     return ""

@@ -36,7 +36,9 @@ from regopy.rego_shared import (  # noqa: E402
 
 DECISION_ENTRYPOINT = "carapulse/decision/decision"
 
-PolicyAction = Literal["plan.create", "plan.approve", "plan.execute", "plan.cancel", "break_glass"]
+PolicyAction = Literal[
+    "plan.create", "plan.approve", "plan.execute", "plan.cancel", "plan.resolve", "break_glass"
+]
 
 
 class PolicyUnavailable(Exception):

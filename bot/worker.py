@@ -8,7 +8,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Protocol
 
@@ -17,7 +17,7 @@ from bot.cancellation import Cancelled, CancelWatch
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory
 from bot.db.models import Execution, PlanStep, StepRun
-from bot.domain import ExecutionStatus, StepStage, StepState
+from bot.domain import ExecutionStatus, Resolution, StepStage, StepState
 from bot.errors import Conflict
 from bot.steps import StepOutcome, rollback_for, run_action
 from tools.base import Effect
@@ -102,6 +102,9 @@ class Worker:
                 (run.stage, run.position): run
                 for run in await executions.step_runs(session, execution_id=execution.id)
             }
+        if execution.resolution == Resolution.ROLL_BACK:
+            await self._abort(execution, _completed_acts(done.values()))
+            return
         acts = [s for s in steps if s.stage == StepStage.ACT]
         verifies = [s for s in steps if s.stage == StepStage.VERIFY]
         completed: list[StepRun] = []
@@ -112,8 +115,11 @@ class Worker:
                     await self._finish(execution, ExecutionStatus.CANCELLED)
                     return
                 run = done.get((step.stage, step.position))
-                if run is None or run.status != StepState.SUCCEEDED:
-                    run, outcome = await self._run_plan_step(execution, step, previous=run)
+                if run is not None and run.status == StepState.RUNNING and not self._rerunnable(step):
+                    await self._pause(execution, step, run)
+                    return
+                if run is None or run.status not in (StepState.SUCCEEDED, StepState.SKIPPED):
+                    run, outcome = await self._run_plan_step(execution, step)
                     if outcome.cancelled:
                         await self._skip(execution, _remaining(steps, step)[1:])
                         await self._finish(execution, ExecutionStatus.CANCELLED)
@@ -122,19 +128,11 @@ class Worker:
                         await self._skip(execution, _remaining(steps, step)[1:])
                         await self._fail(execution, completed, step, outcome, on_failure_rolls_back)
                         return
-                if step.stage == StepStage.ACT:
+                if step.stage == StepStage.ACT and run.status == StepState.SUCCEEDED:
                     completed.append(run)
         await self._finish(execution, ExecutionStatus.SUCCEEDED)
 
-    async def _run_plan_step(
-        self, execution: Execution, step: PlanStep, *, previous: StepRun | None
-    ) -> tuple[StepRun, StepOutcome]:
-        if previous is not None and previous.status == StepState.RUNNING and not self._rerunnable(step):
-            error = (
-                f"the worker stopped while {step.action} was running and it is not safe to repeat; "
-                "check the target and start a new plan"
-            )
-            return previous, StepOutcome(ok=False, error=error)
+    async def _run_plan_step(self, execution: Execution, step: PlanStep) -> tuple[StepRun, StepOutcome]:
         return await self._run_step(
             execution,
             StepStage(step.stage),
@@ -145,6 +143,31 @@ class Worker:
             cancellable=True,
             step_timeout=step.timeout_seconds,
         )
+
+    async def _pause(self, execution: Execution, step: PlanStep, run: StepRun) -> None:
+        """The worker that ran this step died mid-way and the step is not safe to repeat: whether it
+        took effect is unknown, so the approvers decide (retry, skip, or abort and roll back)."""
+        reason = (
+            f"The worker stopped while {step.action} was running; it may or may not have taken effect "
+            "and is not safe to repeat blindly. Check the target, then retry, skip, or roll back."
+        )
+        try:
+            async with self._sessions.begin() as session:
+                await executions.pause(
+                    session, execution_id=execution.id, owner=self.owner, run_id=run.id, reason=reason
+                )
+        except Conflict as exc:
+            raise LeaseLost(str(exc)) from exc
+        self._observer.plan_changed(execution.team_id, execution.plan_id)
+
+    async def _abort(self, execution: Execution, completed: Sequence[StepRun]) -> None:
+        """Carry out an approver's "roll back": undo the completed act steps, newest first."""
+        errors = await self._roll_back(execution, completed)
+        if errors:
+            left = "; ".join(errors)
+            await self._finish(execution, ExecutionStatus.FAILED, f"Rollback failed: {left}")
+        else:
+            await self._finish(execution, ExecutionStatus.ROLLED_BACK, "Rolled back on request.")
 
     async def _run_step(
         self,
@@ -179,6 +202,7 @@ class Worker:
             if cancellable
             else await run_action(self._registry, action, args)
         )
+        undo = self._undo(action, args, outcome) if stage == StepStage.ACT and outcome.ok else None
         async with self._sessions.begin() as session:
             run = await executions.finish_step(
                 session,
@@ -188,6 +212,7 @@ class Worker:
                 summary=outcome.summary,
                 output=outcome.data,
                 error=outcome.error,
+                undo=undo,
             )
         self._observer.plan_changed(execution.team_id, execution.plan_id)
         return run, outcome
@@ -215,13 +240,22 @@ class Worker:
         else:
             await self._finish(execution, ExecutionStatus.FAILED, reason)
 
+    def _undo(self, action: str, args: dict, outcome: StepOutcome) -> dict | None:
+        """The inverse of a step that just succeeded, stored with it so a rollback (even by another
+        worker, or hours later on request) runs exactly what was worked out from the prior state."""
+        try:
+            inverse = rollback_for(self._registry, action, args, outcome.summary, outcome.data)
+        except Exception:
+            log.exception("could not work out the rollback of %s", action)
+            return None
+        return None if inverse is None else {"action": inverse[0], "args": inverse[1]}
+
     async def _roll_back(self, execution: Execution, completed: Sequence[StepRun]) -> list[str]:
         errors: list[str] = []
         for position, run in enumerate(reversed(completed)):
-            inverse = rollback_for(self._registry, run.action, run.args, run.output_summary, run.output)
-            if inverse is None:
+            if not run.undo:
                 continue
-            action, args = inverse
+            action, args = run.undo["action"], run.undo["args"]
             _, outcome = await self._run_step(
                 execution, StepStage.ROLLBACK, position, action, args, None, cancellable=False
             )
@@ -289,6 +323,11 @@ class Worker:
             if not kept:
                 run.cancel()
                 return
+
+
+def _completed_acts(runs: Iterable[StepRun]) -> list[StepRun]:
+    acts = [r for r in runs if r.stage == StepStage.ACT and r.status == StepState.SUCCEEDED]
+    return sorted(acts, key=lambda r: r.position)
 
 
 def _remaining(steps: Sequence[PlanStep], first: PlanStep) -> list[PlanStep]:

@@ -97,6 +97,9 @@ class Execution(Base):
     lease_expires_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
+    # What a person chose for a paused (or cancelled) execution; the worker acts on it when it
+    # claims the execution again. See domain.Resolution.
+    resolution: Mapped[str | None] = mapped_column(String(16))
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
     started_at: Mapped[datetime | None]
@@ -120,6 +123,9 @@ class StepRun(Base):
     output_summary: Mapped[str] = mapped_column(Text, default="")
     output: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
+    # The inverse of this step ({"action", "args"}), worked out when it succeeded from the state it
+    # read before changing anything; None when it has none. Rollback runs what is stored here.
+    undo: Mapped[dict[str, Any] | None]
 
 
 class SlackMessage(Base):

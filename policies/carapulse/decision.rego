@@ -11,7 +11,7 @@ import rego.v1
 # Sentences are built with concat(): rego-cpp's sprintf("%s") wraps strings that came out of a
 # builtin in quotes, so sprintf is kept to numbers.
 
-actions := {"plan.create", "plan.approve", "plan.execute", "plan.cancel", "break_glass"}
+actions := {"plan.create", "plan.approve", "plan.execute", "plan.cancel", "plan.resolve", "break_glass"}
 
 # Actions that act on the plan's content, as opposed to stopping it.
 plan_actions := {"plan.create", "plan.approve", "plan.execute", "break_glass"}
@@ -94,6 +94,13 @@ deny contains "Denied: you requested this plan, so your approval does not count"
 deny contains "Denied: only the requester, an approver or an admin can cancel this plan" if {
 	input.action == "plan.cancel"
 	not roles.is_requester(input.actor)
+	not roles.can_approve(input.actor)
+}
+
+# Retry, skip or roll back an interrupted step, or roll back a cancelled plan: approvers decide,
+# because a retry repeats a write they signed off and a skip vouches for its effect.
+deny contains "Denied: deciding what happens to an interrupted plan needs the approver or admin role" if {
+	input.action == "plan.resolve"
 	not roles.can_approve(input.actor)
 }
 

@@ -191,6 +191,14 @@ test_cancel_by_requester_or_approver_only if {
 	decide({"action": "plan.cancel", "actor": {"user_id": "U9", "roles": ["operator"]}}).allow == false
 }
 
+test_only_approvers_decide_on_an_interrupted_plan if {
+	decide({"action": "plan.resolve", "actor": approver}).allow
+	decide({"action": "plan.resolve", "actor": admin}).allow
+	d := decide({"action": "plan.resolve"})
+	d.allow == false
+	"Denied: deciding what happens to an interrupted plan needs the approver or admin role" in d.reasons
+}
+
 test_unknown_action_is_denied if {
 	d := decide({"action": "plan.delete"})
 	d.allow == false

@@ -1,100 +1,29 @@
 import asyncio
-from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import select
 
-from bot import executions, plan_views, plans
+from bot import executions, plans
 from bot.db.engine import SessionFactory
 from bot.db.models import Execution
 from bot.domain import (
-    BlastRadius,
-    PlanDraft,
     PlanStatus,
-    Risk,
-    RiskLevel,
     StepSpec,
     StepStage,
     StepState,
-    Target,
 )
 from bot.worker import Worker
-from tests.builders import ALICE, BOB, POLICY, TEAM, stored_plan
+from tests.builders import ALICE, BOB, POLICY, stored_plan
 from tests.fakes.dial import Dials
+from tests.integration.bot.dial_plans import (
+    RecordingObserver,
+    approved_plan,
+    check_dial,
+    dial_draft,
+    set_dial,
+    view,
+)
 from tools.registry import Registry
-
-
-@dataclass
-class RecordingObserver:
-    changes: list[int] = field(default_factory=list)
-    finished: list[int] = field(default_factory=list)
-
-    def plan_changed(self, team_id: str, plan_id: int) -> None:
-        self.changes.append(plan_id)
-
-    def plan_finished(self, team_id: str, plan_id: int) -> None:
-        self.finished.append(plan_id)
-
-
-def dial_draft(*steps: StepSpec) -> PlanDraft:
-    return PlanDraft(
-        intent="turn the dials",
-        summary="turn the dials",
-        target=Target(environment="test", namespace="lab", name="dials"),
-        steps=list(steps),
-        rollback="set each dial back",
-        risk=Risk(level=RiskLevel.MEDIUM, blast_radius=BlastRadius.NAMESPACE, targets=["dials"]),
-    )
-
-
-def set_dial(name: str, value: int) -> StepSpec:
-    return StepSpec(
-        stage=StepStage.ACT, action="dial.set", args={"name": name, "value": value}, description="set"
-    )
-
-
-def check_dial(name: str, expect: int) -> StepSpec:
-    return StepSpec(
-        stage=StepStage.VERIFY,
-        action="dial.check",
-        args={"name": name, "expect": expect},
-        description="check",
-    )
-
-
-@pytest.fixture
-def dials() -> Dials:
-    return Dials()
-
-
-@pytest.fixture
-def observer() -> RecordingObserver:
-    return RecordingObserver()
-
-
-@pytest.fixture
-def worker(sessions: SessionFactory, dials: Dials, observer: RecordingObserver) -> Worker:
-    return Worker(
-        sessions=sessions,
-        registry=Registry(dials.actions()),
-        observer=observer,
-        lease_seconds=30,
-        poll_seconds=0.05,
-        cancel_poll_seconds=0.05,
-        owner="worker-test",
-    )
-
-
-async def approved_plan(sessions: SessionFactory, draft: PlanDraft) -> int:
-    plan_id = await stored_plan(sessions, draft=draft)
-    async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
-    return plan_id
-
-
-async def view(sessions: SessionFactory, plan_id: int):  # type: ignore[no-untyped-def]
-    async with sessions() as session:
-        return await plan_views.load(session, team_id=TEAM, plan_id=plan_id)
 
 
 async def test_worker_runs_steps_in_order_and_succeeds(

@@ -129,6 +129,31 @@ def test_finished_cards_have_no_buttons(status: PlanStatus, label: str) -> None:
     assert "1m30s after creation" in str(blocks)
 
 
+def test_paused_card_asks_for_retry_skip_or_roll_back() -> None:
+    reason = "The worker stopped while kubernetes.scale was running"
+    view = scale_view(PlanStatus.PAUSED, status_reason=reason)
+
+    blocks = plan_card(view)
+
+    check_blocks(blocks)
+    assert buttons(blocks) == [
+        (ids.PLAN_RETRY_STEP, "42"),
+        (ids.PLAN_SKIP_STEP, "42"),
+        (ids.PLAN_ROLL_BACK, "42"),
+    ]
+    assert "Needs a decision" in str(blocks)
+    assert "The worker stopped while kubernetes.scale was running" in str(blocks)
+
+
+def test_cancelled_card_offers_the_rollback_while_completed_steps_are_in_effect() -> None:
+    view = scale_view(PlanStatus.CANCELLED, status_actor_id="U0123BOBBY2", rollback_offered=True)
+
+    blocks = plan_card(view)
+
+    assert buttons(blocks) == [(ids.PLAN_ROLL_BACK, "42")]
+    assert "an approver may roll back" in str(blocks)
+
+
 def test_user_text_cannot_ping_or_link() -> None:
     view = scale_view(PlanStatus.REJECTED, status_reason="<!channel> see <http://evil|here>")
 
