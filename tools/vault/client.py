@@ -15,9 +15,10 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import hvac
 import requests
 from hvac import exceptions as vault_errors
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from tools import answers
 from tools.base import ToolError
 from tools.http import HttpRetry
 
@@ -202,17 +203,9 @@ class VaultClient:
 
 
 def parse_answer(model: type[ModelT], answer: Any, call: str) -> ModelT:
-    """hvac returns the decoded JSON for a 200 and the raw response otherwise; a 200 that is not JSON,
-    or JSON without the fields we need, is a malformed answer, not a crash."""
-    if not isinstance(answer, dict):
-        raise ToolError(f"vault: {call} answered with something that is not JSON", call=call)
-    try:
-        return model.model_validate(answer)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        message = f"vault: {call} answered with an unexpected document ({where}: {error['msg']})"
-        raise ToolError(message, call=call) from None
+    """hvac returns the decoded JSON for a 200 and the raw response otherwise, so a 200 that is not
+    JSON arrives here as a response object and is reported as a malformed answer."""
+    return answers.parse_answer("vault", model, answer, call)
 
 
 def duration(seconds: int) -> str:

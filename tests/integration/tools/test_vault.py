@@ -494,7 +494,7 @@ async def test_an_unreachable_vault_is_named(fake: FakeVault) -> None:
     [
         (
             "<html>proxy error</html>",
-            "vault: GET /v1/secret/metadata/team/app answered with something that is not JSON",
+            "vault: GET /v1/secret/metadata/team/app answered with something that is not a JSON object",
         ),
         (
             {"data": {"current_version": "three", "versions": {}}},
