@@ -17,9 +17,10 @@ from yarl import URL
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect
 from tools.http import JsonHttpClient
 from tools.prometheus_api import Answer, Expr, PrometheusClient, ThanosParams, prometheus_error
-from tools.prometheus_results import duration_words, format_value, samples, series_name, value_range
+from tools.prometheus_results import format_value, samples, series_name, value_range
 from tools.prometheus_threshold import QueryThreshold
 from tools.toolset import Toolset, ToolSettings, read_settings
+from tools.wording import count, duration_words, listing
 
 Limit = Annotated[int, Field(ge=1, le=1000)]
 WindowSeconds = Annotated[float, Field(gt=0, le=31 * 86400)]
@@ -94,7 +95,7 @@ class Query(_PrometheusAction[QueryArgs]):
             return _result(summary, answer, expr=args.expr, result_type=kind, result=result)
         kept, truncated = _limited(result, args.limit)
         shown = [f"{series_name(s.labels)} = {format_value(s.value)}" for s in samples(answer.data)]
-        summary = f"{args.expr}: {_count(len(result), 'series')}" + (f": {_listing(shown)}" if shown else "")
+        summary = f"{args.expr}: {_series(len(result))}" + (f": {listing(shown)}" if shown else "")
         return _result(
             summary,
             answer,
@@ -119,7 +120,7 @@ class QueryRange(_PrometheusAction[RangeQueryArgs]):
         result = answer.data["result"]
         kept, truncated = _limited(result, args.limit)
         summary = (
-            f"{args.expr}: {_count(len(result), 'series')}, {_count(len(found), 'sample')} over "
+            f"{args.expr}: {_series(len(result))}, {count(len(found), 'sample')} over "
             f"{duration_words(args.window_seconds)} (step {duration_words(step)})"
         )
         spread = value_range(found)
@@ -154,12 +155,12 @@ class ListRules(_PrometheusAction[RulesArgs]):
             if args.group is None or group["name"] == args.group
         ]
         rules = [rule for group in groups for rule in group["rules"]]
-        summary = f"{_count(len(rules), 'rule')} in {_count(len(groups), 'group')}"
+        summary = f"{count(len(rules), 'rule')} in {count(len(groups), 'group')}"
         for state in ("firing", "pending"):
             names = [rule["name"] for rule in rules if rule.get("state") == state]
-            summary += f"; {state}: {_listing(names)}" if names else ""
+            summary += f"; {state}: {listing(names)}" if names else ""
         broken = [f"{rule['name']} ({rule['last_error']})" for rule in rules if rule["health"] == "err"]
-        summary += f"; failing: {_listing(broken)}" if broken else ""
+        summary += f"; failing: {listing(broken)}" if broken else ""
         return _result(summary, answer, groups=groups)
 
 
@@ -178,7 +179,7 @@ class ListAlerts(_PrometheusAction[AlertsArgs]):
         ]
         kept, truncated = _limited(alerts, args.limit)
         shown = [f"{a['labels'].get('alertname', series_name(a['labels']))} ({a['state']})" for a in alerts]
-        summary = _count(len(alerts), "alert") + (f": {_listing(shown)}" if shown else "")
+        summary = count(len(alerts), "alert") + (f": {listing(shown)}" if shown else "")
         return _result(summary, answer, alerts=kept, alert_count=len(alerts), truncated=truncated)
 
 
@@ -192,8 +193,8 @@ class ListSeries(_PrometheusAction[SeriesArgs]):
         answer = await self.client.series(args.match, start=end - args.window_seconds, end=end)
         kept, truncated = _limited(answer.data, args.limit)
         shown = [series_name(labels) for labels in answer.data]
-        summary = f"{_count(len(answer.data), 'series')} match {' or '.join(args.match)}"
-        summary += f": {_listing(shown)}" if shown else ""
+        summary = f"{_series(len(answer.data))} match {' or '.join(args.match)}"
+        summary += f": {listing(shown)}" if shown else ""
         return _result(summary, answer, series=kept, series_count=len(answer.data), truncated=truncated)
 
 
@@ -208,8 +209,8 @@ class QueryExemplars(_PrometheusAction[ExemplarsArgs]):
         kept, truncated = _limited(answer.data, args.limit)
         found = [exemplar for series in answer.data for exemplar in series.get("exemplars", [])]
         shown = [series_name(exemplar.get("labels", {})) for exemplar in found]
-        summary = f"{args.expr}: {_count(len(found), 'exemplar')} on {_count(len(answer.data), 'series')}"
-        summary += f": {_listing(shown)}" if shown else ""
+        summary = f"{args.expr}: {count(len(found), 'exemplar')} on {_series(len(answer.data))}"
+        summary += f": {listing(shown)}" if shown else ""
         return _result(summary, answer, series=kept, exemplar_count=len(found), truncated=truncated)
 
 
@@ -296,10 +297,5 @@ def _limited(items: Sequence[T], limit: int) -> tuple[list[T], bool]:
     return list(items[:limit]), len(items) > limit
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 or noun == "series" else f"{n} {noun}s"
-
-
-def _listing(items: Sequence[str], shown: int = 3) -> str:
-    more = len(items) - shown
-    return ", ".join(items[:shown]) + (f" and {more} more" if more > 0 else "")
+def _series(n: int) -> str:
+    return count(n, "series", "series")

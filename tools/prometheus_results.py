@@ -10,7 +10,6 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from tools.base import ToolError
@@ -72,23 +71,6 @@ def format_value(value: float) -> str:
     if value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.6g}"
-
-
-def utc_clock(timestamp: float) -> str:
-    return datetime.fromtimestamp(timestamp, UTC).strftime("%H:%M:%S UTC")
-
-
-def duration_words(seconds: float) -> str:
-    """5400 → "1h30m", 90 → "1m30s", 2.5 → "2.5s": the way PromQL writes durations."""
-    if seconds < 60 and not float(seconds).is_integer():
-        return f"{seconds:g}s"
-    whole = round(seconds)
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        count, whole = divmod(whole, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return "".join(parts) or "0s"
 
 
 def value_range(found: Sequence[Sample]) -> str:

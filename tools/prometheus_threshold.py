@@ -27,12 +27,11 @@ from tools.prometheus_results import (
     COMPARATORS,
     Comparator,
     Sample,
-    duration_words,
     format_value,
     samples,
     series_name,
-    utc_clock,
 )
+from tools.wording import duration_words, utc_clock
 
 MAX_WINDOW_SECONDS = 3600.0
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
