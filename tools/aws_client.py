@@ -100,7 +100,9 @@ class AwsClients:
         self._environments = dict(environments)
         self._connection = connection
         self._config = Config(
-            retries={"mode": "standard", "max_attempts": connection.max_attempts},
+            # AWS_MAX_ATTEMPTS counts the first try, as botocore's total_max_attempts does
+            # (its `max_attempts` counts retries only).
+            retries={"mode": "standard", "total_max_attempts": connection.max_attempts},
             connect_timeout=connection.connect_timeout,
             read_timeout=connection.read_timeout,
             user_agent_appid="carapulse",

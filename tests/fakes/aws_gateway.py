@@ -2,17 +2,19 @@
 (throttling, validation errors) and CloudTrail's LookupEvents, which moto does not implement.
 
 Every other request goes to moto byte for byte, so the AWS tool sees one endpoint that speaks the real
-protocols. Faults use the base class's `fail_next`; `throttle_next` builds AWS's own throttling bodies.
+protocols.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -62,22 +64,42 @@ class TrailEvent:
         }
 
 
+@dataclass
+class OperationFault:
+    operation: str
+    status: int
+    body: Any
+    times: int
+
+
 class AwsGateway(FakeHttpServer):
+    """`fail_next` (from the base) fails whatever request comes next; `fail_operation` fails only
+    calls of one API operation, e.g. the write after an action's read."""
+
     def __init__(self, upstream: str) -> None:
         super().__init__()
         self.upstream = upstream
         self.trail: list[TrailEvent] = []
+        self._operation_faults: list[OperationFault] = []
         self._session: aiohttp.ClientSession | None = None
 
     def routes(self) -> list[web.RouteDef]:
         return [web.route("*", "/{tail:.*}", self._handle)]
 
-    def throttle_next(self, *, protocol: Literal["query", "json"], times: int = 1) -> None:
-        """Answer the next `times` requests the way AWS answers when its rate limit is hit."""
+    def fail_operation(self, operation: str, status: int, body: Any, *, times: int = 1) -> None:
+        self._operation_faults.append(OperationFault(operation, status, body, times))
+
+    def throttle(self, operation: str, *, protocol: Literal["query", "json"], times: int = 1) -> None:
+        """Answer the next `times` calls of `operation` the way AWS does when its rate limit is hit."""
         if protocol == "query":
-            self.fail_next(400, query_error("Throttling", "Rate exceeded"), times=times)
+            self.fail_operation(operation, 400, query_error("Throttling", "Rate exceeded"), times=times)
         else:
-            self.fail_next(400, {"__type": "ThrottlingException", "message": "Rate exceeded"}, times=times)
+            body = {"__type": "ThrottlingException", "message": "Rate exceeded"}
+            self.fail_operation(operation, 400, body, times=times)
+
+    def operations(self) -> list[str]:
+        """The API operation of every request so far, in order."""
+        return [_operation(r.path, r.headers, r.body) for r in self.requests]
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -87,6 +109,14 @@ class AwsGateway(FakeHttpServer):
         await super().__aexit__(exc_type, exc, tb)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = (await request.read()).decode(errors="replace")
+        operation = _operation(request.path, request.headers, body)
+        for fault in self._operation_faults:
+            if fault.operation == operation:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._operation_faults.remove(fault)
+                return _answer(fault.status, fault.body)
         if request.headers.get("X-Amz-Target") == LOOKUP_EVENTS_TARGET:
             return self._lookup_events(json.loads(await request.read() or b"{}"))
         return await self._forward(request)
@@ -136,6 +166,26 @@ def query_error(code: str, message: str, *, sender: bool = True) -> str:
         f"<Error><Type>{kind}</Type><Code>{code}</Code><Message>{message}</Message></Error>"
         f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
     )
+
+
+def _operation(path: str, headers: Mapping[str, str], body: Any) -> str:
+    """The operation a request calls: the JSON protocols name it in X-Amz-Target, the CBOR protocol
+    in the path (/service/<id>/operation/<name>), the query protocols (Auto Scaling, EC2, STS) in the
+    form body's Action field."""
+    if "/operation/" in path:
+        return path.rsplit("/", 1)[-1]
+    target = headers.get("X-Amz-Target")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    if isinstance(body, str):
+        return parse_qs(body).get("Action", [""])[0]
+    return ""
+
+
+def _answer(status: int, body: Any) -> web.Response:
+    if isinstance(body, str):
+        return web.Response(status=status, text=body, content_type="text/xml")
+    return web.json_response(body, status=status, content_type="application/x-amz-json-1.1")
 
 
 def _json_error(code: str, message: str) -> web.Response:

@@ -31,9 +31,9 @@ _READY = re.compile(rb"Running on (http://127\.0\.0\.1:\d+)")
 @dataclass
 class MotoServer:
     url: str
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] = field(repr=False)
     # The server's last log lines, for a failing test to show what moto saw.
-    log: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    log: deque[str] = field(default_factory=lambda: deque(maxlen=200), repr=False)
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
