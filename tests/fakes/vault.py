@@ -9,7 +9,6 @@ secret, 503 when sealed) and its error sentences, so hvac meets what it meets in
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.http_server import FakeHttpServer, Handler
+from tests.fakes.latency import Latency
 
 # Paths answered without a token, as in Vault.
 _UNAUTHENTICATED = ("/v1/sys/health", "/v1/auth/kubernetes/login", "/v1/auth/approle/login")
@@ -94,7 +94,7 @@ class FakeVault(FakeHttpServer):
         self.approles: dict[str, str] = {}  # role_id → secret_id
         self.sealed = False
         self.standby = False
-        self.delay = 0.0  # seconds every answer waits, to drive client timeouts
+        self.latency = Latency()
         self.root_token = root_token
 
     # --- test set-up -------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ class FakeVault(FakeHttpServer):
             ("POST", "/v1/{mount}/delete/{path:.+}", self._delete_versions),
             ("POST", "/v1/{mount}/undelete/{path:.+}", self._undelete_versions),
         ]
-        return [web.route(method, path, self._slowed(handler)) for method, path, handler in table]
+        return [web.route(method, path, self.latency.wrap(handler)) for method, path, handler in table]
 
     def check_auth(self, request: web.Request) -> web.StreamResponse | None:
         if request.path in _UNAUTHENTICATED:
@@ -170,14 +170,6 @@ class FakeVault(FakeHttpServer):
         if self.sealed:
             return _errors(503, "Vault is sealed")
         return None
-
-    def _slowed(self, handler: Handler) -> Handler:
-        async def slowed(request: web.Request) -> web.StreamResponse:
-            if self.delay:
-                await asyncio.sleep(self.delay)
-            return await handler(request)
-
-        return slowed
 
     async def _health(self, request: web.Request) -> web.StreamResponse:
         body: dict[str, Any] = {

@@ -469,7 +469,7 @@ async def test_a_sealed_vault_is_named(registry: Registry, fake: FakeVault) -> N
 
 
 async def test_a_slow_vault_times_out_readably(fake: FakeVault) -> None:
-    fake.delay = 1.0
+    fake.latency.seconds = 1.0
     client = connect(fake, timeout=0.2, retry=HttpRetry(attempts=1))
     try:
         error = await failure(Registry(actions(client)), "vault.get_secret_metadata", APP)
