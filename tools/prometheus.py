@@ -40,13 +40,14 @@ class QueryArgs(ActionArgs):
 
 
 class RangeQueryArgs(ActionArgs):
-    """The range ends at `end` (default now) and reaches `window_seconds` back."""
+    """The range ends at `end` (default now) and reaches `window_seconds` back. Each kept series
+    carries every point, so fewer series are kept by default than for an instant query."""
 
     expr: Expr
     window_seconds: WindowSeconds = 3600
     end: AwareDatetime | None = None
     step_seconds: Annotated[float, Field(gt=0, le=86400)] | None = None
-    limit: Limit = 100
+    limit: Limit = 20
 
 
 class RulesArgs(ActionArgs):
@@ -94,7 +95,7 @@ class Query(_PrometheusAction[QueryArgs]):
             summary = f"{args.expr} = {result[1]}"
             return _result(summary, answer, expr=args.expr, result_type=kind, result=result)
         kept, truncated = _limited(result, args.limit)
-        shown = [f"{series_name(s.labels)} = {format_value(s.value)}" for s in samples(answer.data)]
+        shown = [_series_line(series) for series in result]
         summary = f"{args.expr}: {_series(len(result))}" + (f": {listing(shown)}" if shown else "")
         return _result(
             summary,
@@ -291,6 +292,13 @@ def _rule(rule: Mapping[str, Any]) -> dict[str, Any]:
         "labels": rule.get("labels", {}),
         "active_alerts": len(rule.get("alerts") or []),
     }
+
+
+def _series_line(series: Mapping[str, Any]) -> str:
+    """`name{…} = 1` for an instant vector; a range selector (`up[5m]`) answers points per series."""
+    if "value" in series:
+        return f"{series_name(series['metric'])} = {format_value(float(series['value'][1]))}"
+    return f"{series_name(series['metric'])}: {count(len(series.get('values', [])), 'point')}"
 
 
 def _limited(items: Sequence[T], limit: int) -> tuple[list[T], bool]:

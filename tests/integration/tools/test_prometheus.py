@@ -74,6 +74,16 @@ async def test_query_scalar_reports_its_value(registry: Registry) -> None:
     assert result.data["result_type"] == "scalar"
 
 
+async def test_query_of_a_range_selector_counts_points_per_series(registry: Registry) -> None:
+    result = await run(registry, "prometheus.query", {"expr": 'up{job="prometheus"}[10s]'})
+
+    assert result.data["result_type"] == "matrix"
+    assert re.fullmatch(
+        r'up\{job="prometheus"\}\[10s\]: 1 series: up\{instance="[^"]+", job="prometheus"\}: \d+ points?',
+        result.summary,
+    )
+
+
 async def test_query_range_returns_one_point_per_step(registry: Registry) -> None:
     args = {"expr": 'up{job="prometheus"}', "window_seconds": 30, "step_seconds": 1}
     # Prometheus has scraped for a few seconds only: wait until the range holds several points.
