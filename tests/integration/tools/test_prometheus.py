@@ -189,7 +189,7 @@ async def test_threshold_holds_over_the_window(registry: Registry) -> None:
         },
     )
 
-    assert result.data["evaluations"] >= 3
+    assert result.data["evaluations"] >= 2
     assert result.data["series_count"] == 1
     assert re.fullmatch(
         r'up\{job="prometheus"\} == 1 held for 1\.5s \(\d evaluations, 1 series; closest 1\)', result.summary
