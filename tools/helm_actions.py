@@ -22,6 +22,7 @@ from tools.helm_args import (
 from tools.helm_client import HelmClient, Release, Revision
 from tools.helm_diff import diff_manifests
 from tools.helm_values import ValuesWriter
+from tools.wording import count, listing
 
 _WRITE_TIMEOUT = 2400.0  # above the largest helm --timeout the args accept, plus the reads around it
 
@@ -43,10 +44,9 @@ class ListReleases(_HelmAction[ListReleasesArgs]):
         rows = await self.client.list_releases(args.namespace, limit=args.limit + 1, offset=args.offset)
         page = rows[: args.limit]
         where = f"in {args.namespace}" if args.namespace else "in all namespaces"
-        shown = ", ".join(f"{r.namespace}/{r.name} ({r.status}, revision {r.revision})" for r in page[:5])
-        more = ", …" if len(page) > 5 else ""
+        shown = listing([f"{r.namespace}/{r.name} ({r.status}, revision {r.revision})" for r in page], 5)
         return ActionResult(
-            summary=f"{len(page)} releases {where}" + (f": {shown}{more}" if page else ""),
+            summary=f"{count(len(page), 'release')} {where}" + (f": {shown}" if page else ""),
             data={
                 "releases": [asdict(row) for row in page],
                 "next_offset": args.offset + args.limit if len(rows) > args.limit else None,
@@ -79,7 +79,7 @@ class ReleaseHistory(_HelmAction[HistoryArgs]):
         revisions = await self.client.history(args.ref, max_revisions=args.max_revisions)
         latest = revisions[-1]
         summary = (
-            f"{args.ref}: {len(revisions)} revisions, latest {latest.revision} {latest.status} "
+            f"{args.ref}: {count(len(revisions), 'revision')}, latest {latest.revision} {latest.status} "
             f"({latest.chart}: {latest.description})"
         )
         data = {
@@ -100,8 +100,8 @@ class ReleaseValues(_HelmAction[ValuesArgs]):
     async def run(self, args: ValuesArgs) -> ActionResult:
         values = await self.client.values(args.ref, revision=args.revision, all_values=args.all_values)
         kind = "computed" if args.all_values else "user-supplied"
-        keys = ", ".join(sorted(values)[:10]) + (", …" if len(values) > 10 else "")
-        summary = f"{args.ref}: {len(values)} top-level {kind} values" + (f" ({keys})" if values else "")
+        keys = f" ({listing(sorted(values), 10)})" if values else ""
+        summary = f"{args.ref}: {count(len(values), f'top-level {kind} value')}{keys}"
         data = {
             "namespace": args.namespace,
             "release": args.release,

@@ -130,12 +130,13 @@ async def test_list_releases_reads_one_row_past_the_page_to_offer_the_next(
 
 
 async def test_list_releases_across_namespaces_without_a_next_page(registry: Registry, helm: StandIn) -> None:
-    helm.expect("list", "--all-namespaces", "--all", "--max=51", "--offset=0", "--output=json", stdout="[]\n")
+    rows = release_list([("web", "shop", 5, "deployed", NEW)])
+    helm.expect("list", "--all-namespaces", "--all", "--max=51", "--offset=0", "--output=json", stdout=rows)
 
     result = await run(registry, "helm.list_releases", {})
 
-    assert result.summary == "0 releases in all namespaces"
-    assert result.data == {"releases": [], "next_offset": None}
+    assert result.summary == "1 release in all namespaces: shop/web (deployed, revision 5)"
+    assert result.data["next_offset"] is None
     helm.assert_done()
 
 
