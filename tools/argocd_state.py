@@ -44,7 +44,7 @@ class HistoryEntry:
         initiated = entry.get("initiatedBy") or {}
         who = "automated" if initiated.get("automated") else initiated.get("username", "")
         return cls(
-            id=int(entry["id"]),
+            id=int(entry.get("id") or 0),  # a serialiser that omits zero values drops id 0
             revision=_revision(entry.get("revision"), entry.get("revisions")),
             deployed_at=str(entry.get("deployedAt", "")),
             initiated_by=str(who),
@@ -159,7 +159,12 @@ class AppState:
         return text
 
     def data(self) -> JSON:
-        return asdict(self)
+        """Everything for a verify step, except the per-resource results of the last operation, which
+        grow with the application; their count stays."""
+        data = asdict(self)
+        if data["operation"] is not None:
+            data["operation"]["resource_count"] = len(data["operation"].pop("resources"))
+        return data
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,13 @@ async def test_get_app_reports_sync_health_revision_and_last_operation(registry:
     assert result.data["images"] == ["registry.example/checkout:1.4"]
     assert [entry["id"] for entry in result.data["history"]] == [0]
     assert result.data["auto_sync"] is False
+    assert result.data["operation"] == {
+        "phase": "Succeeded",
+        "message": "successfully synced (all tasks run)",
+        "dry_run": False,
+        "revision": LIVE,
+        "resource_count": 3,
+    }
 
 
 async def test_get_diff_lists_what_a_sync_would_create_update_and_prune(
