@@ -1,0 +1,156 @@
+"""What the fake GitHub API serves: repositories with branch histories, pull requests, commit statuses
+and check runs, deployments, workflows and comments, rendered in GitHub's JSON shapes, and GitHub's
+error documents."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+JSON = dict[str, Any]
+DOCS = "https://docs.github.com/rest"
+_ids = itertools.count(4_000_001)
+
+
+class GitHubError(Exception):
+    """An error answer: `{"message", "documentation_url", "status"}`, plus `errors` on a 422."""
+
+    def __init__(
+        self, status: int, message: str, *, errors: list[Any] | None = None, documentation_url: str = DOCS
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.document: JSON = {
+            "message": message,
+            "documentation_url": documentation_url,
+            "status": str(status),
+        }
+        if errors is not None:
+            self.document["errors"] = errors
+
+
+def validation_failed(*errors: JSON) -> GitHubError:
+    return GitHubError(422, "Validation Failed", errors=list(errors))
+
+
+def not_found() -> GitHubError:
+    return GitHubError(404, "Not Found")
+
+
+def new_sha() -> str:
+    return secrets.token_hex(20)
+
+
+def new_id() -> int:
+    return next(_ids)
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Workflow:
+    id: int
+    file: str
+    name: str
+    state: str = "active"
+    dispatchable: bool = True
+    inputs: dict[str, bool] = field(default_factory=dict)  # name → required
+
+
+@dataclass
+class FakeRepository:
+    owner: str
+    name: str
+    default_branch: str = "main"
+    # Each branch's commits, oldest first; its tip is the last.
+    branches: dict[str, list[str]] = field(default_factory=dict)
+    pulls: dict[int, JSON] = field(default_factory=dict)
+    issues: dict[int, JSON] = field(default_factory=dict)
+    statuses: dict[str, dict[str, JSON]] = field(default_factory=dict)
+    check_runs: dict[str, list[JSON]] = field(default_factory=dict)
+    deployments: dict[int, JSON] = field(default_factory=dict)
+    deployment_statuses: dict[int, list[JSON]] = field(default_factory=dict)
+    workflows: dict[str, Workflow] = field(default_factory=dict)
+    dispatches: list[JSON] = field(default_factory=list)
+    comments: dict[int, JSON] = field(default_factory=dict)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    @property
+    def html_url(self) -> str:
+        return f"https://github.com/{self.full_name}"
+
+    def tip(self, branch: str) -> str | None:
+        history = self.branches.get(branch)
+        return history[-1] if history else None
+
+    def resolve(self, ref: str) -> str:
+        """A branch's tip or a (possibly abbreviated) commit, as GitHub resolves `{ref}` in paths."""
+        if ref in self.branches:
+            return self.branches[ref][-1]
+        for history in self.branches.values():
+            for sha in history:
+                if len(ref) >= 7 and sha.startswith(ref):
+                    return sha
+        raise GitHubError(422, f"No commit found for SHA: {ref}")
+
+    def ahead(self, base: str, head: str) -> list[str]:
+        """Commits on `head` that `base` lacks."""
+        known = set(self.branches[base])
+        return [sha for sha in self.branches[head] if sha not in known]
+
+    def next_number(self) -> int:
+        return max(self.issues, default=0) + 1
+
+    def pull_json(self, number: int, api: str) -> JSON:
+        pull = self.pulls[number]
+        url = f"{api}/repos/{self.full_name}/pulls/{number}"
+        head_sha = self.tip(pull["head"]) or pull["head_sha"]
+        return {
+            "url": url,
+            "id": pull["id"],
+            "node_id": f"PR_kwDO{pull['id']}",
+            "html_url": f"{self.html_url}/pull/{number}",
+            "number": number,
+            "state": pull["state"],
+            "locked": False,
+            "title": pull["title"],
+            "body": pull["body"],
+            "user": BOT_USER,
+            "created_at": pull["created_at"],
+            "updated_at": pull["updated_at"],
+            "closed_at": pull["closed_at"],
+            "merged_at": pull["merged_at"],
+            "merge_commit_sha": pull["merge_commit_sha"],
+            "draft": pull["draft"],
+            "head": self._branch_ref(pull["head"], head_sha),
+            "base": self._branch_ref(pull["base"], self.tip(pull["base"]) or ""),
+            "merged": pull["merged_at"] is not None,
+            "mergeable": pull["mergeable"],
+            "mergeable_state": pull["mergeable_state"],
+            "merged_by": BOT_USER if pull["merged_at"] else None,
+            "comments": 0,
+            "commits": len(self.ahead(pull["base"], pull["head"])) if pull["head"] in self.branches else 0,
+        }
+
+    def combined_status(self, sha: str) -> str:
+        states = [status["state"] for status in self.statuses.get(sha, {}).values()]
+        if any(state in ("error", "failure") for state in states):
+            return "failure"
+        if not states or "pending" in states:
+            return "pending"
+        return "success"
+
+    def _branch_ref(self, branch: str, sha: str) -> JSON:
+        repo = {"id": 1296269, "name": self.name, "full_name": self.full_name, "private": False}
+        return {"label": f"{self.owner}:{branch}", "ref": branch, "sha": sha, "user": BOT_USER, "repo": repo}
+
+
+BOT_USER: JSON = {"login": "carapulse[bot]", "id": 41898282, "type": "Bot", "site_admin": False}

@@ -1,0 +1,83 @@
+"""The arguments of the github tool's actions, checked before any request path is built from them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, StringConstraints
+
+from tools.base import ActionArgs
+from tools.git_refs import BranchName, CommitSha
+
+
+def _not_a_dot_segment(name: str) -> str:
+    if name.split("/")[1] in (".", ".."):
+        raise ValueError(f"{name!r} is not a repository")
+    return name
+
+
+RepositoryName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$"),
+    AfterValidator(_not_a_dot_segment),
+]
+WorkflowId = Annotated[str, StringConstraints(max_length=200, pattern=r"^([0-9]+|[A-Za-z0-9._-]+\.ya?ml)$")]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Text = Annotated[str, StringConstraints(max_length=65536)]
+InputValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool
+
+
+class RepositoryArgs(ActionArgs):
+    repository: RepositoryName
+
+
+class PullRequestArgs(RepositoryArgs):
+    number: PositiveInt
+
+
+class OpenPullRequestArgs(RepositoryArgs):
+    head: BranchName
+    base: BranchName
+    title: Title
+    body: Text = ""
+    draft: bool = False
+
+
+class MergePullRequestArgs(PullRequestArgs):
+    merge_method: Literal["merge", "squash", "rebase"] = "merge"
+    # The head the requester reviewed: a newer head is refused rather than merged unseen.
+    expected_head_sha: CommitSha | None = None
+    commit_title: Title | None = None
+
+
+class CreateDeploymentArgs(RepositoryArgs):
+    ref: BranchName
+    environment: Annotated[str, StringConstraints(min_length=1, max_length=255)] = "production"
+    description: Annotated[str, StringConstraints(max_length=140)] = ""
+    # None: GitHub's default, every status context on the ref must be green.
+    required_contexts: list[Annotated[str, StringConstraints(min_length=1, max_length=255)]] | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeploymentStatusArgs(RepositoryArgs):
+    deployment_id: PositiveInt
+    state: Literal["error", "failure", "inactive", "in_progress", "queued", "pending", "success"]
+    description: Annotated[str, StringConstraints(max_length=140)] = ""
+    environment_url: AnyHttpUrl | None = None
+    log_url: AnyHttpUrl | None = None
+
+
+class DispatchWorkflowArgs(RepositoryArgs):
+    workflow: WorkflowId
+    ref: BranchName
+    inputs: dict[Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,100}$")], InputValue] = Field(
+        default_factory=dict, max_length=25
+    )
+
+
+class CommentArgs(PullRequestArgs):
+    body: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+
+
+class DeleteCommentArgs(RepositoryArgs):
+    comment_id: PositiveInt
