@@ -158,7 +158,7 @@ class UpgradeDiff(_ChartAction):
     args_model = UpgradeArgs
     effect = Effect.READ
     idempotent = True
-    timeout_seconds = 300.0
+    timeout_seconds = 600.0
 
     async def run(self, args: UpgradeArgs) -> ActionResult:
         return await self._diff(args)

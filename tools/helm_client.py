@@ -123,9 +123,9 @@ class Wait:
         wait = ["--wait"] if self.enabled and not dry_run else []
         return [*wait, option("--timeout", f"{self.timeout_seconds}s")]
 
-    @property
-    def time_limit(self) -> float:
-        return self.timeout_seconds + self.margin
+    def time_limit(self, *, dry_run: bool) -> float | None:
+        """None for a dry run: it only renders and reads, so the client's read limit applies."""
+        return None if dry_run else self.timeout_seconds + self.margin
 
 
 class HelmClient:
@@ -201,20 +201,24 @@ class HelmClient:
         if dry_run:
             args.append("--dry-run")
         args += wait.flags(dry_run=dry_run)
-        result = await self._run(args, ref=ref, time_limit=wait.time_limit, cwd=cwd)
+        result = await self._run(args, ref=ref, time_limit=wait.time_limit(dry_run=dry_run), cwd=cwd)
         return _decode(result, Release.from_json)
 
     async def rollback(self, ref: ReleaseRef, revision: int, *, wait: Wait, dry_run: bool) -> None:
         args = ["rollback", value(ref.name), value(revision), _namespace(ref)]
         if dry_run:
             args.append("--dry-run")
-        await self._run([*args, *wait.flags(dry_run=dry_run)], ref=ref, time_limit=wait.time_limit)
+        await self._run(
+            [*args, *wait.flags(dry_run=dry_run)], ref=ref, time_limit=wait.time_limit(dry_run=dry_run)
+        )
 
     async def uninstall(self, ref: ReleaseRef, *, wait: Wait, dry_run: bool) -> None:
         args = ["uninstall", value(ref.name), _namespace(ref)]
         if dry_run:
             args.append("--dry-run")
-        await self._run([*args, *wait.flags(dry_run=dry_run)], ref=ref, time_limit=wait.time_limit)
+        await self._run(
+            [*args, *wait.flags(dry_run=dry_run)], ref=ref, time_limit=wait.time_limit(dry_run=dry_run)
+        )
 
     async def _run(
         self,

@@ -9,9 +9,11 @@ steps that follow by file name and sha256: apply refuses a file whose bytes are 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from tools.base import ToolError
@@ -20,6 +22,7 @@ from tools.runner import CliRunner, CommandResult, option, value
 from tools.terraform_plan import PlanSummary, read_plan
 
 PLAN_SUFFIX = ".tfplan"
+PLAN_RETENTION = timedelta(days=7)
 _APPLY_COMPLETE = "Apply complete!"
 
 
@@ -84,7 +87,12 @@ class TerraformClient:
         await self._run(
             stack, ["plan", "-input=false", "-no-color", self._lock, *mode, option("-out", str(path))]
         )
-        summary = await self.show(stack, path)
+        try:
+            summary = await self.show(stack, path)
+        except BaseException:
+            # A plan nobody could read is never approved: do not leave it behind.
+            path.unlink(missing_ok=True)
+            raise
         return SavedPlan(path=path, sha256=file_sha256(path), summary=summary)
 
     async def init(self, stack: Stack) -> None:
@@ -127,9 +135,15 @@ class TerraformClient:
         return path
 
     def _plan_directory(self, stack: Stack) -> Path:
+        """The stack's plan store, cleared of plans older than PLAN_RETENTION (never approved, or
+        approved and abandoned: terraform would refuse them as stale by now anyway)."""
         directory = self._plan_dir / stack.name / (stack.workspace or "default")
         # Plan files hold variable values and state: readable by this service only.
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cutoff = time.time() - PLAN_RETENTION.total_seconds()
+        for old in directory.glob(f"*{PLAN_SUFFIX}"):
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
         return directory
 
     async def _run(self, stack: Stack, args: list[str]) -> CommandResult:

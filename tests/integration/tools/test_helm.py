@@ -449,6 +449,20 @@ async def test_a_hung_helm_is_killed_at_the_time_limit(helm: StandIn, environ: d
     assert not _alive(helm.calls[0].pid)
 
 
+async def test_a_dry_run_gets_the_read_time_limit_not_the_waits(
+    helm: StandIn, environ: dict[str, str]
+) -> None:
+    helm.expect(*STATUS, stdout=_status(5))
+    helm.expect(*UPGRADE, "--dry-run", "--timeout=1800s", hang=True)
+    client = HelmClient(CliRunner.resolve(["helm"], environ=environ), env={}, time_limit=0.5)
+    raw = {**WEB, "chart": "example/web", "version": "1.4.0", "timeout_seconds": 1800}
+
+    with pytest.raises(ToolError, match=r"^helm: timed out after 0\.5s and was killed$"):
+        await run(Registry(actions(client, ValuesWriter())), "helm.get_diff", raw)
+
+    assert not _alive(helm.calls[1].pid)
+
+
 async def test_a_value_starting_with_a_dash_never_reaches_helm(
     helm: StandIn, environ: dict[str, str]
 ) -> None:

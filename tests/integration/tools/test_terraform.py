@@ -5,9 +5,11 @@ argv and prints terraform's JSON plan format, and against the real terraform bin
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -343,6 +345,26 @@ async def test_a_plan_that_cannot_be_read_faithfully_is_an_error(
 
     assert raised.value.message.startswith("terraform: `terraform show` ")
     assert message in raised.value.message
+    assert list((root / ".carapulse-plans" / "network" / "default").iterdir()) == [], (
+        "no unreadable plan kept"
+    )
+
+
+async def test_planning_clears_plans_older_than_a_week_from_the_stack_store(
+    registry: Registry, terraform: StandIn, root: Path
+) -> None:
+    store = root / ".carapulse-plans" / "network" / "default"
+    store.mkdir(parents=True)
+    abandoned, pending = store / f"{'a' * 32}.tfplan", store / f"{'b' * 32}.tfplan"
+    for path in (abandoned, pending):
+        path.write_text("old plan")
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(abandoned, (eight_days_ago, eight_days_ago))
+    expect_plan(terraform, root, "network", plan(CHANGES))
+
+    planned = await run(registry, "terraform.plan", {"stack": "network"})
+
+    assert sorted(p.name for p in store.iterdir()) == sorted([pending.name, planned.data["plan_file"]])
 
 
 async def test_a_hung_terraform_is_killed_at_the_time_limit(
