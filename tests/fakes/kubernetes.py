@@ -1,8 +1,10 @@
-"""A fake Kubernetes API server on loopback that speaks apps/v1 Deployments over the real wire format.
+"""A fake Kubernetes API server on loopback that speaks apps/v1 Deployments and ReplicaSets and core/v1
+pods (with logs), events and nodes over the real wire format.
 
-Tests point the official `kubernetes` client at it through the kubeconfig it writes. Writes run a
-small Deployment controller: after `convergence_delay` the status settles on the new spec, unless
-the deployment was marked stuck.
+Tests point the official `kubernetes` client at it through the kubeconfig it writes. Writes run the
+controllers: after `convergence_delay` the Deployment's ReplicaSets, pods and status settle on the new
+spec, unless the deployment was marked stuck. Every write honours `dryRun=All`, every error is the
+API server's `Status` body, and a test can deny a verb (403), inject a status, or stall an answer.
 """
 
 from __future__ import annotations
@@ -10,33 +12,28 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiohttp import web
 
-from tests.fakes.kubernetes_state import (
-    JSON,
-    ApiError,
-    DeploymentStore,
-    Stuck,
-    apply_patch,
-    bad_request,
-    deployment_with_scale,
-    injected,
-    scale_of,
-    status_error,
-)
+from tests.fakes.kubernetes_events import Events
+from tests.fakes.kubernetes_lists import page, select
+from tests.fakes.kubernetes_logs import Logs
+from tests.fakes.kubernetes_nodes import Nodes
+from tests.fakes.kubernetes_objects import ObjectStore
+from tests.fakes.kubernetes_patch import apply_patch, check_content_type
+from tests.fakes.kubernetes_rbac import Rbac, attributes
+from tests.fakes.kubernetes_state import Deployments, Stuck, deployment_with_scale, scale_of
+from tests.fakes.kubernetes_status import JSON, ApiError, bad_request, injected, status_error
+from tests.fakes.kubernetes_workloads import Workloads
 
-_DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"
-_PATCH_TYPES = (
-    "application/json-patch+json",
-    "application/merge-patch+json",
-    "application/strategic-merge-patch+json",
-)
+_APPS = "/apis/apps/v1/namespaces/{namespace}"
+_CORE = "/api/v1/namespaces/{namespace}"
 _VERSION = {
     "major": "1",
     "minor": "31",
@@ -62,25 +59,41 @@ class RecordedRequest:
 
 @dataclass
 class _Fault:
+    """The next `remaining` matching requests wait `delay` seconds, then answer `status` (a Status
+    error), or `raw` (a 200 with that body and content type), or normally."""
+
     method: str
     path_suffix: str
-    status: int
     remaining: int
+    status: int | None = None
+    delay: float = 0.0
+    raw: tuple[bytes, str] | None = None
 
 
 class FakeKubernetes:
-    def __init__(self, *, convergence_delay: float = 0.2) -> None:
+    def __init__(
+        self, *, convergence_delay: float = 0.2, nodes: tuple[str, ...] = ("node-1", "node-2")
+    ) -> None:
         self.convergence_delay = convergence_delay
         self.token = secrets.token_urlsafe(16)
         self.requests: list[RecordedRequest] = []
-        self._store = DeploymentStore()
+        self._store = ObjectStore()
+        events = Events(self._store)
+        self._events = events
+        self._logs = Logs()
+        self._nodes = Nodes(self._store, events)
+        self._workloads = Workloads(self._store, events, self._nodes, self._logs)
+        self._deployments = Deployments(self._store, self._workloads)
+        self._rbac = Rbac()
         self._faults: list[_Fault] = []
         self._controllers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._runner: web.AppRunner | None = None
         self._port = 0
+        for node in nodes:
+            self._nodes.add(node)
 
     async def __aenter__(self) -> Self:
-        self._runner = web.AppRunner(self._app(), access_log=None)
+        self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
         self._port = self._runner.addresses[0][1]
@@ -104,62 +117,173 @@ class FakeKubernetes:
         return f"http://127.0.0.1:{self._port}"
 
     def write_kubeconfig(self, path: Path, *, token: str | None = None) -> Path:
-        """Write a kubeconfig (JSON is valid YAML) whose current context is this server."""
-        config = {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
-            "users": [{"name": "fake", "user": {"token": token or self.token}}],
-            "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}],
-            "current-context": "fake",
-        }
-        path.write_text(json.dumps(config, indent=2))
-        return path
+        """Write a kubeconfig whose current context, "fake", is this server."""
+        return write_kubeconfig(
+            path, {"fake": self}, current="fake", tokens={"fake": token} if token else None
+        )
+
+    # Seeding and inspecting the cluster.
 
     def add_deployment(
         self, namespace: str, name: str, *, replicas: int = 2, image: str = "nginx:1.27"
     ) -> JSON:
-        """Seed a Deployment that has already rolled out."""
-        return self._store.add(namespace, name, replicas=replicas, image=image)
+        """Seed a Deployment that has already rolled out: revision 1, its ReplicaSet and ready pods."""
+        return self._deployments.add(namespace, name, replicas=replicas, image=image)
 
     def deployment(self, namespace: str, name: str) -> JSON:
-        return self._store.get(namespace, name)
+        return self._store.get("deployments", namespace, name)
+
+    def replica_sets(self, namespace: str) -> list[JSON]:
+        return self._store.list("replicasets", namespace)
+
+    def pods(self, namespace: str, *, prefix: str = "") -> list[JSON]:
+        return [
+            pod for pod in self._store.list("pods", namespace) if pod["metadata"]["name"].startswith(prefix)
+        ]
+
+    def pod(self, namespace: str, name: str) -> JSON:
+        return self._store.get("pods", namespace, name)
+
+    def add_pod(self, namespace: str, name: str, *, image: str = "busybox:1.36", containers: int = 1) -> JSON:
+        """A running pod that no controller owns; its containers are `name`, `name-1`, …"""
+        specs = [{"name": name if i == 0 else f"{name}-{i}", "image": image} for i in range(containers)]
+        pod: JSON = {
+            "kind": "Pod",
+            "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": namespace, "labels": {"run": name}},
+            "spec": {"containers": specs, "restartPolicy": "Always"},
+            "status": {},
+        }
+        return self._workloads.run_pod(pod, ready=True)
+
+    def write_logs(
+        self,
+        namespace: str,
+        pod: str,
+        lines: list[str],
+        *,
+        container: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Append `lines` to a container's current run (the pod's only container when None)."""
+        name = container or self.pod(namespace, pod)["spec"]["containers"][0]["name"]
+        self._logs.write(namespace, pod, name, lines, at)
+
+    def restart_container(
+        self, namespace: str, pod: str, *, container: str | None = None, crash_loop: bool = False
+    ) -> JSON:
+        name = container or self.pod(namespace, pod)["spec"]["containers"][0]["name"]
+        return self._workloads.restart_container(namespace, pod, name, crash_loop=crash_loop)
+
+    def add_event(
+        self,
+        namespace: str,
+        kind: str,
+        name: str,
+        reason: str,
+        message: str,
+        *,
+        event_type: str = "Normal",
+        count: int = 1,
+        ago: timedelta = timedelta(0),
+    ) -> JSON:
+        """Record an event about an object (which need not exist), `ago` before now."""
+        resource = {"Deployment": "deployments", "Pod": "pods", "Node": "nodes", "ReplicaSet": "replicasets"}
+        scope = "" if kind == "Node" else namespace
+        involved = self._store.find(resource.get(kind, ""), scope, name) or {
+            "kind": kind,
+            "metadata": {"name": name, "namespace": namespace},
+        }
+        return self._events.record(
+            involved,
+            reason,
+            message,
+            event_type=event_type,
+            component="test",
+            count=count,
+            at=datetime.now(UTC) - ago,
+        )
+
+    def events(self, namespace: str) -> list[JSON]:
+        return self._store.list("events", namespace)
+
+    def add_node(self, name: str, *, unschedulable: bool = False) -> JSON:
+        return self._nodes.add(name, unschedulable=unschedulable)
+
+    def node(self, name: str) -> JSON:
+        return self._store.get("nodes", "", name)
+
+    # Rollout control.
 
     def set_stuck(
         self, namespace: str, name: str, *, available: int, deadline_exceeded: bool = False
     ) -> None:
         """From now on the rollout never gets past `available` ready pods."""
-        self._store.set_stuck(namespace, name, Stuck(available, deadline_exceeded))
-        self._store.reconcile(namespace, name)
+        self._deployments.set_stuck(namespace, name, Stuck(available, deadline_exceeded))
+        self._deployments.reconcile(namespace, name)
 
     def release(self, namespace: str, name: str) -> None:
         """Let a stuck rollout finish, as if the missing pods were finally scheduled."""
-        self._store.set_stuck(namespace, name, None)
-        self._store.reconcile(namespace, name)
+        self._deployments.set_stuck(namespace, name, None)
+        self._deployments.reconcile(namespace, name)
 
     async def settle(self) -> None:
         """Wait until every pending controller pass has written its status."""
         while pending := [task for task in self._controllers.values() if not task.done()]:
             await asyncio.wait(pending)
 
+    # Failures.
+
     def fail_next(self, method: str, path_suffix: str, *, status: int = 500, times: int = 1) -> None:
         """Answer the next `times` requests whose path ends with `path_suffix` with a Status error."""
-        self._faults.append(_Fault(method.upper(), path_suffix, status, times))
+        self._faults.append(_Fault(method.upper(), path_suffix, times, status=status))
+
+    def stall_next(self, method: str, path_suffix: str, *, seconds: float, times: int = 1) -> None:
+        """Hold the next `times` matching requests for `seconds` before answering them normally."""
+        self._faults.append(_Fault(method.upper(), path_suffix, times, delay=seconds))
+
+    def garble_next(
+        self,
+        method: str,
+        path_suffix: str,
+        body: bytes,
+        *,
+        content_type: str = "application/json",
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` matching requests 200 with `body`, as a broken proxy might."""
+        self._faults.append(_Fault(method.upper(), path_suffix, times, raw=(body, content_type)))
+
+    def deny(self, verb: str, resource: str, *, namespace: str | None = None) -> None:
+        """RBAC: our service account may not `verb` the resource ("pods/log" for a subresource)
+        in `namespace` (None: anywhere)."""
+        self._rbac.deny(verb, resource, namespace)
+
+    # The HTTP surface.
 
     def _app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
-        deployment = _DEPLOYMENTS + "/{name}"
+        deployment = _APPS + "/deployments/{name}"
+        pod = _CORE + "/pods/{name}"
         app.router.add_get("/version", self._version)
         app.router.add_get("/version/", self._version)
-        app.router.add_get(_DEPLOYMENTS, self._list_deployments)
-        app.router.add_get(deployment, self._get_deployment)
+        app.router.add_get(_APPS + "/deployments", self._lister("deployments", "DeploymentList", "apps/v1"))
+        app.router.add_get(deployment, self._getter("deployments"))
         app.router.add_put(deployment, self._put_deployment)
         app.router.add_patch(deployment, self._patch_deployment)
         app.router.add_get(deployment + "/scale", self._get_scale)
         app.router.add_put(deployment + "/scale", self._put_scale)
         app.router.add_patch(deployment + "/scale", self._patch_scale)
-        app.router.add_get("/api/v1/namespaces/{namespace}/pods", self._empty_list("PodList"))
-        app.router.add_get("/api/v1/namespaces/{namespace}/events", self._empty_list("EventList"))
+        app.router.add_get(_APPS + "/replicasets", self._lister("replicasets", "ReplicaSetList", "apps/v1"))
+        app.router.add_get(_APPS + "/replicasets/{name}", self._getter("replicasets"))
+        app.router.add_get(_CORE + "/pods", self._lister("pods", "PodList", "v1"))
+        app.router.add_get(pod, self._getter("pods"))
+        app.router.add_delete(pod, self._delete_pod)
+        app.router.add_get(pod + "/log", self._pod_log)
+        app.router.add_get(_CORE + "/events", self._lister("events", "EventList", "v1"))
+        app.router.add_get("/api/v1/nodes", self._lister("nodes", "NodeList", "v1"))
+        app.router.add_get("/api/v1/nodes/{name}", self._getter("nodes"))
+        app.router.add_patch("/api/v1/nodes/{name}", self._patch_node)
         return app
 
     @web.middleware
@@ -168,7 +292,10 @@ class FakeKubernetes:
         try:
             if request.headers.get("Authorization") != f"Bearer {self.token}":
                 raise status_error(401, "Unauthorized", "Unauthorized")
-            self._inject_fault(request)
+            if (requested := attributes(request.method, request.path)) is not None:
+                self._rbac.check(requested)
+            if (fault := self._next_fault(request)) is not None:
+                return await self._answer_fault(request, fault, handler)
             return await handler(request)
         except ApiError as error:
             return web.json_response(error.status, status=error.code)
@@ -193,67 +320,113 @@ class FakeKubernetes:
             )
         )
 
-    def _inject_fault(self, request: web.Request) -> None:
+    def _next_fault(self, request: web.Request) -> _Fault | None:
         for fault in self._faults:
             matches = fault.method == request.method and request.path.endswith(fault.path_suffix)
             if matches and fault.remaining > 0:
                 fault.remaining -= 1
-                raise injected(fault.status, request.match_info.get("name", ""))
+                return fault
+        return None
+
+    async def _answer_fault(
+        self, request: web.Request, fault: _Fault, handler: _Handler
+    ) -> web.StreamResponse:
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault.status is not None:
+            requested = attributes(request.method, request.path)
+            raise injected(
+                fault.status, requested.resource if requested else "", request.match_info.get("name", "")
+            )
+        if fault.raw is not None:
+            body, content_type = fault.raw
+            return web.Response(body=body, content_type=content_type)
+        return await handler(request)
 
     async def _version(self, request: web.Request) -> web.Response:
         return web.json_response(_VERSION)
 
-    async def _list_deployments(self, request: web.Request) -> web.Response:
-        items = self._store.list(request.match_info["namespace"])
-        for item in items:
-            del item["kind"], item["apiVersion"]
-        return web.json_response(self._list("DeploymentList", "apps/v1", items))
-
-    def _empty_list(self, kind: str) -> _Handler:
+    def _lister(self, resource: str, kind: str, api_version: str) -> _Handler:
         async def handler(request: web.Request) -> web.Response:
-            return web.json_response(self._list(kind, "v1", []))
+            query = request.query
+            items = select(resource, self._store.list(resource, request.match_info.get("namespace")), query)
+            selected = bool(query.get("labelSelector") or query.get("fieldSelector"))
+            chunk, metadata = page(items, query, revision=self._store.revision, selected=selected)
+            for item in chunk:
+                del item["kind"], item["apiVersion"]
+            return web.json_response(
+                {"kind": kind, "apiVersion": api_version, "metadata": metadata, "items": chunk}
+            )
 
         return handler
 
-    def _list(self, kind: str, api_version: str, items: list[JSON]) -> JSON:
-        metadata = {"resourceVersion": str(self._store.revision)}
-        return {"kind": kind, "apiVersion": api_version, "metadata": metadata, "items": items}
+    def _getter(self, resource: str) -> _Handler:
+        async def handler(request: web.Request) -> web.Response:
+            namespace = request.match_info.get("namespace", "")
+            return web.json_response(self._store.get(resource, namespace, request.match_info["name"]))
 
-    async def _get_deployment(self, request: web.Request) -> web.Response:
-        return web.json_response(self._store.get(*_key(request)))
+        return handler
 
     async def _put_deployment(self, request: web.Request) -> web.Response:
         body = await _object_body(request, "Deployment")
-        return web.json_response(self._write(request, body))
+        return web.json_response(self._write_deployment(request, body))
 
     async def _patch_deployment(self, request: web.Request) -> web.Response:
-        patched = apply_patch(self._store.get(*_key(request)), *await _patch_body(request))
-        return web.json_response(self._write(request, patched))
+        patched = apply_patch(self.deployment(*_key(request)), *await _patch_body(request))
+        return web.json_response(self._write_deployment(request, patched))
 
     async def _get_scale(self, request: web.Request) -> web.Response:
-        return web.json_response(scale_of(self._store.get(*_key(request))))
+        return web.json_response(scale_of(self.deployment(*_key(request))))
 
     async def _put_scale(self, request: web.Request) -> web.Response:
         scale = await _object_body(request, "Scale")
-        updated = deployment_with_scale(self._store.get(*_key(request)), scale)
-        return web.json_response(scale_of(self._write(request, updated)))
+        updated = deployment_with_scale(self.deployment(*_key(request)), scale)
+        return web.json_response(scale_of(self._write_deployment(request, updated)))
 
     async def _patch_scale(self, request: web.Request) -> web.Response:
-        current = self._store.get(*_key(request))
+        current = self.deployment(*_key(request))
         scale = apply_patch(scale_of(current), *await _patch_body(request))
         updated = deployment_with_scale(current, scale)
-        return web.json_response(scale_of(self._write(request, updated)))
+        return web.json_response(scale_of(self._write_deployment(request, updated)))
 
-    def _write(self, request: web.Request, new: JSON) -> JSON:
+    def _write_deployment(self, request: web.Request, new: JSON) -> JSON:
         namespace, name = _key(request)
         dry_run = _dry_run(request)
-        stored, spec_changed = self._store.replace(namespace, name, new, dry_run=dry_run)
+        stored, spec_changed = self._deployments.replace(namespace, name, new, dry_run=dry_run)
         if spec_changed and not dry_run:
             self._start_controller(namespace, name)
         return stored
 
+    async def _delete_pod(self, request: web.Request) -> web.Response:
+        """The pod as the server answers a graceful delete (deletionTimestamp set); unless a dry run,
+        the kubelet then stops it at once and its ReplicaSet starts a replacement."""
+        namespace, name = _key(request)
+        grace = _non_negative(request.query.get("gracePeriodSeconds", "30"), "gracePeriodSeconds")
+        pod = self.pod(namespace, name)
+        deadline = datetime.now(UTC) + timedelta(seconds=grace)
+        pod["metadata"]["deletionTimestamp"] = deadline.strftime("%Y-%m-%dT%H:%M:%SZ")
+        pod["metadata"]["deletionGracePeriodSeconds"] = grace
+        if not _dry_run(request):
+            owner = self._workloads.owning_deployment(pod)
+            self._workloads.delete_pod(namespace, name)
+            if owner is not None:
+                self._start_controller(namespace, owner["metadata"]["name"])
+        return web.json_response(pod)
+
+    async def _pod_log(self, request: web.Request) -> web.Response:
+        for option in ("tailLines", "sinceSeconds", "limitBytes"):
+            if option in request.query:
+                _non_negative(request.query[option], option)
+        text = self._logs.read(self.pod(*_key(request)), request.query)
+        return web.Response(text=text, content_type="text/plain")
+
+    async def _patch_node(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        patched = apply_patch(self.node(name), *await _patch_body(request))
+        return web.json_response(self._nodes.replace(name, patched, dry_run=_dry_run(request)))
+
     def _start_controller(self, namespace: str, name: str) -> None:
-        """Settle the status after the delay; a newer write restarts the clock, as a re-sync would."""
+        """Settle after the delay; a newer write restarts the clock, as a re-sync would."""
         key = (namespace, name)
         previous = self._controllers.get(key)
         if previous is not None:
@@ -262,7 +435,30 @@ class FakeKubernetes:
 
     async def _converge(self, key: tuple[str, str]) -> None:
         await asyncio.sleep(self.convergence_delay)
-        self._store.reconcile(*key)
+        self._deployments.reconcile(*key)
+
+
+def write_kubeconfig(
+    path: Path,
+    servers: Mapping[str, FakeKubernetes],
+    *,
+    current: str,
+    tokens: Mapping[str, str] | None = None,
+) -> Path:
+    """A kubeconfig (JSON is valid YAML) with one context per server, named by `servers`' keys."""
+    tokens = tokens or {}
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server.url}} for name, server in servers.items()],
+        "users": [
+            {"name": name, "user": {"token": tokens.get(name, s.token)}} for name, s in servers.items()
+        ],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}} for name in servers],
+        "current-context": current,
+    }
+    path.write_text(json.dumps(config, indent=2))
+    return path
 
 
 def _key(request: web.Request) -> tuple[str, str]:
@@ -277,6 +473,12 @@ def _dry_run(request: web.Request) -> bool:
     return bool(values)
 
 
+def _non_negative(raw: str, option: str) -> int:
+    if not raw.isdigit():
+        raise bad_request(f'{option}: Invalid value: "{raw}": must be a non-negative integer')
+    return int(raw)
+
+
 async def _object_body(request: web.Request, kind: str) -> JSON:
     body = await _json_body(request)
     if not isinstance(body, dict) or body.get("kind", kind) != kind:
@@ -289,12 +491,7 @@ async def _object_body(request: web.Request, kind: str) -> JSON:
 
 
 async def _patch_body(request: web.Request) -> tuple[Any, str]:
-    if request.content_type not in _PATCH_TYPES:
-        accepted = ", ".join(_PATCH_TYPES)
-        message = (
-            f"the body of the request was in an unknown format - accepted media types include: {accepted}"
-        )
-        raise status_error(415, "UnsupportedMediaType", message)
+    check_content_type(request.content_type)
     return await _json_body(request), request.content_type
 
 

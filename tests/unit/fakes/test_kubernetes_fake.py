@@ -184,4 +184,9 @@ async def test_lists_answer_with_their_list_kinds(http: aiohttp.ClientSession) -
     assert deployments["kind"] == "DeploymentList"
     assert [item["metadata"]["name"] for item in deployments["items"]] == ["checkout"]
     assert (pods["kind"], pods["items"]) == ("PodList", [])
-    assert (events["kind"], events["items"]) == ("EventList", [])
+    assert events["kind"] == "EventList"
+    assert sorted(event["reason"] for event in events["items"]) == [
+        "ScalingReplicaSet",
+        "SuccessfulCreate",
+        "SuccessfulCreate",
+    ]

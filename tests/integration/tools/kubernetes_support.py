@@ -1,0 +1,71 @@
+"""The Kubernetes tool's actions wired to a fake API server, as the toolset wires them, for the
+tests/integration/tools/test_kubernetes*.py modules."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.kubernetes import FakeKubernetes
+from tools.base import Action, ActionResult, RollbackStep
+from tools.kubernetes import Clusters, KubernetesClient, KubernetesConfig, RetryPolicy, actions
+from tools.registry import Registry
+
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
+CHECKOUT = {"namespace": "shop", "name": "checkout"}
+DEPLOYMENT_PATH = "/apis/apps/v1/namespaces/shop/deployments/checkout"
+
+
+@dataclass
+class Kube:
+    fake: FakeKubernetes
+    kubeconfig: Path
+    clusters: Clusters
+    registry: Registry
+
+    def action(self, name: str) -> Action[Any]:
+        return self.registry.get(name)
+
+    async def run(self, name: str, raw: dict[str, Any]) -> ActionResult:
+        action = self.action(name)
+        return await action.run(action.parse_args(raw))
+
+    async def dry_run(self, name: str, raw: dict[str, Any]) -> ActionResult:
+        action = self.action(name)
+        return await action.dry_run(action.parse_args(raw))
+
+    def rollback(self, name: str, raw: dict[str, Any], result: ActionResult) -> RollbackStep | None:
+        action = self.action(name)
+        return action.rollback(action.parse_args(raw), result)
+
+    async def undo(self, name: str, raw: dict[str, Any]) -> tuple[ActionResult, ActionResult]:
+        """Run the action, then the rollback step it built, as the worker does; both results."""
+        result = await self.run(name, raw)
+        step = self.rollback(name, raw, result)
+        if step is None:
+            raise AssertionError(f"{name} built no rollback for {raw}")
+        return result, await self.run(step.action, step.args)
+
+
+def fake_clusters(kubeconfig: Path, *names: str, request_timeout: float = 5.0) -> Clusters:
+    """Clusters for the contexts `names` (the first is the default) with fast retries."""
+    configs = {name: KubernetesConfig(kubeconfig=kubeconfig, context=name) for name in names}
+    connect = partial(KubernetesClient.from_config, retry=FAST_RETRY, request_timeout=request_timeout)
+    return Clusters(configs, default=names[0], connect=connect)
+
+
+@asynccontextmanager
+async def kube_cluster(tmp_path: Path, *, request_timeout: float = 5.0) -> AsyncIterator[Kube]:
+    """A fake cluster holding shop/checkout (2 replicas of registry.example/checkout:1.4)."""
+    async with FakeKubernetes(convergence_delay=0.05) as fake:
+        fake.add_deployment("shop", "checkout", replicas=2, image="registry.example/checkout:1.4")
+        kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
+        clusters = fake_clusters(kubeconfig, "fake", request_timeout=request_timeout)
+        try:
+            yield Kube(fake, kubeconfig, clusters, Registry(actions(clusters)))
+        finally:
+            clusters.close()

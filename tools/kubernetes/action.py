@@ -1,0 +1,28 @@
+"""What every Kubernetes action shares: the clusters it may act on, and argument parsing that checks
+`cluster` against them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.base import Action, ArgsT
+from tools.kubernetes.args import ALLOWED_CLUSTERS, ClusterArgs
+from tools.kubernetes.client import KubernetesClient
+from tools.kubernetes.clusters import Clusters
+
+
+class KubernetesAction(Action[ArgsT]):
+    def __init__(self, clusters: Clusters) -> None:
+        self.clusters = clusters
+
+    def parse_args(self, raw: dict[str, Any]) -> ArgsT:
+        """An unknown `cluster` is a validation error listing the allowed ones, before anything runs."""
+        context = {ALLOWED_CLUSTERS: self.clusters.names}
+        return self.args_model.model_validate(raw, context=context)  # type: ignore[return-value]
+
+    async def client(self, args: ClusterArgs) -> KubernetesClient:
+        return await self.clusters.client(args.cluster)
+
+
+def dry_run_prefix(dry_run: bool) -> str:
+    return "dry run: " if dry_run else ""

@@ -1,0 +1,102 @@
+"""Which clusters the tool may act on, from the variables kubectl users already set plus KUBE_CONTEXTS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from tools.base import ToolError
+from tools.kubernetes.config import KubernetesConfig
+from tools.toolset import NotConfigured, ToolSettings
+
+DEFAULT_KUBECONFIG = Path.home() / ".kube" / "config"
+IN_CLUSTER = "in-cluster"
+
+
+@dataclass(frozen=True)
+class ClusterChoice:
+    """The allowed clusters by name, and the one an action without `cluster` acts on."""
+
+    configs: dict[str, KubernetesConfig]
+    default: str
+    where: str
+
+
+class KubernetesSettings(ToolSettings):
+    kubeconfig: Path | None = Field(default=None, alias="KUBECONFIG")
+    context: str | None = Field(default=None, alias="KUBE_CONTEXT")
+    contexts: tuple[str, ...] = Field(default=(), alias="KUBE_CONTEXTS")
+    in_cluster: bool = Field(default=False, alias="KUBE_IN_CLUSTER")
+    service_host: str | None = Field(default=None, alias="KUBERNETES_SERVICE_HOST")
+
+    @field_validator("contexts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+        return value
+
+    def choice(self) -> ClusterChoice:
+        """In-cluster when asked, or when running in a pod with no kubeconfig given; then the
+        kubeconfig named, then ~/.kube/config. NotConfigured when there is none of these."""
+        if self.in_cluster or (self.kubeconfig is None and self.service_host):
+            if self.contexts:
+                raise _error("KUBE_CONTEXTS", "names kubeconfig contexts, but the tool runs in-cluster")
+            return ClusterChoice({IN_CLUSTER: KubernetesConfig(in_cluster=True)}, IN_CLUSTER, IN_CLUSTER)
+        if self.kubeconfig is not None:
+            if not self.kubeconfig.is_file():
+                raise _error("KUBECONFIG", f"file {self.kubeconfig} does not exist")
+            return self._from_kubeconfig(self.kubeconfig)
+        if DEFAULT_KUBECONFIG.is_file():
+            return self._from_kubeconfig(DEFAULT_KUBECONFIG)
+        raise NotConfigured("no kubeconfig (set KUBECONFIG) and not in a cluster")
+
+    def _from_kubeconfig(self, path: Path) -> ClusterChoice:
+        known, current = _kubeconfig_contexts(path)
+        default = self.context or current
+        if default is None:
+            raise _error("KUBE_CONTEXT", f"kubeconfig {path} has no current-context; name one")
+        allowed = self.contexts or (default,)
+        for variable, names in (("KUBE_CONTEXT", (default,)), ("KUBE_CONTEXTS", allowed)):
+            for name in names:
+                if name not in known:
+                    raise _error(
+                        variable, f"context {name!r} is not in kubeconfig {path} ({', '.join(known)})"
+                    )
+        if default not in allowed:
+            message = f"does not include the default context {default!r}; add it or set KUBE_CONTEXT to one"
+            raise _error("KUBE_CONTEXTS", message)
+        configs = {name: KubernetesConfig(kubeconfig=path, context=name) for name in allowed}
+        return ClusterChoice(configs, default, f"kubeconfig {path}")
+
+
+def read(environ: Mapping[str, str]) -> ClusterChoice:
+    try:
+        settings = KubernetesSettings.model_validate(dict(environ))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise _error(str(error["loc"][0]), error["msg"]) from None
+    return settings.choice()
+
+
+def _kubeconfig_contexts(path: Path) -> tuple[list[str], str | None]:
+    """The context names a kubeconfig defines and its current-context, read without connecting."""
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise _error("KUBECONFIG", f"cannot read {path}: {error}") from None
+    if not isinstance(raw, dict):
+        raise _error("KUBECONFIG", f"{path} is not a kubeconfig")
+    contexts = raw.get("contexts") or []
+    names = [str(c["name"]) for c in contexts if isinstance(c, dict) and c.get("name")]
+    current = raw.get("current-context")
+    return names, str(current) if current else None
+
+
+def _error(variable: str, message: str) -> ToolError:
+    return ToolError(f"{variable}: {message}", call="configuration")
