@@ -13,6 +13,10 @@ PLAN_HEADER_BLOCK = "plan_header"
 PLAN_STATUS_BLOCK = "plan_status"
 PLAN_STEPS_BLOCK = "plan_steps"
 
+PLAN_BREAK_GLASS = "plan_break_glass"
+
 REJECT_MODAL = "plan_reject_modal"
-REJECT_REASON_BLOCK = "reject_reason"
-REJECT_REASON_INPUT = "reason"
+BREAK_GLASS_MODAL = "plan_break_glass_modal"
+# Both modals ask for one reason, in the same block and input.
+REASON_BLOCK = "reason_block"
+REASON_INPUT = "reason"

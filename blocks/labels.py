@@ -6,6 +6,7 @@ from bot.domain import PlanStatus, StepState
 
 PLAN_STATUS_LABELS: dict[PlanStatus, str] = {
     PlanStatus.AWAITING_APPROVAL: ":hourglass_flowing_sand: Awaiting approval",
+    PlanStatus.BLOCKED: ":lock: Blocked by policy",
     PlanStatus.APPROVED: ":thumbsup: Approved",
     PlanStatus.RUNNING: ":arrows_counterclockwise: Running",
     PlanStatus.PAUSED: ":double_vertical_bar: Needs a decision",

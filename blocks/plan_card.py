@@ -69,6 +69,9 @@ def _status_detail(view: PlanView) -> str:
             missing = view.approvals_missing
             waiting = f"Waiting for {missing} more approval{'s' if missing != 1 else ''}."
             return "\n".join([waiting, *(escape(r) for r in view.decision.reasons)])
+        case PlanStatus.BLOCKED:
+            why = [escape(r) for r in view.decision.reasons if r.startswith("Denied")]
+            return "\n".join([*why, "An admin may break glass to run it now."])
         case PlanStatus.REJECTED:
             return f"Rejected by {user(view.status_actor_id)}: {escape(view.status_reason)}"
         case PlanStatus.CANCELLED:
@@ -78,6 +81,11 @@ def _status_detail(view: PlanView) -> str:
             return cancelled
         case PlanStatus.FAILED | PlanStatus.ROLLED_BACK | PlanStatus.PAUSED:
             return escape(view.status_reason)
+        case _ if view.break_glass_by:
+            return (
+                f":rotating_light: Break-glass by {user(view.break_glass_by)}: "
+                f"{escape(view.break_glass_reason)}" + (f"\nApproved by {approvers}" if approvers else "")
+            )
         case _:
             return f"Approved by {approvers}" if approvers else "No approval needed (read-only)"
 
@@ -114,10 +122,21 @@ def _step_line(number: int, step: StepView) -> str:
 
 def _buttons(view: PlanView) -> list[dict[str, Any]]:
     value = str(view.id)
+    break_glass = [_button("Break glass", ids.PLAN_BREAK_GLASS, value, "danger")]
+    if not view.break_glass_open:
+        break_glass = []
     if view.status == PlanStatus.AWAITING_APPROVAL:
         return [
             _button("Approve", ids.PLAN_APPROVE, value, "primary"),
             _button("Reject", ids.PLAN_REJECT, value, "danger"),
+            _button("Dry run", ids.PLAN_DRY_RUN, value, None),
+            _button("Cancel", ids.PLAN_CANCEL, value, None),
+            *break_glass,
+        ]
+    if view.status == PlanStatus.BLOCKED:
+        return [
+            *break_glass,
+            _button("Approve", ids.PLAN_APPROVE, value, "primary"),
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
         ]

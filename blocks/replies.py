@@ -68,3 +68,21 @@ def dry_run_reply(
         mark = ":white_check_mark:" if ok else ":x:"
         lines.append(f"{mark} `{step.action}` {escape(message)}")
     return headline, [section("\n".join(lines)), context(f"Requested by {user(user_id)}")]
+
+
+def break_glass_notice(
+    view: PlanView, *, admin_id: str, reason: str, bypassed: list[str], card_channel_id: str
+) -> tuple[str, list[dict[str, Any]]]:
+    """The loud notice for the security channel and the plan's thread: who, why, and what it overrode."""
+    headline = f":rotating_light: Break-glass: {escape(view.summary)} in {escape(view.target.environment)}"
+    overrode = "\n".join(f"• {escape(r)}" for r in bypassed) or "• nothing: policy would have let it run"
+    lines = [
+        f"*{headline}*",
+        f"{user(admin_id)} forced plan #{view.id} to run. Reason: {escape(reason)}",
+        f"*Overrode:*\n{overrode}",
+    ]
+    approvers = ", ".join(user(a.user_id) for a in view.approvals) or "nobody"
+    footer = f"Requested by {user(view.requester_id)} · approved by {approvers}"
+    if card_channel_id:
+        footer += f" · plan card in <#{card_channel_id}>"
+    return f"Break-glass on plan #{view.id} by <@{admin_id}>", [section("\n".join(lines)), context(footer)]

@@ -114,6 +114,8 @@ async def create_app(
         risk_hints={a.name: a.risk.value for a in tools.registry if a.risk is not None},
         approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
     )
+    if not settings.security_channel:
+        log.warning("SECURITY_CHANNEL is not set: break-glass notices go only to the plan's thread")
     if policy.engine.load_error:
         log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
     runtime = Runtime(
@@ -125,6 +127,7 @@ async def create_app(
         policy=policy,
         environment=settings.environment,
         cluster=settings.cluster,
+        security_channel=settings.security_channel,
     )
     bolt = AsyncApp(
         client=client,

@@ -24,6 +24,8 @@ class AuditKind(StrEnum):
     PLAN_CANCELLED = "plan.cancelled"
     PLAN_DRY_RUN = "plan.dry_run"
     PLAN_RESOLVED = "plan.resolved"
+    PLAN_BLOCKED = "plan.blocked"
+    BREAK_GLASS = "plan.break_glass"
     FREEZE_STARTED = "freeze.started"
     FREEZE_LIFTED = "freeze.lifted"
     EXECUTION_STARTED = "execution.started"

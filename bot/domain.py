@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class PlanStatus(StrEnum):
     AWAITING_APPROVAL = "awaiting_approval"
+    # Policy stands in the way (a freeze, a closed maintenance window) but break-glass may override.
+    BLOCKED = "blocked"
     APPROVED = "approved"
     RUNNING = "running"
     # A step that is not safe to repeat was interrupted (its worker died): a person decides.
@@ -141,6 +143,7 @@ class PolicyDecision(BaseModel):
     allow: bool
     required_approvals: int
     reasons: list[str] = Field(default_factory=list)
+    break_glass_offered: bool = False
 
 
 class StepView(BaseModel):
@@ -191,6 +194,16 @@ class PlanView(BaseModel):
     execution_note: str = ""
     rollback_offered: bool = False
     """Completed act steps could be undone and nothing has rolled them back (a cancelled plan)."""
+    break_glass_by: str = ""
+    break_glass_reason: str = ""
+
+    @property
+    def break_glass_open(self) -> bool:
+        """Whether an admin may still force this plan through from its card."""
+        return self.decision.break_glass_offered and self.status in (
+            PlanStatus.AWAITING_APPROVAL,
+            PlanStatus.BLOCKED,
+        )
 
     @property
     def approvals_missing(self) -> int:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.plan_card import plan_card, plan_card_text
-from blocks.replies import dry_run_reply, outcome_reply
+from blocks.replies import break_glass_notice, dry_run_reply, outcome_reply
 from bot import plan_views
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory
@@ -135,12 +136,40 @@ class Notifier:
         if location is None:
             raise UserError(f"Plan #{plan_id} has no card to answer under.")
         text, blocks = dry_run_reply(plan_id, user_id, results)
-        await self._client.chat_postMessage(
-            channel=location.channel_id,
-            thread_ts=location.thread_ts or location.ts,
-            text=text,
-            blocks=blocks,
+        await self._reply_in_thread(location, text, blocks)
+
+    async def post_break_glass_notice(
+        self,
+        *,
+        team_id: str,
+        plan_id: int,
+        admin_id: str,
+        reason: str,
+        bypassed: list[str],
+        security_channel: str,
+    ) -> None:
+        """Tell the plan's thread and the security channel; raises UserError naming what Slack
+        refused, so the admin learns the notice did not reach security."""
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        card_channel_id = location.channel_id if location else ""
+        text, blocks = break_glass_notice(
+            view, admin_id=admin_id, reason=reason, bypassed=bypassed, card_channel_id=card_channel_id
         )
+        if location is not None:
+            await self._reply_in_thread(location, text, blocks)
+        if not security_channel:
+            return
+        try:
+            await self._client.chat_postMessage(channel=security_channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            log.error("break-glass notice of plan %s refused by %s: %s", plan_id, security_channel, error)
+            raise UserError(
+                f"Break-glass is recorded and plan #{plan_id} is running, but the security channel "
+                f"refused the notice ({error}). Invite me there: `/invite @Carapulse`."
+            ) from exc
 
     async def _pump(self, team_id: str, plan_id: int, card: _Card) -> None:
         """Send the latest state, then hold the card's slot for one interval so that changes
@@ -181,13 +210,17 @@ class Notifier:
         )
         if post_outcome and view.status.is_final:
             text, blocks = outcome_reply(view)
-            await self._client.chat_postMessage(
-                channel=location.channel_id,
-                thread_ts=location.thread_ts or location.ts,
-                text=text,
-                blocks=blocks,
-            )
+            await self._reply_in_thread(location, text, blocks)
         return True
+
+    async def _reply_in_thread(self, location: SlackMessage, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Replies go under the card: in the thread the card is in, or a thread started on it."""
+        await self._client.chat_postMessage(
+            channel=location.channel_id,
+            thread_ts=location.thread_ts or location.ts,
+            text=text,
+            blocks=blocks,
+        )
 
 
 def _is_permanent(exc: Exception) -> bool:

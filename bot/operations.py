@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import audit, freezes, plan_views, planner, plans, resolutions
+from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, Risk, StepStage
@@ -33,6 +33,7 @@ class Runtime:
     policy: Policy
     environment: str
     cluster: str
+    security_channel: str = ""
 
 
 def draft(runtime: Runtime, text: str) -> PlanDraft:
@@ -67,7 +68,7 @@ async def request_plan(
     async with runtime.sessions() as session:
         frozen = await freezes.active(session, team_id=requester.team_id)
     result = runtime.policy.decide("plan.create", actor=requester, plan=facts, freezes=frozen)
-    if not result.allow:
+    if not result.allow and not result.break_glass_required:
         raise PolicyDenied(refusal(result))
     decision = as_decision(result)
     # The card shows the risk the policy judged, not the planner's first guess.
@@ -174,13 +175,52 @@ async def freeze(runtime: Runtime, *, actor: Actor, argument: str) -> str:
 
 
 async def unfreeze(runtime: Runtime, *, actor: Actor, environment: str) -> str:
+    """Lift the freeze and start the plans it was blocking that policy now lets run."""
+    environment = environment.strip()
     async with runtime.sessions.begin() as session:
-        lifted = await freezes.unfreeze(
-            session, actor=actor, policy=runtime.policy, environment=environment.strip()
+        lifted = await freezes.unfreeze(session, actor=actor, policy=runtime.policy, environment=environment)
+        released = (
+            await break_glass.release_blocked(
+                session, team_id=actor.team_id, environment=environment, policy=runtime.policy
+            )
+            if lifted
+            else []
         )
     if not lifted:
         return f"{environment} was not frozen."
+    for plan_id in released:
+        runtime.notifier.plan_changed(actor.team_id, plan_id)
+    if released:
+        _wake_worker(runtime)
+        started = ", ".join(f"#{plan_id}" for plan_id in released)
+        return f"{environment} is no longer frozen; blocked plans {started} are running."
     return f"{environment} is no longer frozen."
+
+
+async def check_can_break_glass(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
+    """Fail early, before the reason modal opens, for non-admins and plans that are not open."""
+    async with runtime.sessions() as session:
+        await break_glass.check_allowed(session, plan_id=plan_id, actor=actor, policy=runtime.policy)
+    return await status(runtime, actor=actor, plan_id=plan_id)
+
+
+async def break_glass_plan(runtime: Runtime, *, actor: Actor, plan_id: int, reason: str) -> PlanView:
+    """Force the plan through, then say so loudly: in its thread and in the security channel."""
+    async with runtime.sessions.begin() as session:
+        broken = await break_glass.break_glass(
+            session, plan_id=plan_id, actor=actor, reason=reason, policy=runtime.policy
+        )
+    runtime.notifier.plan_changed(actor.team_id, plan_id)
+    _wake_worker(runtime)
+    await runtime.notifier.post_break_glass_notice(
+        team_id=actor.team_id,
+        plan_id=plan_id,
+        admin_id=actor.user_id,
+        reason=reason.strip(),
+        bypassed=broken.bypassed,
+        security_channel=runtime.security_channel,
+    )
+    return await status(runtime, actor=actor, plan_id=plan_id)
 
 
 async def status(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:

@@ -92,6 +92,8 @@ def _view(
         status_actor_id=plan.status_actor_id,
         execution_note=_execution_note(execution),
         rollback_offered=resolutions.rollback_offered(PlanStatus(plan.status), runs),
+        break_glass_by=plan.break_glass_by or "",
+        break_glass_reason=plan.break_glass_reason or "",
     )
 
 

@@ -18,7 +18,8 @@ from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
 from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, StepSpec
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
-from bot.policy import PlanFacts, Policy, refusal
+from bot.policy import PlanFacts, Policy, as_decision, refusal
+from bot.policy_engine import PolicyResult
 
 MAX_REASON_LENGTH = 2000
 
@@ -58,7 +59,8 @@ async def create(
         decision=decision.model_dump(mode="json"),
         rollback=draft.rollback,
         plan_hash=plan_hash(draft),
-        status=PlanStatus.AWAITING_APPROVAL,
+        # Created against policy only when break-glass could override what stands in the way.
+        status=PlanStatus.AWAITING_APPROVAL if decision.allow else PlanStatus.BLOCKED,
         created_at=now,
         updated_at=now,
         steps=[
@@ -91,8 +93,8 @@ async def create(
         plan_id=plan.id,
         detail={"intent": draft.intent, "plan_hash": plan.plan_hash, "decision": plan.decision},
     )
-    if decision.required_approvals == 0:
-        await _start(session, plan)
+    if decision.allow and decision.required_approvals == 0:
+        await start_execution(session, plan)
     return Created(plan=plan, is_new=True)
 
 
@@ -133,10 +135,27 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, polic
     )
     approvers = await approver_ids(session, plan, valid_for=policy.approval_ttl)
     run = policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers, freezes=frozen)
-    if not run.allow:
-        plan.updated_at = utcnow()
-        return Approved(plan=plan, execution=None)
-    return Approved(plan=plan, execution=await _start(session, plan))
+    plan.updated_at = utcnow()
+    if run.allow:
+        return Approved(plan=plan, execution=await start_execution(session, plan))
+    if len(run.counted_approvals) >= run.required_approvals:
+        await block(session, plan, run, actor_id=approver.user_id)
+    return Approved(plan=plan, execution=None)
+
+
+async def block(session: AsyncSession, plan: Plan, result: PolicyResult, *, actor_id: str) -> None:
+    """Enough approvals, yet policy still says no (a freeze, a closed window): the plan waits as
+    Blocked with the policy's reasons on its card, until the freeze lifts or an admin breaks glass."""
+    plan.status = PlanStatus.BLOCKED
+    plan.decision = as_decision(result).model_dump(mode="json")
+    await audit.record(
+        session,
+        team_id=plan.team_id,
+        actor_id=actor_id,
+        kind=AuditKind.PLAN_BLOCKED,
+        plan_id=plan.id,
+        detail={"reasons": result.reasons},
+    )
 
 
 async def reject(session: AsyncSession, *, plan_id: int, actor: Actor, reason: str) -> Plan:
@@ -243,7 +262,8 @@ def plan_hash(draft: PlanDraft) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-async def _start(session: AsyncSession, plan: Plan) -> Execution:
+async def start_execution(session: AsyncSession, plan: Plan) -> Execution:
+    """Queue the plan's one execution; the worker picks it up."""
     plan.status = PlanStatus.APPROVED
     plan.updated_at = utcnow()
     execution = Execution(
@@ -269,9 +289,12 @@ def _finish(plan: Plan, status: PlanStatus, *, actor_id: str, reason: str) -> No
     plan.finished_at = now
 
 
+OPEN_FOR_DECISION = frozenset({PlanStatus.AWAITING_APPROVAL, PlanStatus.BLOCKED})
+
+
 def require_open_for_decision(plan_id: int, status: str, *, verb: str) -> None:
-    """Approve and reject only make sense while a plan awaits approval."""
-    if status != PlanStatus.AWAITING_APPROVAL:
+    """Approve, reject and break-glass only make sense before a plan has been let run."""
+    if status not in OPEN_FOR_DECISION:
         raise Conflict(f"Plan #{plan_id} is {_label(status)}; there is nothing to {verb}.")
 
 

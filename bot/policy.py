@@ -91,7 +91,10 @@ class Policy:
 
 def as_decision(result: PolicyResult) -> PolicyDecision:
     return PolicyDecision(
-        allow=result.allow, required_approvals=result.required_approvals, reasons=result.reasons
+        allow=result.allow,
+        required_approvals=result.required_approvals,
+        reasons=result.reasons,
+        break_glass_offered=result.break_glass_offered,
     )
 
 

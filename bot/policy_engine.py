@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import json
+import logging
 import re
 import threading
 from collections.abc import Mapping
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from bot.metrics import POLICY_ERRORS
 
 # regopy's time builtins abort the process ("free(): invalid pointer") when greenlet, which
 # sqlalchemy's asyncio extension imports, has loaded libstdc++ privately first. Loading libstdc++
@@ -33,6 +36,8 @@ from regopy.rego_shared import (  # noqa: E402
     rego_node_type,
     rego_node_value,
 )
+
+log = logging.getLogger(__name__)
 
 DECISION_ENTRYPOINT = "carapulse/decision/decision"
 
@@ -142,6 +147,7 @@ class PolicyResult(BaseModel):
     reasons: list[str]
     constraints: PolicyConstraints
     break_glass_required: bool
+    break_glass_offered: bool = False
     risk: PolicyRisk
     counted_approvals: list[str]
 
@@ -187,11 +193,17 @@ class GuardedPolicy:
             self.load_error = str(error)
 
     def decide(self, request: PolicyInput) -> PolicyResult:
+        """Every fail-closed answer is logged and counted (carapulse_policy_errors_total), so a
+        broken policy shows on a dashboard and not only as refused writes."""
         if self._engine is None:
+            POLICY_ERRORS.labels(stage="load").inc()
+            log.error("policy not loaded (%s); %s answered fail-closed", self.load_error, request.action)
             return fail_closed(request, self.load_error)
         try:
             return self._engine.decide(request)
         except PolicyUnavailable as error:
+            POLICY_ERRORS.labels(stage="evaluate").inc()
+            log.error("policy evaluation failed (%s); %s answered fail-closed", error, request.action)
             return fail_closed(request, str(error))
 
 

@@ -40,7 +40,12 @@ class Settings(BaseSettings):
     )
     cluster: str = Field(default="", validation_alias=AliasChoices("CARAPULSE_CLUSTER", "cluster"))
     roles: dict[str, list[Role]] = Field(default_factory=dict)
+    # Slack user group id (S…) → roles; members are resolved with usergroups.users.list and cached.
+    usergroup_roles: dict[str, list[Role]] = Field(default_factory=dict)
+    usergroup_cache_seconds: PositiveSeconds = 300.0
     default_roles: list[Role] = Field(default_factory=lambda: ["viewer"])
+    # Where break-glass notices go (a channel id); empty: only the plan's own thread hears of it.
+    security_channel: str = ""
     environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
     policy_dir: Path = DEFAULT_POLICY_DIR
     approval_ttl_seconds: PositiveSeconds = 4 * 3600.0
@@ -59,6 +64,21 @@ class Settings(BaseSettings):
     def _bot_token_shape(cls, value: str) -> str:
         if not value.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("security_channel")
+    @classmethod
+    def _channel_id_shape(cls, value: str) -> str:
+        if value and not (value[:1] in "CG" and value[1:].isalnum() and value.isupper()):
+            raise ValueError("must be a Slack channel id such as C0123ABCDEF (not a #name)")
+        return value
+
+    @field_validator("usergroup_roles")
+    @classmethod
+    def _usergroup_id_shape(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for group_id in value:
+            if not (group_id.startswith("S") and group_id.isalnum() and group_id.isupper()):
+                raise ValueError(f"{group_id!r} is not a Slack user group id (S0123ABCDEF)")
         return value
 
     @field_validator("slack_app_token")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from bot import planner, plans
+from bot import freezes, planner, plans
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft
 from bot.policy import PlanFacts, Policy, as_decision
@@ -49,15 +49,21 @@ async def stored_plan(
     requester: Actor = ALICE,
     draft: PlanDraft | None = None,
     source_key: str = "trigger-1",
+    using: Policy | None = None,
 ) -> int:
+    """A plan stored as request_plan stores it: decided by `using` (default POLICY) under the
+    freezes active in the database."""
     draft = draft or scale_draft()
+    using = using or POLICY
     facts = PlanFacts(
         requester_id=requester.user_id,
         environment=draft.target.environment,
         steps=draft.steps,
         targets=draft.risk.targets,
     )
-    decision = as_decision(POLICY.decide("plan.create", actor=requester, plan=facts))
+    async with sessions() as session:
+        frozen = await freezes.active(session, team_id=requester.team_id)
+    decision = as_decision(using.decide("plan.create", actor=requester, plan=facts, freezes=frozen))
     async with sessions.begin() as session:
         created = await plans.create(
             session,

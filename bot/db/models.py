@@ -45,6 +45,10 @@ class Plan(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # An admin forced the plan past approvals, windows or a freeze: who, why and when.
+    break_glass_by: Mapped[str | None] = mapped_column(UserId)
+    break_glass_reason: Mapped[str | None] = mapped_column(Text)
+    break_glass_at: Mapped[datetime | None]
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"

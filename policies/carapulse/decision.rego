@@ -69,11 +69,6 @@ deny contains sprintf("Denied: the plan touches %d targets, more than the limit 
 	risk.target_count > max_targets
 }
 
-deny contains sentence if {
-	input.action in plan_actions
-	risk.writes
-	some sentence in calendar.freeze_sentences
-}
 
 deny contains "Denied: planning a write needs the operator or admin role" if {
 	input.action == "plan.create"
@@ -109,6 +104,14 @@ deny contains "Denied: break-glass needs the admin role" if {
 	not "admin" in roles.roles(input.actor)
 }
 
+# A freeze blocks creating and running writes; break-glass is the way through, and approvals may
+# still be collected meanwhile so the plan is ready when the freeze lifts.
+overridable contains sentence if {
+	input.action in {"plan.create", "plan.execute"}
+	risk.writes
+	some sentence in calendar.freeze_sentences
+}
+
 overridable contains sprintf("Denied: has %d of %d required approvals from approver or admin", [count(roles.counted_approvals), required_approvals]) if {
 	input.action == "plan.execute"
 	count(roles.counted_approvals) < required_approvals
@@ -140,6 +143,18 @@ notes contains "Break-glass: approvals and maintenance windows are bypassed, and
 
 allow := count(deny) + count(overridable) == 0
 
+# Offered on the card: when only overridable reasons stand in the way, or when the plan is high risk
+# (two approvers or break-glass).
+default break_glass_offered := false
+
+break_glass_offered if break_glass_required
+
+break_glass_offered if {
+	count(deny) == 0
+	risk.writes
+	risk.level == "high"
+}
+
 default break_glass_required := false
 
 break_glass_required if {
@@ -154,6 +169,7 @@ decision := {
 	"reasons": array.concat(array.concat(sorted(deny), sorted(overridable)), sorted(notes)),
 	"constraints": {"max_targets": max_targets, "maintenance_windows": calendar.windows},
 	"break_glass_required": break_glass_required,
+	"break_glass_offered": break_glass_offered,
 	"risk": {"level": risk.level, "blast_radius": risk.blast_radius, "targets": risk.target_count},
 	"counted_approvals": roles.counted_approvals,
 }

@@ -116,7 +116,7 @@ test_freeze_denies_writes_but_not_reads if {
 	freezes := [{"environment": "prod", "until": "2024-06-01T18:00:00+00:00", "reason": "release freeze"}]
 	d := decide({"freezes": freezes})
 	d.allow == false
-	d.break_glass_required == false
+	d.break_glass_required
 	"Denied: prod is frozen until 18:00 UTC (release freeze)" in d.reasons
 	decide({"freezes": freezes, "plan": plan("prod", [read_step])}).allow
 	decide({"freezes": freezes, "now": "2024-06-01T18:00:00+00:00"}).allow
@@ -180,9 +180,25 @@ test_break_glass_needs_admin if {
 	decide({"action": "break_glass", "actor": approver}).allow == false
 }
 
-test_break_glass_does_not_lift_a_freeze if {
+test_break_glass_lifts_a_freeze_for_an_admin_only if {
 	freezes := [{"environment": "prod", "until": "2024-06-01T18:00:00+00:00", "reason": "release freeze"}]
-	decide({"action": "break_glass", "actor": admin, "freezes": freezes}).allow == false
+	decide({"action": "break_glass", "actor": admin, "freezes": freezes}).allow
+	decide({"action": "break_glass", "actor": approver, "freezes": freezes}).allow == false
+}
+
+test_a_frozen_plan_is_blocked_not_refused if {
+	freezes := [{"environment": "prod", "until": "2024-06-01T18:00:00+00:00", "reason": "release freeze"}]
+	d := decide({"freezes": freezes})
+	d.allow == false
+	d.break_glass_required
+	d.break_glass_offered
+	decide({"action": "plan.approve", "actor": approver, "freezes": freezes}).allow
+}
+
+test_break_glass_is_offered_for_high_risk_writes_and_not_for_hard_denials if {
+	decide({"plan": plan("prod", [delete_step])}).break_glass_offered
+	decide({"plan": plan("prod", [scale_step])}).break_glass_offered == false
+	decide({"actor": viewer, "plan": plan("prod", [delete_step])}).break_glass_offered == false
 }
 
 test_cancel_by_requester_or_approver_only if {

@@ -75,17 +75,17 @@ async def test_reject_asks_for_a_reason_and_ends_the_plan(bot: RunningBot) -> No
 
     await bot.driver.block_action(ids.PLAN_REJECT, plan_id, user=BOB)
     await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
-    blank = {ids.REJECT_REASON_BLOCK: {ids.REJECT_REASON_INPUT: {"type": "plain_text_input", "value": "  "}}}
+    blank = {ids.REASON_BLOCK: {ids.REASON_INPUT: {"type": "plain_text_input", "value": "  "}}}
     refused = await bot.driver.view_submission(ids.REJECT_MODAL, blank, user=BOB)
     reason = {
-        ids.REJECT_REASON_BLOCK: {
-            ids.REJECT_REASON_INPUT: {"type": "plain_text_input", "value": "not during the sale"}
+        ids.REASON_BLOCK: {
+            ids.REASON_INPUT: {"type": "plain_text_input", "value": "not during the sale"}
         }
     }
     accepted = await bot.driver.view_submission(ids.REJECT_MODAL, reason, user=BOB)
 
     assert refused.json()["response_action"] == "errors"
-    assert ids.REJECT_REASON_BLOCK in refused.json()["errors"]
+    assert ids.REASON_BLOCK in refused.json()["errors"]
     assert accepted.status == 200 and accepted.body == ""
     rendered = await bot.card_text(1, "Rejected")
     assert "not during the sale" in rendered and "plan_approve" not in rendered

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 
 from bot.policy_engine import (
     GuardedPolicy,
@@ -67,8 +68,11 @@ def test_broken_policy_is_unavailable_on_load(broken_policies: Path) -> None:
         PolicyEngine(broken_policies)
 
 
-def test_broken_policy_fails_closed_for_writes_and_open_for_reads(broken_policies: Path) -> None:
+def test_broken_policy_fails_closed_for_writes_and_open_for_reads(
+    broken_policies: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     policy = GuardedPolicy(broken_policies)
+    errors_before = REGISTRY.get_sample_value("carapulse_policy_errors_total", {"stage": "load"}) or 0
 
     write = policy.decide(request("write"))
     read = policy.decide(request("read"))
@@ -76,3 +80,5 @@ def test_broken_policy_fails_closed_for_writes_and_open_for_reads(broken_policie
     assert not write.allow
     assert write.reasons[0].startswith("Policy is unavailable, so writes are refused: cannot compile")
     assert read.allow
+    assert REGISTRY.get_sample_value("carapulse_policy_errors_total", {"stage": "load"}) == errors_before + 2
+    assert "answered fail-closed" in caplog.text
