@@ -28,8 +28,8 @@ _CODES: dict[str, tuple[str, int]] = {
     "AUTHENTICATION_ERROR": ("not authenticated (check LINEAR_API_KEY)", 401),
     "FORBIDDEN": ("permission denied", 403),
     "RATELIMITED": ("rate limited", 429),
-    "INVALID_INPUT": ("rejected", 400),
-    "GRAPHQL_VALIDATION_FAILED": ("rejected the request", 400),
+    "INVALID_INPUT": ("invalid input", 400),
+    "GRAPHQL_VALIDATION_FAILED": ("invalid request", 400),
 }
 
 
@@ -113,7 +113,7 @@ class _IssueAnswer(BaseModel):
     issue: Issue
 
 
-class _IssueLinksAnswer(BaseModel):
+class _ReadIssueLinksAnswer(BaseModel):
     issue: _IssueWithLinks
 
 
@@ -143,25 +143,29 @@ class _AttachmentPayload(_Payload):
 
 _ISSUE_FIELDS = "id identifier title url archivedAt state { name } team { key } assignee { name }"
 
-TEAM_BY_ID = Operation("TeamById", "query TeamById($id: String!) { team(id: $id) { id key name } }", True)
+TEAM_BY_ID = Operation("ReadTeam", "query ReadTeam($id: String!) { team(id: $id) { id key name } }", True)
 TEAM_BY_KEY = Operation(
-    "TeamByKey",
-    "query TeamByKey($key: String!) { teams(filter: { key: { eq: $key } }) { nodes { id key name } } }",
+    "FindTeamByKey",
+    "query FindTeamByKey($key: String!) { teams(filter: { key: { eq: $key } }) { nodes { id key name } } }",
     True,
 )
-ISSUE = Operation("Issue", f"query Issue($id: String!) {{ issue(id: $id) {{ {_ISSUE_FIELDS} }} }}", True)
+ISSUE = Operation(
+    "ReadIssue", f"query ReadIssue($id: String!) {{ issue(id: $id) {{ {_ISSUE_FIELDS} }} }}", True
+)
 ISSUE_LINKS = Operation(
-    "IssueLinks",
-    "query IssueLinks($id: String!, $url: String!) { issue(id: $id) { "
+    "ReadIssueLinks",
+    "query ReadIssueLinks($id: String!, $url: String!) { issue(id: $id) { "
     f"{_ISSUE_FIELDS} attachments(filter: {{ url: {{ eq: $url }} }}) {{ nodes {{ id }} }} }} }}",
     True,
 )
 COMMENT = Operation(
-    "Comment", "query Comment($id: String!) { comment(id: $id) { id url issue { identifier } } }", True
+    "ReadComment",
+    "query ReadComment($id: String!) { comment(id: $id) { id url issue { identifier } } }",
+    True,
 )
 ATTACHMENT = Operation(
-    "Attachment",
-    "query Attachment($id: String!) { attachment(id: $id) { id url title issue { identifier } } }",
+    "ReadAttachment",
+    "query ReadAttachment($id: String!) { attachment(id: $id) { id url title issue { identifier } } }",
     True,
 )
 CREATE_ISSUE = Operation(
@@ -239,7 +243,7 @@ class LinearApi:
 
     async def issue_with_link(self, ref: str, url: str) -> tuple[Issue, str | None]:
         """The issue, and the id of its attachment for `url` if it already has one."""
-        issue = (await self.execute(ISSUE_LINKS, {"id": ref, "url": url}, _IssueLinksAnswer)).issue
+        issue = (await self.execute(ISSUE_LINKS, {"id": ref, "url": url}, _ReadIssueLinksAnswer)).issue
         existing = issue.attachments.nodes[0].id if issue.attachments.nodes else None
         return issue, existing
 
@@ -320,7 +324,7 @@ def _tool_error(operation: Operation, body: Any, call: str, status: int | None) 
     # An unknown code on an HTTP 200 has no status worth reporting.
     words, code_status = _CODES.get(code, ("failed", status if status and status >= 400 else None))
     detail = extensions.get("userPresentableMessage") or error.get("message") or "no details"
-    message = f"linear: {operation.name} {words}: {detail}"
+    message = f"linear: {operation.name}: {words}: {detail}"
     return ToolError(message, call=call, status=code_status)
 
 

@@ -71,12 +71,12 @@ class FakeLinear(FakeHttpServer):
         self._numbers: dict[str, int] = {}
         self._scripted: dict[str, list[tuple[int, Any]]] = {}
         self.operations: dict[str, Known] = {
-            "TeamById": Known("query", "team", ("id",), self._team),
-            "TeamByKey": Known("query", "teams", ("key",), self._teams),
-            "Issue": Known("query", "issue", ("id",), self._issue),
-            "IssueLinks": Known("query", "issue", ("id", "url"), self._issue_links),
-            "Comment": Known("query", "comment", ("id",), self._comment),
-            "Attachment": Known("query", "attachment", ("id",), self._attachment),
+            "ReadTeam": Known("query", "team", ("id",), self._team),
+            "FindTeamByKey": Known("query", "teams", ("key",), self._teams),
+            "ReadIssue": Known("query", "issue", ("id",), self._issue),
+            "ReadIssueLinks": Known("query", "issue", ("id", "url"), self._issue_links),
+            "ReadComment": Known("query", "comment", ("id",), self._comment),
+            "ReadAttachment": Known("query", "attachment", ("id",), self._attachment),
             "CreateIssue": Known(
                 "mutation", "issueCreate", ("input",), self._create_issue, ("teamId", "title")
             ),

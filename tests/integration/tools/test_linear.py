@@ -89,7 +89,7 @@ async def test_create_issue_resolves_the_team_key_and_files_the_issue(
         "https://linear.app/acme/issue/ENG-1/checkout-5xx-after-deploy"
     )
     assert result.data["identifier"] == "ENG-1"
-    assert operations(fake) == ["TeamByKey", "CreateIssue"]
+    assert operations(fake) == ["FindTeamByKey", "CreateIssue"]
     create = fake.requests[-1]
     assert create.headers["Authorization"] == fake.api_key
     assert create.body["variables"]["input"]["teamId"] == issue.team_id
@@ -139,7 +139,7 @@ async def test_create_issue_dry_run_checks_the_team_and_files_nothing(
 
     assert result.summary == "dry run: would file 'Checkout 5xx' in ENG (Engineering)"
     assert fake.issues == {}
-    assert operations(fake) == ["TeamByKey"]
+    assert operations(fake) == ["FindTeamByKey"]
 
 
 async def test_a_team_can_be_named_by_id(registry: Registry, fake: FakeLinear) -> None:
@@ -148,7 +148,7 @@ async def test_a_team_can_be_named_by_id(registry: Registry, fake: FakeLinear) -
     result = await dry_run(registry, "linear.create_issue", {"team": team_id, "title": "x"})
 
     assert result.data == {"team": "OPS", "team_id": team_id}
-    assert operations(fake) == ["TeamById"]
+    assert operations(fake) == ["ReadTeam"]
 
 
 async def test_an_unknown_team_key_is_named(registry: Registry, fake: FakeLinear) -> None:
@@ -197,7 +197,7 @@ async def test_comment_dry_run_reads_the_issue_only(registry: Registry, fake: Fa
 
     assert result.summary == "dry run: would comment on ENG-1 'Checkout 5xx'"
     assert fake.comments == {}
-    assert operations(fake) == ["Issue"]
+    assert operations(fake) == ["ReadIssue"]
 
 
 async def test_attach_link_adds_the_plan_link_and_its_rollback_removes_it(
@@ -251,8 +251,8 @@ async def test_an_unknown_issue_arrives_as_http_200_with_errors_and_is_not_found
 ) -> None:
     error = await failure(registry, "linear.annotate_issue", {"issue": "ENG-99", "body": "x"})
 
-    assert error.message == "linear: Issue rejected: Could not find referenced Issue."
-    assert error.call == "POST /graphql Issue"
+    assert error.message == "linear: ReadIssue: invalid input: Could not find referenced Issue."
+    assert error.call == "POST /graphql ReadIssue"
     assert error.status == 400
     assert fake.comments == {}
 
@@ -265,7 +265,7 @@ async def test_a_wrong_key_is_an_authentication_error(fake: FakeLinear) -> None:
         await api.close()
 
     assert error.message == (
-        "linear: Issue not authenticated (check LINEAR_API_KEY): "
+        "linear: ReadIssue: not authenticated (check LINEAR_API_KEY): "
         "You need to authenticate to access this operation."
     )
     assert error.status == 401
@@ -277,20 +277,20 @@ async def test_rate_limiting_is_reported_and_not_retried(registry: Registry, fak
 
     error = await failure(registry, "linear.get_issue", {"issue": "ENG-1"})
 
-    assert error.message == "linear: Issue rate limited: Rate limit exceeded. Please try again later."
+    assert error.message == "linear: ReadIssue: rate limited: Rate limit exceeded. Please try again later."
     assert error.status == 429
     assert len(fake.requests) == 1
     assert (await run(registry, "linear.get_issue", {"issue": "ENG-1"})).data["identifier"] == "ENG-1"
 
 
 async def test_a_create_is_never_resent_after_a_server_error(registry: Registry, fake: FakeLinear) -> None:
-    fake.answer_next("TeamByKey", "upstream connect error", status=503)
+    fake.answer_next("FindTeamByKey", "upstream connect error", status=503)
     fake.answer_next("CreateIssue", "upstream connect error", status=503)
 
     error = await failure(registry, "linear.create_issue", {"team": "ENG", "title": "x"})
 
     assert error.message == "linear: POST /graphql failed: HTTP 503: upstream connect error"
-    assert operations(fake) == ["TeamByKey", "TeamByKey", "CreateIssue"], (
+    assert operations(fake) == ["FindTeamByKey", "FindTeamByKey", "CreateIssue"], (
         "the read is retried, the create not"
     )
     assert fake.issues == {}
@@ -311,10 +311,11 @@ async def test_a_slow_api_times_out_readably(fake: FakeLinear) -> None:
     ("body", "message"),
     [
         ("<html>Bad gateway</html>", "linear: POST /graphql answered with something that is not JSON"),
-        ({"data": None}, "linear: POST /graphql Issue answered with something that is not a JSON object"),
+        ({"data": None}, "linear: POST /graphql ReadIssue answered with something that is not a JSON object"),
         (
             {"data": {"issue": {"id": "x", "identifier": "ENG-1"}}},
-            "linear: POST /graphql Issue answered with an unexpected document (issue.title: Field required)",
+            "linear: POST /graphql ReadIssue answered with an unexpected document "
+            "(issue.title: Field required)",
         ),
     ],
 )
