@@ -1,8 +1,9 @@
 """A fake Slack Web API on loopback that holds every call to slack-specs and the Block Kit limits.
 
 `async with FakeSlack() as slack:` serves `{slack.api_url}<method>` for the methods in
-methods.json (form, query or JSON arguments, as slack_sdk sends them) and the response_urls it
-hands out. It records every call in `calls` and every response_url post in `responses`. Anything
+methods.json and its supplement (form, query or JSON arguments, as slack_sdk sends them), the
+response_urls it hands out and the upload_urls of files.upload v2. It records every call in `calls`,
+every response_url post in `responses` and completed uploads in `uploaded_files`. Anything
 Slack would refuse as malformed (unknown method or argument, missing argument, broken blocks or
 views, JSON to a method that ignores JSON, misuse of a response_url) is answered with Slack's
 error and also appended to `violations`, which a test fixture turns into a failure.
@@ -20,6 +21,13 @@ from typing import Any, NoReturn, Self, TypeVar
 from aiohttp import web
 
 from tests.fakes.blockkit import check_blocks, check_view, view_too_large
+from tests.fakes.slack_files import (
+    UploadedFile,
+    UploadRefused,
+    read_upload_body,
+    receive_upload,
+    uploaded_files,
+)
 from tests.fakes.slack_methods import HANDLERS, apply_response
 from tests.fakes.slack_specs import (
     MethodSpec,
@@ -36,13 +44,16 @@ from tests.fakes.slack_state import (
     Hook,
     SlackError,
     User,
+    Usergroup,
     Workspace,
 )
 
 DEFAULT_TOKEN = "xoxb-test"
 
 # Arguments that carry JSON; form bodies send them as JSON strings.
-_JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
+# aiohttp refuses bodies over 1 MiB by default; uploads of long step output may be larger.
+_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 T = TypeVar("T")
 
@@ -101,15 +112,16 @@ class FakeSlack:
         await self.stop()
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=_MAX_BODY_BYTES)
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/hooks/{kind}/{team}/{n}/{secret}", self._handle_hook)
+        app.router.add_post("/upload/v1/{ticket}", self._handle_upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         await web.SockSite(self._runner, sock).start()
-        self.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.base_url = self.workspace.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -132,6 +144,11 @@ class FakeSlack:
     def home_views(self) -> dict[str, dict[str, Any]]:
         return self.workspace.home_views
 
+    @property
+    def uploaded_files(self) -> list[UploadedFile]:
+        """Completed files.upload v2 uploads with their bytes, once per channel they were shared in."""
+        return uploaded_files(self.workspace)
+
     # -- test setup ---------------------------------------------------------------------------
 
     def add_channel(
@@ -147,6 +164,23 @@ class FakeSlack:
 
     def add_user(self, user_id: str, name: str, *, is_bot: bool = False) -> None:
         self.workspace.users[user_id] = User(user_id, name, is_bot)
+
+    def add_usergroup(
+        self,
+        usergroup_id: str,
+        *,
+        handle: str,
+        users: Iterable[str],
+        name: str | None = None,
+        enabled: bool = True,
+    ) -> None:
+        """A user group for usergroups.users.list; a disabled one answers only with include_disabled."""
+        members = list(users)
+        unknown = [user for user in members if user not in self.workspace.users]
+        if unknown:
+            raise ValueError(f"unknown users {unknown}: add them with add_user first")
+        group = Usergroup(usergroup_id, handle, name or handle, members, enabled)
+        self.workspace.usergroups[usergroup_id] = group
 
     def add_message(
         self,
@@ -315,6 +349,16 @@ class FakeSlack:
         apply_response(self.workspace, hook, body)
         return {"ok": True}
 
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        content = await read_upload_body(request)
+        try:
+            status, text = 200, receive_upload(self.workspace, request.path, content)
+        except UploadRefused as refusal:
+            self._violate(request.path, refusal.problem)
+            status, text = refusal.status, refusal.body
+        self._notify()
+        return web.Response(status=status, text=text)
+
     # -- bookkeeping --------------------------------------------------------------------------
 
     def _reject(self, where: str, error: str, problems: list[str], status: int = 200) -> NoReturn:
@@ -330,12 +374,16 @@ class FakeSlack:
             self.calls.append(entry)
         else:
             self.responses.append(entry)
+        self._notify()
+
+    def _notify(self) -> None:
+        """Wake `wait_until`/`wait_for` to look at the state again."""
         self._changed.set()
         self._changed = asyncio.Event()
 
     def _known(self, method: str) -> str:
         if method not in self._specs:
-            raise ValueError(f"{method!r} is not a method in methods.json")
+            raise ValueError(f"{method!r} is not a method in methods.json or its supplement")
         return method
 
     def _summary(self) -> str:

@@ -1,14 +1,16 @@
-"""The fake Slack's Web API methods: one function per method in methods.json, over a Workspace.
+"""The fake Slack's Web API methods: one function per method in the specs, over a Workspace.
 
 Each handler gets arguments that already passed the methods.json and Block Kit checks, and
 returns the success body without `ok` (or raises `SlackError`). Shapes follow Slack's answers.
 """
 
 import base64
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from tests.fakes.slack_files import completable_uploads, file_object, open_upload
 from tests.fakes.slack_specs import load_spec
 from tests.fakes.slack_state import (
     APP_ID,
@@ -19,8 +21,10 @@ from tests.fakes.slack_state import (
     TEAM_DOMAIN,
     TEAM_ID,
     Channel,
+    FileShare,
     Hook,
     SlackError,
+    Upload,
     Workspace,
 )
 
@@ -30,6 +34,8 @@ Handler = Callable[[Workspace, Args], dict[str, Any]]
 _MESSAGE_FIELDS = ("blocks", "attachments", "metadata", "thread_ts")
 # What Slack shows as the title of a Home tab view, which has none of its own.
 _HOME_TITLE = {"type": "plain_text", "text": "View Title", "emoji": True}
+# files.completeUploadExternal's check on channel_id (its invalid_arguments message quotes it).
+_SHARE_CHANNEL_ID = re.compile(r"^[CGDZ][A-Z0-9]{8,}$")
 
 
 def apply_response(workspace: Workspace, hook: Hook, body: Args) -> None:
@@ -208,6 +214,43 @@ def join_channel(workspace: Workspace, args: Args) -> dict[str, Any]:
     return {"channel": channel.to_api()}
 
 
+# -- files ----------------------------------------------------------------------------------------
+
+
+def get_upload_url(workspace: Workspace, args: Args) -> dict[str, Any]:
+    upload = open_upload(workspace, args)
+    return {"upload_url": workspace.base_url + upload.path, "file_id": upload.id}
+
+
+def complete_upload(workspace: Workspace, args: Args) -> dict[str, Any]:
+    """Complete every named upload, then share them in one message per channel, as Slack does.
+
+    The answer is rendered before the sharing: Slack shares asynchronously, so its answer's file
+    objects carry no channels or shares yet.
+    """
+    titled = completable_uploads(workspace, args["files"])
+    channels = _share_channels(workspace, args)
+    for upload, title in titled:
+        upload.completed, upload.title = True, title
+        upload.initial_comment = args.get("initial_comment")
+    uploads = [upload for upload, _ in titled]
+    answer = {"files": [file_object(workspace, upload) for upload in uploads]}
+    messages = [_share(workspace, channel, args, uploads) for channel in channels]
+    for message in messages:
+        message["files"] = [file_object(workspace, upload) for upload in uploads]
+    return answer
+
+
+# -- user groups --------------------------------------------------------------------------------
+
+
+def list_usergroup_users(workspace: Workspace, args: Args) -> dict[str, Any]:
+    group = workspace.usergroups.get(args["usergroup"])
+    if group is None or not (group.enabled or _truthy(args.get("include_disabled"))):
+        raise SlackError("no_such_subteam")
+    return {"users": list(group.users)}
+
+
 # -- users and auth -----------------------------------------------------------------------------
 
 
@@ -250,6 +293,9 @@ HANDLERS: dict[str, Handler] = {
     "conversations.join": join_channel,
     "users.info": describe_user,
     "auth.test": identify_token,
+    "files.getUploadURLExternal": get_upload_url,
+    "files.completeUploadExternal": complete_upload,
+    "usergroups.users.list": list_usergroup_users,
 }
 
 
@@ -282,6 +328,32 @@ def _member_channel(workspace: Workspace, channel_id: str) -> Channel:
     if BOT_USER_ID not in channel.members:
         raise SlackError("not_in_channel")
     return channel
+
+
+def _share_channels(workspace: Workspace, args: Args) -> list[Channel]:
+    channel_id = args.get("channel_id")
+    if channel_id and not _SHARE_CHANNEL_ID.fullmatch(channel_id):
+        pattern = f"input must match regex pattern: {_SHARE_CHANNEL_ID.pattern} [json-pointer:/channel_id]"
+        raise SlackError("invalid_arguments", messages=[pattern])
+    listed = [c for c in str(args.get("channels") or "").split(",") if c]
+    channels = {c.id: c for c in (_member_channel(workspace, i) for i in [channel_id or "", *listed] if i)}
+    if args.get("thread_ts") and len(channels) != 1:
+        raise SlackError("invalid_arguments", messages=["thread_ts needs exactly one channel"])
+    return list(channels.values())
+
+
+def _share(workspace: Workspace, channel: Channel, args: Args, uploads: list[Upload]) -> dict[str, Any]:
+    # Slack ignores blocks when there is an initial_comment.
+    comment = args.get("initial_comment")
+    content = {"text": comment or "", "thread_ts": args.get("thread_ts")}
+    if not comment and args.get("blocks") is not None:
+        content["blocks"] = args["blocks"]
+    message = workspace.store_message(
+        channel.id, {**_bot_message(content), "upload": True, "display_as_bot": False}
+    )
+    for upload in uploads:
+        upload.shares.append(FileShare(channel.id, message["ts"], args.get("thread_ts")))
+    return message
 
 
 def _own_message(workspace: Workspace, channel_id: str, ts: str, error: str) -> dict[str, Any]:

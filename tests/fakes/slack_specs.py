@@ -1,7 +1,8 @@
 """The shared Slack specs (methods.json, limits.json, payloads/) and the argument rules they imply.
 
 The specs live outside the repository in `shared/slack-specs`; `CARAPULSE_SLACK_SPECS` points
-elsewhere. Everything the fakes enforce is read from there, so a spec fix changes the fakes.
+elsewhere. Everything the fakes enforce is read from there, so a spec fix changes the fakes. Methods
+the shared methods.json lacks come from `slack_methods_extra.json` beside this module.
 """
 
 import copy
@@ -18,6 +19,11 @@ SPECS_ENV_VAR = "CARAPULSE_SLACK_SPECS"
 # Every method accepts these besides its own arguments: Bolt adds team_id, and clients may send
 # the token as a form field instead of the Authorization header.
 ALWAYS_ACCEPTED = frozenset({"token", "team_id"})
+
+# The shared methods.json is read-only here and lacks methods Carapulse calls (files.upload v2 for
+# long step output, usergroups.users.list for roles). This repository-local supplement describes
+# them in the same shape, transcribed from Slack's docs; methods.json wins once it has a method.
+EXTRA_METHODS = Path(__file__).with_name("slack_methods_extra.json")
 
 
 def specs_dir() -> Path:
@@ -109,7 +115,9 @@ def _read_json(path: Path) -> Any:
 
 @functools.cache
 def _method_specs(directory: Path) -> dict[str, MethodSpec]:
-    methods = _read_json(directory / "methods.json")["methods"]
+    shared = _read_json(directory / "methods.json")["methods"]
+    extra = _read_json(EXTRA_METHODS)["methods"]
+    methods = shared | {name: facts for name, facts in extra.items() if name not in shared}
     return {name: _method_spec(name, facts["docs_current"]) for name, facts in methods.items()}
 
 

@@ -125,6 +125,45 @@ class Hook:
 
 
 @dataclass
+class Usergroup:
+    """A user group (a "subteam" in Slack's errors); a disabled one keeps its members."""
+
+    id: str
+    handle: str
+    name: str
+    users: list[str]
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class FileShare:
+    """Where files.completeUploadExternal shared a file: the message holding it."""
+
+    channel: str
+    ts: str
+    thread_ts: str | None
+
+
+@dataclass
+class Upload:
+    """A file from files.getUploadURLExternal on: `content` arrives with the POST to `path`, then
+    files.completeUploadExternal completes it (once) and shares it."""
+
+    id: str
+    filename: str
+    length: int
+    path: str
+    created: int
+    snippet_type: str | None = None
+    alt_txt: str | None = None
+    content: bytes | None = None
+    title: str | None = None
+    initial_comment: str | None = None
+    completed: bool = False
+    shares: list[FileShare] = field(default_factory=list)
+
+
+@dataclass
 class Workspace:
     users: dict[str, User] = field(default_factory=dict)
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -136,6 +175,11 @@ class Workspace:
     # trigger_id -> when it was issued (time.monotonic()); used ones move to used_trigger_ids.
     trigger_ids: dict[str, float] = field(default_factory=dict)
     used_trigger_ids: set[str] = field(default_factory=set)
+    usergroups: dict[str, Usergroup] = field(default_factory=dict)
+    # file id -> upload, from files.getUploadURLExternal on.
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    # Where the fake serves, so upload_urls point back at it; set when the server starts.
+    base_url: str = ""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _stamps: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
