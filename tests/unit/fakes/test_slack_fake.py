@@ -1,7 +1,7 @@
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -12,6 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_methods import HANDLERS
+from tests.fakes.slack_specs import EXTRA_METHODS, SPECS_ENV_VAR, load_spec, method_specs
 
 OPS = "C0123OPSCHN"
 PLAN_BLOCKS = [
@@ -35,17 +37,6 @@ MODAL = {
     "title": {"type": "plain_text", "text": "Reject plan"},
     "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Reject *plan 42*"}}],
 }
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
-def client(slack: FakeSlack) -> AsyncWebClient:
-    return AsyncWebClient(token="xoxb-test", base_url=slack.api_url)
 
 
 async def error_of(call: Any) -> SlackApiError:
@@ -420,3 +411,68 @@ async def test_views_open_refuses_a_trigger_id_older_than_three_seconds(
     raised = await error_of(client.views_open(trigger_id=trigger_id, view=MODAL))
 
     assert raised.response["error"] == "expired_trigger_id"
+
+
+async def test_usergroups_users_list_answers_the_group_members(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    slack.add_usergroup("S0123SREONC", handle="sre-oncall", users=["U0123ALICE1", "U0123BOBBY2"])
+
+    listed = await client.usergroups_users_list(usergroup="S0123SREONC")
+
+    assert listed.data == {"ok": True, "users": ["U0123ALICE1", "U0123BOBBY2"]}
+    assert slack.calls_to("usergroups.users.list")[0].http_method == "GET"
+    assert slack.violations == []
+
+
+@pytest.mark.parametrize(
+    ("usergroup", "include_disabled", "answer"),
+    [
+        ("S0123NOSUCH", None, "no_such_subteam"),
+        ("S0123NOSUCH", True, "no_such_subteam"),
+        ("S0123RETIRD", None, "no_such_subteam"),
+        ("S0123RETIRD", False, "no_such_subteam"),
+        ("S0123RETIRD", True, ["U0123BOBBY2"]),
+    ],
+)
+async def test_usergroups_users_list_hides_unknown_and_disabled_groups(
+    slack: FakeSlack, client: AsyncWebClient, usergroup: str, include_disabled: bool | None, answer: Any
+) -> None:
+    slack.add_usergroup("S0123RETIRD", handle="old-oncall", users=["U0123BOBBY2"], enabled=False)
+
+    try:
+        listed = (await client.usergroups_users_list(usergroup=usergroup, include_disabled=include_disabled))[
+            "users"
+        ]
+    except SlackApiError as error:
+        listed = error.response["error"]
+
+    assert listed == answer
+    assert slack.violations == []
+
+
+def test_usergroups_take_only_known_users() -> None:
+    with pytest.raises(ValueError, match=r"unknown users \['U0123NOBODY'\]"):
+        FakeSlack().add_usergroup("S0123SREONC", handle="sre-oncall", users=["U0123ALICE1", "U0123NOBODY"])
+
+
+def test_the_supplement_adds_methods_that_methods_json_lacks() -> None:
+    shared = load_spec("methods.json")["methods"]
+    specs = method_specs()
+
+    added = {"files.getUploadURLExternal", "files.completeUploadExternal", "usergroups.users.list"}
+    assert added.isdisjoint(shared)
+    assert added <= set(specs)
+    assert specs["files.getUploadURLExternal"].required == ("filename", "length")
+    assert set(specs) == set(HANDLERS)
+
+
+def test_methods_json_wins_over_the_supplement(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    methods = load_spec("methods.json")
+    extra = json.loads(EXTRA_METHODS.read_text(encoding="utf-8"))["methods"]["usergroups.users.list"]
+    extra["docs_current"]["required"] = ["usergroup", "team_id"]
+    methods["methods"]["usergroups.users.list"] = extra
+    (tmp_path / "methods.json").write_text(json.dumps(methods), encoding="utf-8")
+    monkeypatch.setenv(SPECS_ENV_VAR, str(tmp_path))
+
+    assert method_specs()["usergroups.users.list"].required == ("usergroup", "team_id")
