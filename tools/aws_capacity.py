@@ -165,7 +165,9 @@ class ScaleEcsService(AwsAction[SetDesiredCountArgs]):
 
 class RestartEcsService(AwsAction[EcsServiceArgs]):
     """A forced new deployment: ECS replaces every task with a fresh one of the same task definition.
-    It has no inverse (the old tasks are gone), so no rollback."""
+    It has no inverse (the old tasks are gone), so no rollback. botocore's retries may repeat the call:
+    a throttled attempt never reached ECS, and a repeated 5xx at worst starts one more identical
+    deployment, which the newest one supersedes."""
 
     name = "aws.ecs_restart"
     description = "Restart an ECS service's tasks with a forced new deployment."
