@@ -203,7 +203,7 @@ class KvStore:
                 repeatable=False,
             )
         except ToolError as error:
-            if error.status == 400 and "check-and-set" in error.message:
+            if error.status == 400 and "check-and-set parameter did not match" in error.message:
                 message = (
                     f"{args.ref} changed while Carapulse wrote it (it is no longer at version {cas}); "
                     "nothing was written, run the step again"
