@@ -27,6 +27,7 @@ from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
+from bot.roles import RoleDirectory
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
@@ -48,12 +49,18 @@ class Carapulse:
     runtime: Runtime
     bolt: AsyncApp
     tools: Toolbox
+    roles: RoleDirectory
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
 
     def start_worker(self) -> None:
+        """Start the background loops: the worker (if this process runs one) and the refresh of
+        Slack user group memberships behind roles."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+        if self.settings.usergroup_roles:
+            refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
+            self.loops.spawn(refresh, name="usergroup-roles")
 
     async def aclose(self) -> None:
         """Stop the worker, then give request work and card edits a moment to land, so the last
@@ -105,10 +112,12 @@ async def create_app(
         if with_worker
         else None
     )
+    roles = RoleDirectory(user_roles=settings.roles, group_roles=settings.usergroup_roles, client=client)
+    await roles.refresh()
     policy = Policy(
         engine=GuardedPolicy(settings.policy_dir),
         environments=settings.configured_environments(),
-        roles=settings.roles,
+        roles=roles,
         default_roles=settings.default_roles,
         read_actions=frozenset(a.name for a in tools.registry if a.effect == Effect.READ),
         risk_hints={a.name: a.risk.value for a in tools.registry if a.risk is not None},
@@ -144,6 +153,7 @@ async def create_app(
         runtime=runtime,
         bolt=bolt,
         tools=tools,
+        roles=roles,
         loops=TaskSupervisor(),
     )
 

@@ -31,7 +31,7 @@ _ASSIGNMENT = re.compile(
     r"""(?ix)
     (?P<key>["']?[\w.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?)
     (?P<sep>\s*[:=]\s*)
-    (?P<value>"[^"]*"|'[^']*'|[^\s,;}&)\]]+)
+    (?P<value>"[^"]*"|'[^']*'|[^\s,;}&)\]"'\\]+)
     """
 )
 SECRET_KEY = re.compile(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -45,6 +47,15 @@ def test_known_secret_shapes_are_masked(secret: str) -> None:
 )
 def test_secret_assignments_keep_the_key_and_lose_the_value(text: str, expected: str) -> None:
     assert REDACTOR.redact(text) == expected
+
+
+def test_a_secret_inside_a_json_string_keeps_the_document_valid() -> None:
+    document = json.dumps({"manifest": "kind: Secret\ndata:\n  password: c2VjcmV0\n", "token_ttl": 5})
+
+    redacted = json.loads(REDACTOR.redact(document))
+
+    assert "c2VjcmV0" not in redacted["manifest"]
+    assert redacted["manifest"].startswith("kind: Secret")
 
 
 def test_ordinary_output_is_left_alone() -> None:
