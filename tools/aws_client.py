@@ -112,10 +112,6 @@ class AwsClients:
         self._lock = threading.Lock()
 
     @property
-    def environment_names(self) -> list[str]:
-        return list(self._environments)
-
-    @property
     def retry_config(self) -> Mapping[str, Any]:
         return dict(self._config.retries or {})
 
@@ -190,7 +186,8 @@ class AwsClients:
         except ProfileNotFound as error:
             raise ToolError(f"aws: {error} (environment {name})", call=call) from None
         except ParamValidationError as error:
-            raise ToolError(f"aws: {call} rejected its parameters: {error}", call=call) from None
+            detail = " ".join(str(error).split())  # botocore lists each problem on its own line
+            raise ToolError(f"aws: {call} rejected its parameters: {detail}", call=call) from None
         except BotoCoreError as error:
             raise ToolError(f"aws: {call} in {where} failed: {error}", call=call) from None
 
