@@ -159,6 +159,7 @@ class StepView(BaseModel):
     finished_at: datetime | None = None
     output_summary: str = ""
     error: str = ""
+    output: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def duration_seconds(self) -> float | None:

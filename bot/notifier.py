@@ -15,13 +15,14 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from blocks.attachments import step_output_files
 from blocks.plan_card import plan_card, plan_card_text
 from blocks.replies import break_glass_notice, dry_run_reply, outcome_reply
 from bot import plan_views
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
-from bot.domain import StepView
+from bot.domain import PlanView, StepView
 from bot.errors import UserError
 from bot.tasks import TaskSupervisor
 
@@ -211,7 +212,23 @@ class Notifier:
         if post_outcome and view.status.is_final:
             text, blocks = outcome_reply(view)
             await self._reply_in_thread(location, text, blocks)
+            await self._attach_long_output(location, view)
         return True
+
+    async def _attach_long_output(self, location: SlackMessage, view: PlanView) -> None:
+        """Upload each step's output that the card had to trim. A refused upload is logged, not
+        retried: the card and the outcome reply already carry the essentials."""
+        for output in step_output_files(view):
+            try:
+                await self._client.files_upload_v2(
+                    channel=location.channel_id,
+                    thread_ts=location.thread_ts or location.ts,
+                    content=output.content,
+                    filename=output.filename,
+                    title=output.title,
+                )
+            except SlackApiError as exc:
+                log.warning("could not attach %s: %s", output.filename, exc.response.get("error"))
 
     async def _reply_in_thread(self, location: SlackMessage, text: str, blocks: list[dict[str, Any]]) -> None:
         """Replies go under the card: in the thread the card is in, or a thread started on it."""

@@ -116,6 +116,7 @@ def _step_view(
         finished_at=run.finished_at if run else None,
         output_summary=run.output_summary if run else "",
         error=run.error if run else "",
+        output=run.output if run else {},
     )
 
 

@@ -7,7 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import executions, plans
 from bot.db.engine import SessionFactory
-from bot.domain import ExecutionStatus
+from bot.domain import ExecutionStatus, StepStage, StepState
 from bot.notifier import Notifier
 from bot.tasks import TaskSupervisor
 from tests.builders import BOB, POLICY, TEAM, stored_plan
@@ -131,3 +131,72 @@ async def test_every_card_converges_in_order_under_injected_429s_and_500s(
             stage_of(c.args["blocks"]) for c in slack.calls_to("chat.update") if c.ok and c.args["ts"] == ts
         ]
         assert delivered == sorted(delivered), delivered
+
+
+async def finish_with_output(sessions: SessionFactory, plan_id: int, output: dict[str, object]) -> None:
+    """Run the plan's first step by hand with `output` as its result, and end the execution."""
+    async with sessions.begin() as session:
+        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
+    async with sessions.begin() as session:
+        execution = await executions.claim(session, owner="w", lease_seconds=30)
+        assert execution is not None
+        [step, *_] = await executions.plan_steps(session, execution)
+        run = await executions.start_step(
+            session,
+            execution=execution,
+            stage=StepStage.ACT,
+            position=step.position,
+            action=step.action,
+            args=step.args,
+            plan_step_id=step.id,
+        )
+        await executions.finish_step(
+            session,
+            execution=execution,
+            run_id=run.id,
+            state=StepState.SUCCEEDED,
+            summary="done",
+            output=output,
+        )
+        await executions.finish(
+            session, execution_id=execution.id, owner="w", status=ExecutionStatus.SUCCEEDED
+        )
+
+
+async def test_output_too_long_for_a_message_is_attached_in_the_thread(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    plan_id = await stored_plan(sessions)
+    card = await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    log_lines = "\n".join(f"line {n}: GET /checkout 200" for n in range(400))
+    await finish_with_output(sessions, plan_id, {"logs": log_lines})
+
+    notifier.plan_finished(TEAM, plan_id)
+    await notifier.settled(TEAM, plan_id)
+
+    [upload] = slack.uploaded_files
+    assert (upload.channel, upload.thread_ts) == ("C0123OPSCHN", card.ts)
+    assert upload.name == f"plan-{plan_id}-step-1-kubernetes.scale.txt"
+    assert "line 399: GET /checkout 200" in upload.content.decode()
+
+
+async def test_short_output_is_not_attached_and_a_refused_upload_does_not_stop_the_card(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    short = await stored_plan(sessions)
+    await notifier.post_card(team_id=TEAM, plan_id=short, channel_id="C0123OPSCHN", thread_ts=None)
+    await finish_with_output(sessions, short, {"replicas": 5})
+    notifier.plan_finished(TEAM, short)
+    await notifier.settled(TEAM, short)
+    assert slack.uploaded_files == []
+
+    long = await stored_plan(sessions, source_key="trigger-2")
+    await notifier.post_card(team_id=TEAM, plan_id=long, channel_id="C0123OPSCHN", thread_ts=None)
+    await finish_with_output(sessions, long, {"logs": "x" * 5000})
+    slack.fail_next("files.getUploadURLExternal", "file_uploads_disabled", status=200)
+    notifier.plan_finished(TEAM, long)
+    await notifier.settled(TEAM, long)
+
+    assert slack.uploaded_files == []
+    outcome = [c for c in slack.calls_to("chat.postMessage") if f"Plan #{long}" in c.args.get("text", "")]
+    assert outcome, "the outcome reply is posted even though the attachment was refused"
