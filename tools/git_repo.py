@@ -74,6 +74,9 @@ class Repository:
     async def sync(self) -> None:
         if not (self.path / ".git").is_dir():
             await self._clone()
+        # A git killed at a step's timeout leaves its lock behind; holding the remote's lock, we know
+        # no git is running here, so the lock is stale.
+        (self.path / ".git" / "index.lock").unlink(missing_ok=True)
         await self.git("remote", "set-url", "origin", value(self.remote))
         await self.git("fetch", "--quiet", "--prune", "origin", doing=f"fetch {self.remote}")
 

@@ -518,6 +518,18 @@ async def test_a_hung_remote_is_killed_after_the_command_timeout(tmp_path: Path)
     assert raised.value.message == "git: timed out after 0.5s and was killed"
 
 
+async def test_a_lock_left_by_a_killed_git_does_not_wedge_the_clone(
+    registry: Registry, remote: Remote, tmp_path: Path
+) -> None:
+    await run(registry, "git.set_value", set_tag(remote, "1.5.0"))
+    [clone] = [path for path in (tmp_path / "work" / "repos").iterdir() if path.is_dir()]
+    (clone / ".git" / "index.lock").write_text("")
+
+    result = await run(registry, "git.set_value", set_tag(remote, "1.6.0"))
+
+    assert result.data["previous_value"] == "1.5.0"
+
+
 async def test_an_unreachable_remote_fails_with_gits_own_words(registry: Registry, tmp_path: Path) -> None:
     url = f"file://{tmp_path}/remotes/missing.git"
 
