@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -23,6 +24,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
+from yarl import URL
 
 from tools.base import ToolError
 
@@ -50,10 +52,20 @@ class HttpResponse:
 class HttpStatusError(ToolError):
     """An HTTP error answer; `body` is the decoded error document for callers that branch on it."""
 
-    def __init__(self, message: str, *, call: str, status: int, body: Any, retry_after: float | None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        call: str,
+        status: int,
+        body: Any,
+        retry_after: float | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message, call=call, status=status)
         self.body = body
         self.retry_after = retry_after
+        self.headers = CIMultiDict(headers or {})
 
 
 @dataclass
@@ -68,6 +80,9 @@ class JsonHttpClient:
     retry: HttpRetry = field(default_factory=HttpRetry)
     error_message: ErrorMessage | None = None
     verify_tls: bool = True
+    # Statuses worth another try. An API whose 503 means "your query timed out" (Prometheus) drops
+    # 503 here, so a heavy query is not run four times.
+    retry_statuses: frozenset[int] = TRANSIENT_STATUSES
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
     async def close(self) -> None:
@@ -97,7 +112,7 @@ class JsonHttpClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.retry.attempts if retry_ok else 1),
             wait=_WaitHonouringRetryAfter(self.retry),
-            retry=retry_if_exception(_is_transient),
+            retry=retry_if_exception(self._is_transient),
             reraise=True,
         )
         return await retrying(
@@ -128,11 +143,13 @@ class JsonHttpClient:
                 ssl=None if self.verify_tls else False,
             ) as response:
                 text = await response.text()
-                status, response_headers = response.status, dict(response.headers)
+                # Case-insensitive: HTTP/2 servers send lowercase names.
+                status, response_headers = response.status, CIMultiDict(response.headers)
         except TimeoutError:
             raise ToolError(f"{self.tool}: {call} timed out after {self.timeout:g}s", call=call) from None
         except aiohttp.ClientError as exc:
-            raise _Unreachable(f"{self.tool}: cannot reach {self.base_url}: {exc}", call=call) from None
+            where = _without_credentials(self.base_url)
+            raise _Unreachable(f"{self.tool}: cannot reach {where}: {exc}", call=call) from None
         body = _decode(text)
         if status >= 400:
             raise self._status_error(call, status, body, text, response_headers)
@@ -165,7 +182,13 @@ class JsonHttpClient:
             status=status,
             body=None if body is _NOT_JSON else body,
             retry_after=_retry_after(headers),
+            headers=headers,
         )
+
+    def _is_transient(self, error: BaseException) -> bool:
+        if isinstance(error, _Unreachable):
+            return True
+        return isinstance(error, HttpStatusError) and error.status in self.retry_statuses
 
 
 class _Unreachable(ToolError):
@@ -183,12 +206,6 @@ _STATUS_WORDS = {
     422: "rejected",
     429: "rate limited",
 }
-
-
-def _is_transient(error: BaseException) -> bool:
-    if isinstance(error, _Unreachable):
-        return True
-    return isinstance(error, HttpStatusError) and error.status in TRANSIENT_STATUSES
 
 
 def _decode(text: str) -> Any:
@@ -216,11 +233,18 @@ def _query(params: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
+    """Seconds to wait, from Retry-After or the IETF RateLimit-Reset header (PagerDuty sends the
+    latter); both count seconds from now."""
+    value = headers.get("Retry-After") or headers.get("RateLimit-Reset")
     try:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _without_credentials(url: str) -> str:
+    """A URL fit for an error message: `https://user:secret@host` loses its user and password."""
+    return str(URL(url).with_user(None))
 
 
 def _first_line(text: str) -> str:

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, Field, HttpUrl, SecretStr, StringConstraints
 from yarl import URL
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect
-from tools.http import JsonHttpClient
+from tools.http import TRANSIENT_STATUSES, JsonHttpClient
 from tools.prometheus_api import Answer, Expr, PrometheusClient, ThanosParams, prometheus_error
 from tools.prometheus_results import format_value, samples, series_name, value_range
 from tools.prometheus_threshold import QueryThreshold
@@ -254,7 +254,14 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
     required = "THANOS_URL" if environ.get("THANOS_URL") else "PROMETHEUS_URL"
     settings = read_settings("prometheus", PrometheusSettings, environ, required=required)
     headers = {"Authorization": f"Bearer {settings.token.get_secret_value()}"} if settings.token else {}
-    http = JsonHttpClient("prometheus", settings.endpoint(), headers=headers, error_message=prometheus_error)
+    http = JsonHttpClient(
+        "prometheus",
+        settings.endpoint(),
+        headers=headers,
+        error_message=prometheus_error,
+        # Prometheus answers 503 for a query that timed out or was cancelled: repeating it only adds load.
+        retry_statuses=TRANSIENT_STATUSES - {503},
+    )
     client = PrometheusClient(http, thanos=settings.thanos_params())
     return Toolset(
         name="prometheus",

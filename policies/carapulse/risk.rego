@@ -13,8 +13,13 @@ read_verbs := {"get", "list", "status", "query"}
 # Writes that change metadata only, not what runs.
 low_verbs := {"annotate", "label", "silence"}
 
-# Tool-specific levels win over the verb table ("<tool>.<action>").
-tool_action_levels := {"terraform.plan": "read"}
+# Tool-specific levels win over the verb table ("<tool>.<action>"): deleting something Carapulse
+# itself wrote for the record (an annotation, a comment) is not a destructive delete.
+tool_action_levels := {
+	"terraform.plan": "read",
+	"grafana.delete_annotation": "low",
+	"linear.delete_comment": "low",
+}
 
 levels := ["read", "low", "medium", "high"]
 

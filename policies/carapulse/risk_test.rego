@@ -22,7 +22,11 @@ test_read_verbs if {
 	risk.step_level(step("prometheus", "query", "read")) == "read"
 }
 
-test_tool_specific_level_wins if risk.step_level(step("terraform", "plan", "read")) == "read"
+test_tool_specific_level_wins if {
+	risk.step_level(step("terraform", "plan", "read")) == "read"
+	risk.step_level(step("grafana", "delete_annotation", "write")) == "low"
+	risk.step_level(step("linear", "delete_comment", "write")) == "low"
+}
 
 test_a_tool_hint_raises_the_level if {
 	risk.step_level(object.union(step("kubernetes", "node_cordon", "write"), {"risk": "high"})) == "high"

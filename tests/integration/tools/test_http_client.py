@@ -54,13 +54,13 @@ async def server() -> AsyncIterator[Echo]:
 
 
 def _client(server: Echo, token: str = "good", **kwargs: Any) -> JsonHttpClient:
+    options: dict[str, Any] = {"retry": FAST, **kwargs}
     return JsonHttpClient(
         tool="demo",
         base_url=server.url + "/api",
         headers={"Authorization": f"Bearer {token}"},
-        retry=FAST,
         error_message=lambda body: body.get("message"),
-        **kwargs,
+        **options,
     )
 
 
@@ -154,3 +154,42 @@ async def test_an_unreachable_server_is_named() -> None:
             await client.get("items")
     finally:
         await client.close()
+
+
+async def test_rate_limit_reset_is_honoured_and_headers_are_kept(server: Echo) -> None:
+    server.fail_next(
+        429, {"message": "slow"}, headers={"ratelimit-reset": "0.15", "X-RateLimit-Remaining": "0"}
+    )
+    client = _client(server, retry=HttpRetry(attempts=1))
+    try:
+        with pytest.raises(HttpStatusError) as raised:
+            await client.get("items")
+    finally:
+        await client.close()
+
+    assert raised.value.retry_after == 0.15
+    assert raised.value.headers["x-ratelimit-remaining"] == "0"
+
+
+async def test_statuses_left_out_of_retry_statuses_are_not_retried(server: Echo) -> None:
+    server.fail_next(503, {"message": "query timed out"}, times=3)
+    client = _client(server, retry_statuses=frozenset({502}))
+    try:
+        with pytest.raises(HttpStatusError):
+            await client.get("items")
+    finally:
+        await client.close()
+
+    assert len(server.calls("GET", "/api/items")) == 1
+
+
+async def test_credentials_in_the_url_never_reach_an_error_message() -> None:
+    client = JsonHttpClient(tool="demo", base_url="http://admin:hunter2@127.0.0.1:9", retry=FAST)
+    try:
+        with pytest.raises(ToolError) as raised:
+            await client.get("items")
+    finally:
+        await client.close()
+
+    assert "hunter2" not in raised.value.message
+    assert "http://127.0.0.1:9" in raised.value.message
