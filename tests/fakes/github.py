@@ -10,11 +10,9 @@ x-ratelimit-* headers on every answer, with a 403 once the budget is spent.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -25,10 +23,15 @@ from tests.fakes.github_state import (
     FakeRepository,
     GitHubError,
     Workflow,
+    find_workflow,
+    json_body,
     new_id,
     new_sha,
     not_found,
     now,
+    page_of,
+    path_int,
+    pull_number,
     validation_failed,
 )
 from tests.fakes.http_stall import StallingHttpServer
@@ -172,21 +175,6 @@ class FakeGitHub(StallingHttpServer):
 
         return handle
 
-    def _page(self, request: web.Request, items: list[JSON]) -> tuple[list[JSON], dict[str, str]]:
-        """GitHub's paging: `per_page` (default 30, at most 100) and `page`, with a Link header."""
-        per_page = min(int(request.query.get("per_page", "30")), 100)
-        page = int(request.query.get("page", "1"))
-        last = max(1, math.ceil(len(items) / per_page))
-        links = []
-        if page < last:
-            links += [(page + 1, "next"), (last, "last")]
-        if page > 1:
-            links += [(1, "first"), (page - 1, "prev")]
-        url = self.url + request.raw_path.split("?")[0]
-        query = dict(request.query)
-        link = ", ".join(f'<{url}?{_query({**query, "page": str(n)})}>; rel="{rel}"' for n, rel in links)
-        return items[(page - 1) * per_page : page * per_page], ({"Link": link} if link else {})
-
     async def _rate_limit(self, request: web.Request) -> web.Response:
         core = {
             "limit": self.rate_limit,
@@ -208,11 +196,11 @@ class FakeGitHub(StallingHttpServer):
             and (base is None or base == pull["base"])
         ]
         pulls = [repository.pull_json(n, self.url) for n in numbers]
-        page, headers = self._page(request, pulls)
+        page, headers = page_of(request, self.url, pulls)
         return self._reply(page, headers=headers)
 
     async def _create_pull(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        body = await _json(request)
+        body = await json_body(request)
         for required in ("head", "base", "title"):
             if not body.get(required):
                 raise validation_failed(
@@ -258,11 +246,11 @@ class FakeGitHub(StallingHttpServer):
         return self._reply(repository.pull_json(number, self.url), 201)
 
     async def _get_pull(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        return self._reply(repository.pull_json(_pull_number(request, repository), self.url))
+        return self._reply(repository.pull_json(pull_number(request, repository), self.url))
 
     async def _update_pull(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        number = _pull_number(request, repository)
-        pull, body = repository.pulls[number], await _json(request)
+        number = pull_number(request, repository)
+        pull, body = repository.pulls[number], await json_body(request)
         state = body.get("state")
         if state is not None:
             if state not in ("open", "closed"):
@@ -279,8 +267,8 @@ class FakeGitHub(StallingHttpServer):
         return self._reply(repository.pull_json(number, self.url))
 
     async def _merge_pull(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        number = _pull_number(request, repository)
-        pull, body = repository.pulls[number], await _json(request)
+        number = pull_number(request, repository)
+        pull, body = repository.pulls[number], await json_body(request)
         if body.get("merge_method", "merge") not in ("merge", "squash", "rebase"):
             raise validation_failed({"resource": "PullRequest", "field": "merge_method", "code": "invalid"})
         mergeable = pull["mergeable"] and pull["mergeable_state"] in ("clean", "unstable", "has_hooks")
@@ -324,7 +312,7 @@ class FakeGitHub(StallingHttpServer):
     async def _combined_status(self, request: web.Request, repository: FakeRepository) -> web.Response:
         sha = repository.resolve(request.match_info["ref"])
         statuses = list(repository.statuses.get(sha, {}).values())
-        page, headers = self._page(request, statuses)
+        page, headers = page_of(request, self.url, statuses)
         document = {
             "state": repository.combined_status(sha),
             "statuses": page,
@@ -336,11 +324,11 @@ class FakeGitHub(StallingHttpServer):
 
     async def _check_runs(self, request: web.Request, repository: FakeRepository) -> web.Response:
         runs = repository.check_runs.get(repository.resolve(request.match_info["ref"]), [])
-        page, headers = self._page(request, runs)
+        page, headers = page_of(request, self.url, runs)
         return self._reply({"total_count": len(runs), "check_runs": page}, headers=headers)
 
     async def _create_deployment(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        body = await _json(request)
+        body = await json_body(request)
         ref = body.get("ref")
         if not ref:
             raise validation_failed({"resource": "Deployment", "field": "ref", "code": "missing_field"})
@@ -363,14 +351,18 @@ class FakeGitHub(StallingHttpServer):
                 "code": "invalid",
             }
             raise GitHubError(409, f"Conflict: Commit status checks failed for {ref}.", errors=[error])
-        deployment_id = new_id()
+        deployment = self._deployment(repository, new_id(), sha, body)
+        repository.deployments[deployment["id"]] = deployment
+        return self._reply({k: v for k, v in deployment.items() if k != "auto_merge"}, 201)
+
+    def _deployment(self, repository: FakeRepository, deployment_id: int, sha: str, body: JSON) -> JSON:
         environment = body.get("environment", "production")
-        deployment = {
+        return {
             "url": f"{self.url}/repos/{repository.full_name}/deployments/{deployment_id}",
             "id": deployment_id,
             "node_id": f"DE_kwDO{deployment_id}",
             "sha": sha,
-            "ref": ref,
+            "ref": body["ref"],
             "task": body.get("task", "deploy"),
             "payload": body.get("payload", {}),
             "original_environment": environment,
@@ -383,11 +375,9 @@ class FakeGitHub(StallingHttpServer):
             "production_environment": environment == "production",
             "auto_merge": body.get("auto_merge", True),
         }
-        repository.deployments[deployment_id] = deployment
-        return self._reply({k: v for k, v in deployment.items() if k != "auto_merge"}, 201)
 
     async def _get_deployment(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        deployment = repository.deployments.get(_int(request, "id"))
+        deployment = repository.deployments.get(path_int(request, "id"))
         if deployment is None:
             raise not_found()
         return self._reply({k: v for k, v in deployment.items() if k != "auto_merge"})
@@ -395,10 +385,10 @@ class FakeGitHub(StallingHttpServer):
     async def _create_deployment_status(
         self, request: web.Request, repository: FakeRepository
     ) -> web.Response:
-        deployment_id = _int(request, "id")
+        deployment_id = path_int(request, "id")
         if deployment_id not in repository.deployments:
             raise not_found()
-        body = await _json(request)
+        body = await json_body(request)
         if body.get("state") not in _DEPLOYMENT_STATES:
             raise validation_failed({"resource": "DeploymentStatus", "field": "state", "code": "invalid"})
         status = {
@@ -416,7 +406,7 @@ class FakeGitHub(StallingHttpServer):
         return self._reply(status, 201)
 
     async def _get_workflow(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        workflow = _workflow(request, repository)
+        workflow = find_workflow(request, repository)
         return self._reply(
             {
                 "id": workflow.id,
@@ -429,7 +419,7 @@ class FakeGitHub(StallingHttpServer):
         )
 
     async def _dispatch(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        workflow, body = _workflow(request, repository), await _json(request)
+        workflow, body = find_workflow(request, repository), await json_body(request)
         if not workflow.dispatchable:
             raise GitHubError(422, "Workflow does not have 'workflow_dispatch' trigger")
         if workflow.state != "active":
@@ -447,7 +437,7 @@ class FakeGitHub(StallingHttpServer):
         return self._reply(None, 204)
 
     async def _get_issue(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        number = _int(request, "number")
+        number = path_int(request, "number")
         issue = repository.issues.get(number)
         if issue is None:
             raise not_found()
@@ -462,8 +452,8 @@ class FakeGitHub(StallingHttpServer):
         return self._reply(document)
 
     async def _create_comment(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        number = _int(request, "number")
-        issue, body = repository.issues.get(number), await _json(request)
+        number = path_int(request, "number")
+        issue, body = repository.issues.get(number), await json_body(request)
         if issue is None:
             raise not_found()
         if issue["locked"]:
@@ -486,48 +476,12 @@ class FakeGitHub(StallingHttpServer):
         return self._reply(repository.comments[comment_id], 201)
 
     async def _get_comment(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        comment = repository.comments.get(_int(request, "id"))
+        comment = repository.comments.get(path_int(request, "id"))
         if comment is None:
             raise not_found()
         return self._reply(comment)
 
     async def _delete_comment(self, request: web.Request, repository: FakeRepository) -> web.Response:
-        if repository.comments.pop(_int(request, "id"), None) is None:
+        if repository.comments.pop(path_int(request, "id"), None) is None:
             raise not_found()
         return self._reply(None, 204)
-
-
-async def _json(request: web.Request) -> JSON:
-    try:
-        body = await request.json()
-    except ValueError:
-        raise GitHubError(400, "Problems parsing JSON") from None
-    if not isinstance(body, dict):
-        raise GitHubError(400, "Problems parsing JSON")
-    return body
-
-
-def _int(request: web.Request, key: str) -> int:
-    try:
-        return int(request.match_info[key])
-    except ValueError:
-        raise not_found() from None
-
-
-def _pull_number(request: web.Request, repository: FakeRepository) -> int:
-    number = _int(request, "number")
-    if number not in repository.pulls:
-        raise not_found()
-    return number
-
-
-def _workflow(request: web.Request, repository: FakeRepository) -> Workflow:
-    key = request.match_info["workflow"]
-    for workflow in repository.workflows.values():
-        if key in (workflow.file, str(workflow.id)):
-            return workflow
-    raise not_found()
-
-
-def _query(params: dict[str, str]) -> str:
-    return urlencode(params)

@@ -5,10 +5,14 @@ error documents."""
 from __future__ import annotations
 
 import itertools
+import math
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
 
 JSON = dict[str, Any]
 DOCS = "https://docs.github.com/rest"
@@ -154,3 +158,54 @@ class FakeRepository:
 
 
 BOT_USER: JSON = {"login": "carapulse[bot]", "id": 41898282, "type": "Bot", "site_admin": False}
+
+
+# Reading a request's parts, answering GitHub's errors for bad ones.
+
+
+async def json_body(request: web.Request) -> JSON:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise GitHubError(400, "Problems parsing JSON") from None
+    if not isinstance(body, dict):
+        raise GitHubError(400, "Problems parsing JSON")
+    return body
+
+
+def path_int(request: web.Request, key: str) -> int:
+    try:
+        return int(request.match_info[key])
+    except ValueError:
+        raise not_found() from None
+
+
+def pull_number(request: web.Request, repository: FakeRepository) -> int:
+    number = path_int(request, "number")
+    if number not in repository.pulls:
+        raise not_found()
+    return number
+
+
+def find_workflow(request: web.Request, repository: FakeRepository) -> Workflow:
+    key = request.match_info["workflow"]
+    for workflow in repository.workflows.values():
+        if key in (workflow.file, str(workflow.id)):
+            return workflow
+    raise not_found()
+
+
+def page_of(request: web.Request, base_url: str, items: list[JSON]) -> tuple[list[JSON], dict[str, str]]:
+    """GitHub's paging: `per_page` (default 30, at most 100) and `page`, with a Link header."""
+    per_page = min(int(request.query.get("per_page", "30")), 100)
+    page = int(request.query.get("page", "1"))
+    last = max(1, math.ceil(len(items) / per_page))
+    links = []
+    if page < last:
+        links += [(page + 1, "next"), (last, "last")]
+    if page > 1:
+        links += [(1, "first"), (page - 1, "prev")]
+    url = base_url + request.raw_path.split("?")[0]
+    query = dict(request.query)
+    link = ", ".join(f'<{url}?{urlencode({**query, "page": str(n)})}>; rel="{rel}"' for n, rel in links)
+    return items[(page - 1) * per_page : page * per_page], ({"Link": link} if link else {})
