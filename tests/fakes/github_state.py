@@ -1,6 +1,6 @@
 """What the fake GitHub API serves: repositories with branch histories, pull requests, commit statuses
-and check runs, deployments, workflows and comments, rendered in GitHub's JSON shapes, and GitHub's
-error documents."""
+and check runs, deployments, workflows and comments, rendered in GitHub's JSON shapes; GitHub's error
+documents; and the request readers and Link-header paging its handlers share."""
 
 from __future__ import annotations
 
