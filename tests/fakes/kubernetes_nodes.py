@@ -3,6 +3,8 @@ taint the node lifecycle controller adds, the event the kubelet records)."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 
@@ -40,11 +42,7 @@ class Nodes:
             "status": {
                 "conditions": [ready],
                 "addresses": [{"type": "Hostname", "address": name}],
-                "nodeInfo": {
-                    "kubeletVersion": KUBELET_VERSION,
-                    "operatingSystem": "linux",
-                    "architecture": "amd64",
-                },
+                "nodeInfo": _node_info(name),
             },
         }
         return self._taint(self.store.create("nodes", node))
@@ -79,6 +77,22 @@ class Nodes:
         if not taints:
             del spec["taints"]
         return self.store.update("nodes", node)
+
+
+def _node_info(name: str) -> JSON:
+    machine = hashlib.md5(name.encode()).hexdigest()
+    return {
+        "machineID": machine,
+        "systemUUID": str(uuid.UUID(machine)),
+        "bootID": str(uuid.uuid5(uuid.NAMESPACE_DNS, name)),
+        "kernelVersion": "6.8.0-45-generic",
+        "osImage": "Ubuntu 24.04.1 LTS",
+        "containerRuntimeVersion": "containerd://1.7.22",
+        "kubeletVersion": KUBELET_VERSION,
+        "kubeProxyVersion": KUBELET_VERSION,
+        "operatingSystem": "linux",
+        "architecture": "amd64",
+    }
 
 
 def _cordoned(node: JSON) -> bool:

@@ -176,12 +176,22 @@ def _validate(deployment: JSON, old: JSON) -> None:
     if not containers or not all(c.get("name") and c.get("image") for c in containers):
         raise invalid("Deployment", "apps", name, "spec.template.spec.containers", "Required value")
     if spec.get("selector") != old["spec"]["selector"]:
-        detail = f"Invalid value: {spec.get('selector')}: field is immutable"
+        labels = _go_map((spec.get("selector") or {}).get("matchLabels") or {})
+        selector = (
+            f"v1.LabelSelector{{MatchLabels:{labels}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}"
+        )
+        detail = f"Invalid value: {selector}: field is immutable"
         raise invalid("Deployment", "apps", name, "spec.selector", detail)
     labels = template.get("metadata", {}).get("labels") or {}
     if any(labels.get(key) != value for key, value in spec["selector"]["matchLabels"].items()):
-        detail = f"Invalid value: {labels}: `selector` does not match template `labels`"
+        detail = f"Invalid value: {_go_map(labels)}: `selector` does not match template `labels`"
         raise invalid("Deployment", "apps", name, "spec.template.metadata.labels", detail)
+
+
+def _go_map(labels: dict[str, str]) -> str:
+    """A label map as the API server's messages print it (Go's %#v)."""
+    pairs = ", ".join(f'"{key}":"{value}"' for key, value in sorted(labels.items()))
+    return f"map[string]string{{{pairs}}}"
 
 
 def _negative(value: int) -> str:

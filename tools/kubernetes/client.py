@@ -39,7 +39,6 @@ T = TypeVar("T")
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
-_PAGE_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -88,20 +87,31 @@ class KubernetesClient:
     """One `ApiClient` for one cluster, shared by every action; `close()` it when the service stops."""
 
     def __init__(
-        self, api_client: ApiClient, *, request_timeout: float = 30.0, retry: RetryPolicy | None = None
+        self,
+        api_client: ApiClient,
+        *,
+        request_timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        page_size: int = 500,
     ) -> None:
         self._api_client = api_client
         self._retry = retry or RetryPolicy()
+        self._page_size = page_size
         self._apps = AppsV1Api(api_client)
         self._core = CoreV1Api(api_client)
         self._request_timeout = request_timeout
 
     @classmethod
     def from_config(
-        cls, config: KubernetesConfig, *, retry: RetryPolicy | None = None, request_timeout: float = 30.0
+        cls,
+        config: KubernetesConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        request_timeout: float = 30.0,
+        page_size: int = 500,
     ) -> Self:
         try:
-            return cls(api_client(config), retry=retry, request_timeout=request_timeout)
+            return cls(api_client(config), retry=retry, request_timeout=request_timeout, page_size=page_size)
         except (ConfigException, OSError) as error:
             raise ToolError(
                 f"kubernetes: cannot load {config.describe()}: {error}", call="load config"
@@ -231,14 +241,22 @@ class KubernetesClient:
         token: str | None = None
         call, target = f"GET {kind.path(namespace)}", kind.target(namespace)
         while True:
-            want = _PAGE_SIZE if max_items is None else min(_PAGE_SIZE, max_items - len(items))
-            page = await self._call(call, target, partial(fn, limit=want, _continue=token))
+            want = self._page_size if max_items is None else min(self._page_size, max_items - len(items))
+            page = await self._call(call, target, partial(fn, limit=want, _continue=token), verb="list")
             items.extend(page.items or [])
             token = self.to_json(page.metadata).get("continue") or None
             if token is None or (max_items is not None and len(items) >= max_items):
                 return Page(items[:max_items] if max_items is not None else items, more=token is not None)
 
-    async def _call(self, call: str, target: str, fn: Callable[..., T], *, repeatable: bool = True) -> T:
+    async def _call(
+        self,
+        call: str,
+        target: str,
+        fn: Callable[..., T],
+        *,
+        repeatable: bool = True,
+        verb: str | None = None,
+    ) -> T:
         """Run one blocking client call in a thread; `call` is "METHOD /path" for the ToolError.
 
         Transient failures (connection errors, timeouts, 429, 5xx) are retried with jittered backoff,
@@ -256,7 +274,7 @@ class KubernetesClient:
         try:
             return await retrying(asyncio.to_thread, fn, _request_timeout=self._request_timeout)
         except ApiException as error:
-            raise api_error(error, call=call, target=target) from None
+            raise api_error(error, call=call, target=target, verb=verb) from None
         except urllib3.exceptions.HTTPError as error:
             raise connection_error(
                 error, call=call, server=self.server, time_limit=self._request_timeout

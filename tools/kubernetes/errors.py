@@ -22,12 +22,13 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, urllib3.exceptions.HTTPError)
 
 
-def api_error(error: ApiException, *, call: str, target: str) -> ToolError:
-    """`call` is "METHOD /path"; `target` names the object ("deployment shop/checkout")."""
+def api_error(error: ApiException, *, call: str, target: str, verb: str | None = None) -> ToolError:
+    """`call` is "METHOD /path"; `target` names the object ("deployment shop/checkout"); `verb` is the
+    Kubernetes verb when the method does not tell it (a GET of a collection is "list")."""
     status = int(error.status or 0)
     reason = status_message(error)
     method = call.split(" ", 1)[0]
-    verb = _KUBE_VERBS.get(method, method.lower())
+    verb = verb or _KUBE_VERBS.get(method, method.lower())
     if status == 0:  # the client gave up before or after the exchange (TLS, an unreadable answer)
         first_line = str(error.reason).splitlines()[0]
         message = f"kubernetes client could not complete {verb} on {target}: {first_line}"

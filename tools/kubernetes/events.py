@@ -63,7 +63,9 @@ async def recent_events(
     selectors = {"involvedObject.kind": kind, "involvedObject.name": name, "type": event_type}
     field_selector = ",".join(f"{key}={value}" for key, value in selectors.items() if value) or None
     page = await client.list_events(namespace, field_selector=field_selector, max_items=SCAN_LIMIT)
-    newest = sorted(page.items, key=_last_seen, reverse=True)
+    # Timestamps have whole seconds, so ties are common. Recorders name an event "<object>.<hex nanos>"
+    # and the server lists by name: within a tie, later in the list is newer for the same object.
+    newest = sorted(reversed(page.items), key=_last_seen, reverse=True)
     return Page([EventView.of(e) for e in newest[:limit]], more=page.more or len(newest) > limit)
 
 

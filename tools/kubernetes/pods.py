@@ -113,13 +113,16 @@ class GetPodLogs(KubernetesAction[PodLogArgs]):
             previous=args.previous or None,
             limit_bytes=LOG_BYTES_CAP,
         )
+        truncated = len(text.encode()) >= LOG_BYTES_CAP
         lines = text.splitlines()
+        if truncated and not text.endswith("\n"):
+            lines = lines[:-1]  # the byte cap cut the last line short
         container = f" container {args.container}" if args.container else ""
         source = f"{'previous run of ' if args.previous else ''}pod {args.ref}{container}"
         last = f", last: {lines[-1][:_SHOWN_LINE_CHARS]}" if lines else ""
         return ActionResult(
             summary=f"{len(lines)} log lines from {source}{last}",
-            data={"lines": lines, "truncated": len(text.encode()) >= LOG_BYTES_CAP},
+            data={"lines": lines, "truncated": truncated},
         )
 
 

@@ -50,8 +50,11 @@ class RolloutRollback(KubernetesAction[RollbackArgs]):
         if deployment.spec.paused:
             call = f"PATCH {DEPLOYMENTS.path(args.namespace, args.name)}"
             raise ToolError(f"deployment {args.ref} is paused; resume it before rolling back", call=call)
-        current = revision_of(deployment.metadata.annotations)
         revisions = await history(client, deployment)
+        template = template_of(client, deployment)
+        # The revision whose template runs now; the annotation lags until the controller has synced.
+        running = next((r.number for r in revisions if r.template == template), None)
+        current = running or revision_of(deployment.metadata.annotations)
         target = target_revision(revisions, wanted=args.to_revision, ref=args.ref)
         current_images = [c.image for c in deployment.spec.template.spec.containers]
         data = {
@@ -63,7 +66,7 @@ class RolloutRollback(KubernetesAction[RollbackArgs]):
             "previous_images": current_images,
             "images": target.images,
         }
-        if template_of(client, deployment) == target.template:
+        if template == target.template:
             summary = f"skipped: {args.ref} already runs the template of revision {target.number}"
             return ActionResult(summary=summary, data={**data, "skipped": True})
         await self._restore(client, deployment, target, dry_run=dry_run)

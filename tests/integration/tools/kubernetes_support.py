@@ -13,6 +13,7 @@ from typing import Any
 from tests.fakes.kubernetes import FakeKubernetes
 from tools.base import Action, ActionResult, RollbackStep
 from tools.kubernetes import Clusters, KubernetesClient, KubernetesConfig, RetryPolicy, actions
+from tools.kubernetes.clusters import Connect
 from tools.registry import Registry
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
@@ -51,20 +52,22 @@ class Kube:
         return result, await self.run(step.action, step.args)
 
 
-def fake_clusters(kubeconfig: Path, *names: str, request_timeout: float = 5.0) -> Clusters:
-    """Clusters for the contexts `names` (the first is the default) with fast retries."""
+def fake_clusters(
+    kubeconfig: Path, *names: str, connect: Connect = KubernetesClient.from_config, **options: Any
+) -> Clusters:
+    """Clusters for the contexts `names` (the first is the default) with fast retries; `options` go
+    to `connect` (request_timeout, page_size)."""
     configs = {name: KubernetesConfig(kubeconfig=kubeconfig, context=name) for name in names}
-    connect = partial(KubernetesClient.from_config, retry=FAST_RETRY, request_timeout=request_timeout)
-    return Clusters(configs, default=names[0], connect=connect)
+    return Clusters(configs, default=names[0], connect=partial(connect, retry=FAST_RETRY, **options))
 
 
 @asynccontextmanager
-async def kube_cluster(tmp_path: Path, *, request_timeout: float = 5.0) -> AsyncIterator[Kube]:
+async def kube_cluster(tmp_path: Path, **options: Any) -> AsyncIterator[Kube]:
     """A fake cluster holding shop/checkout (2 replicas of registry.example/checkout:1.4)."""
     async with FakeKubernetes(convergence_delay=0.05) as fake:
         fake.add_deployment("shop", "checkout", replicas=2, image="registry.example/checkout:1.4")
         kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig")
-        clusters = fake_clusters(kubeconfig, "fake", request_timeout=request_timeout)
+        clusters = fake_clusters(kubeconfig, "fake", **options)
         try:
             yield Kube(fake, kubeconfig, clusters, Registry(actions(clusters)))
         finally:
