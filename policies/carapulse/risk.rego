@@ -19,6 +19,8 @@ tool_action_levels := {
 	"terraform.plan": "read",
 	"grafana.delete_annotation": "low",
 	"linear.delete_comment": "low",
+	"github.delete_comment": "low",
+	"gitlab.delete_comment": "low",
 }
 
 levels := ["read", "low", "medium", "high"]
