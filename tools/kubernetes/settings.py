@@ -37,9 +37,12 @@ class KubernetesSettings(ToolSettings):
     @field_validator("contexts", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
-        return value
+        if not isinstance(value, str):
+            return value
+        names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+        if value.strip() and not names:
+            raise ValueError("lists no context names; give them comma-separated, or unset it")
+        return names
 
     def choice(self) -> ClusterChoice:
         """In-cluster when asked, or when running in a pod with no kubeconfig given; then the
@@ -89,13 +92,20 @@ def _kubeconfig_contexts(path: Path) -> tuple[list[str], str | None]:
     try:
         raw = yaml.safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
-        raise _error("KUBECONFIG", f"cannot read {path}: {error}") from None
+        raise _error("KUBECONFIG", f"cannot read {path}: {_one_line(error)}") from None
     if not isinstance(raw, dict):
         raise _error("KUBECONFIG", f"{path} is not a kubeconfig")
     contexts = raw.get("contexts") or []
     names = [str(c["name"]) for c in contexts if isinstance(c, dict) and c.get("name")]
     current = raw.get("current-context")
     return names, str(current) if current else None
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return str(error).splitlines()[0]
 
 
 def _error(variable: str, message: str) -> ToolError:
