@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,8 +81,12 @@ async def running_bot(
     tmp_path: Path,
     convergence_delay: float = 0.1,
     overrides: dict[str, str] | None = None,
+    prepare_slack: Callable[[FakeSlack], None] | None = None,
 ) -> AsyncIterator[RunningBot]:
+    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them."""
     async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
+        if prepare_slack is not None:
+            prepare_slack(slack)
         kube.add_deployment("shop", "checkout", replicas=2)
         kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)

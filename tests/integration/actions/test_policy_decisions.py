@@ -42,25 +42,6 @@ async def test_a_broken_policy_refuses_writes_with_the_reason(database_url: str,
         assert bot.slack.calls_to("chat.postMessage") == []
 
 
-async def test_a_frozen_environment_refuses_writes_until_unfrozen(bot: RunningBot) -> None:
-    carol = "U0123CAROL3"
-    bot.slack.add_user(carol, "carol")
-
-    await bot.driver.slash_command("freeze prod 2h release freeze", user=carol)
-    frozen = await bot.slack.wait_until(lambda: bot.slack.responses)
-    await bot.driver.slash_command("scale checkout to 5 in shop")
-    refused = await bot.slack.wait_until(lambda: bot.slack.responses[1:])
-    await bot.driver.slash_command("unfreeze prod", user=carol)
-    await bot.slack.wait_until(lambda: bot.slack.responses[2:])
-    await bot.driver.slash_command("scale checkout to 5 in shop")
-
-    assert frozen[0].body["response_type"] == "in_channel"
-    assert "prod is frozen until" in frozen[0].body["text"]
-    assert "Denied: prod is frozen until" in refused[0].body["text"]
-    assert "(release freeze)" in refused[0].body["text"]
-    await bot.card_text(1, "Awaiting approval")
-
-
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
