@@ -78,9 +78,7 @@ async def test_reject_asks_for_a_reason_and_ends_the_plan(bot: RunningBot) -> No
     blank = {ids.REASON_BLOCK: {ids.REASON_INPUT: {"type": "plain_text_input", "value": "  "}}}
     refused = await bot.driver.view_submission(ids.REJECT_MODAL, blank, user=BOB)
     reason = {
-        ids.REASON_BLOCK: {
-            ids.REASON_INPUT: {"type": "plain_text_input", "value": "not during the sale"}
-        }
+        ids.REASON_BLOCK: {ids.REASON_INPUT: {"type": "plain_text_input", "value": "not during the sale"}}
     }
     accepted = await bot.driver.view_submission(ids.REJECT_MODAL, reason, user=BOB)
 
@@ -144,6 +142,22 @@ async def test_cancel_stops_a_running_rollout_check(bot: RunningBot) -> None:
     # The stuck rollout would hold the verify step for 300 s; cancel ends it at once.
     rendered = await bot.card_text(1, "Cancelled", timeout=3)
     assert f"Cancelled by <@{ALICE}>" in rendered
+
+
+async def test_a_cancelled_plan_offers_the_rollback_of_its_scale(bot: RunningBot) -> None:
+    plan_id = await planned(bot)
+    bot.kube.set_stuck("shop", "checkout", available=2)
+    await bot.driver.block_action(ids.PLAN_APPROVE, plan_id, user=BOB)
+    await bot.card_text(1, "checkout replicas 2 → 5")
+    await bot.driver.block_action(ids.PLAN_CANCEL, plan_id, user=ALICE)
+    rendered = await bot.card_text(1, "Cancelled", timeout=3)
+    assert ids.PLAN_ROLL_BACK in rendered and "an approver may roll back" in rendered
+
+    await bot.driver.block_action(ids.PLAN_ROLL_BACK, plan_id, user=BOB)
+
+    rendered = await bot.card_text(1, "Rolled back")
+    assert bot.kube.deployment("shop", "checkout")["spec"]["replicas"] == 2
+    assert ids.PLAN_ROLL_BACK not in rendered
 
 
 async def test_dry_run_asks_the_cluster_and_changes_nothing(bot: RunningBot) -> None:
