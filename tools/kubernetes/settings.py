@@ -14,7 +14,6 @@ from tools.base import ToolError
 from tools.kubernetes.config import KubernetesConfig
 from tools.toolset import NotConfigured, ToolSettings
 
-DEFAULT_KUBECONFIG = Path.home() / ".kube" / "config"
 IN_CLUSTER = "in-cluster"
 
 
@@ -55,8 +54,9 @@ class KubernetesSettings(ToolSettings):
             if not self.kubeconfig.is_file():
                 raise _error("KUBECONFIG", f"file {self.kubeconfig} does not exist")
             return self._from_kubeconfig(self.kubeconfig)
-        if DEFAULT_KUBECONFIG.is_file():
-            return self._from_kubeconfig(DEFAULT_KUBECONFIG)
+        default = default_kubeconfig()
+        if default.is_file():
+            return self._from_kubeconfig(default)
         raise NotConfigured("no kubeconfig (set KUBECONFIG) and not in a cluster")
 
     def _from_kubeconfig(self, path: Path) -> ClusterChoice:
@@ -76,6 +76,11 @@ class KubernetesSettings(ToolSettings):
             raise _error("KUBE_CONTEXTS", message)
         configs = {name: KubernetesConfig(kubeconfig=path, context=name) for name in allowed}
         return ClusterChoice(configs, default, f"kubeconfig {path}")
+
+
+def default_kubeconfig() -> Path:
+    """kubectl's default, ~/.kube/config, looked up when the settings are read (HOME may change)."""
+    return Path.home() / ".kube" / "config"
 
 
 def read(environ: Mapping[str, str]) -> ClusterChoice:

@@ -166,10 +166,26 @@ async def test_in_cluster_without_a_service_account_fails_when_first_used() -> N
 def test_the_toolset_is_left_out_without_a_kubeconfig(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tools.kubernetes.settings.DEFAULT_KUBECONFIG", tmp_path / "absent")
+    monkeypatch.setenv("HOME", str(tmp_path))
 
     with pytest.raises(NotConfigured, match="set KUBECONFIG"):
         toolset({})
+
+
+async def test_without_kubeconfig_the_default_one_is_used(
+    two: TwoClusters, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = two.kubeconfig.parent
+    (home / ".kube").mkdir()
+    (home / ".kube" / "config").write_text(two.kubeconfig.read_text())
+    monkeypatch.setenv("HOME", str(home))
+
+    built = toolset({})
+
+    assert built.status == f"enabled, kubeconfig {home / '.kube' / 'config'}, clusters eu (default)"
+    get = Registry(built.actions).get("kubernetes.get_deployment")
+    assert (await get.run(get.parse_args(CHECKOUT))).data["replicas"] == 2
+    await built.aclose()
 
 
 @pytest.mark.parametrize(
