@@ -10,8 +10,7 @@ from pydantic import Field
 from tools.base import ActionResult, Effect, RollbackStep, ToolError
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs
-from tools.kubernetes.client import DEPLOYMENTS, JSON_PATCH, KubernetesClient
-from tools.kubernetes.deployment_state import revision_of
+from tools.kubernetes.client import DEPLOYMENTS, JSON_PATCH, REPLICA_SETS, KubernetesClient
 from tools.kubernetes.revisions import Revision, history, restored_annotations, target_revision, template_of
 
 
@@ -52,9 +51,14 @@ class RolloutRollback(KubernetesAction[RollbackArgs]):
             raise ToolError(f"deployment {args.ref} is paused; resume it before rolling back", call=call)
         revisions = await history(client, deployment)
         template = template_of(client, deployment)
-        # The revision whose template runs now; the annotation lags until the controller has synced.
-        running = next((r.number for r in revisions if r.template == template), None)
-        current = running or revision_of(deployment.metadata.annotations)
+        # The revision whose template the Deployment has now (its annotation lags until the controller
+        # syncs). Without one the rollback of this step could not name where to return to.
+        current = next((r.number for r in revisions if r.template == template), None)
+        if current is None:
+            message = (
+                f"no ReplicaSet has the current pod template of {args.ref} yet; run the step again shortly"
+            )
+            raise ToolError(message, call=f"GET {REPLICA_SETS.path(args.namespace)}")
         target = target_revision(revisions, wanted=args.to_revision, ref=args.ref)
         current_images = [c.image for c in deployment.spec.template.spec.containers]
         data = {

@@ -137,6 +137,18 @@ async def test_rolling_back_to_the_running_template_is_skipped(kube: Kube) -> No
     ]
 
 
+async def test_a_template_the_controller_has_not_seen_yet_is_not_rolled_back(kube: Kube) -> None:
+    kube.fake.convergence_delay = 30  # the controller will not act on the next write during this test
+    await kube.run("kubernetes.rollout_restart", CHECKOUT)
+
+    with pytest.raises(ToolError) as raised:
+        await kube.run("kubernetes.rollout_rollback", CHECKOUT)
+
+    assert raised.value.message == (
+        "no ReplicaSet has the current pod template of shop/checkout yet; run the step again shortly"
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
