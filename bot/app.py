@@ -23,6 +23,7 @@ import actions
 from bot import toolbox
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
+from bot.errors import ConfigError
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -31,6 +32,7 @@ from bot.roles import RoleDirectory
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
+from bot.verify_checks import CHECK_ACTION
 from bot.worker import Worker
 from tools.base import Effect
 
@@ -83,6 +85,9 @@ async def create_app(
     """`environ` is where tools read their settings (default: the process environment)."""
     # Configuration problems first, before anything is opened.
     tools = toolbox.build(os.environ if environ is None else environ)
+    if settings.verify_checks and CHECK_ACTION not in tools.registry:
+        await tools.aclose()
+        raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
     engine = create_engine(settings.database_url)
     if migrate:
         try:
@@ -137,6 +142,7 @@ async def create_app(
         environment=settings.environment,
         cluster=settings.cluster,
         security_channel=settings.security_channel,
+        verify_checks=settings.verify_checks,
     )
     bolt = AsyncApp(
         client=client,

@@ -6,9 +6,10 @@ never Slack payloads.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions
+from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, Risk, StepStage
@@ -17,6 +18,7 @@ from bot.notifier import Notifier
 from bot.policy import PlanFacts, Policy, as_decision, refusal
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
+from bot.verify_checks import VerifyCheck
 from bot.worker import Worker
 from tools.registry import Registry
 
@@ -34,19 +36,38 @@ class Runtime:
     environment: str
     cluster: str
     security_channel: str = ""
+    verify_checks: Sequence[VerifyCheck] = ()
 
 
 def draft(runtime: Runtime, text: str) -> PlanDraft:
-    """Read `text` into a draft for this deployment's environment; raises UserError with examples."""
-    proposed = planner.plan(text, environment=runtime.environment)
+    """Read `text` into a draft for this deployment's environment and cluster, with the configured
+    service checks in its verify stage; raises UserError with examples."""
+    proposed = _on_cluster(runtime, planner.plan(text, environment=runtime.environment))
+    proposed = verify_checks.with_checks(proposed, runtime.verify_checks)
     missing = sorted({step.action for step in proposed.steps if step.action not in runtime.registry})
     if missing:
         tools = ", ".join(sorted({name.split(".")[0] for name in missing}))
         raise UserError(f"I cannot run {', '.join(missing)}: {tools} is not configured on this Carapulse.")
+    return proposed
+
+
+def _on_cluster(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:
+    """Pin the plan to this deployment's cluster: on its target, and as the `cluster` argument of every
+    step whose action takes one (a kubeconfig context), so a step never runs against another."""
     if not runtime.cluster:
         return proposed
+    steps = [
+        step.model_copy(update={"args": {**step.args, "cluster": runtime.cluster}})
+        if _takes_cluster(runtime.registry, step.action)
+        else step
+        for step in proposed.steps
+    ]
     target = proposed.target.model_copy(update={"cluster": runtime.cluster})
-    return proposed.model_copy(update={"target": target})
+    return proposed.model_copy(update={"target": target, "steps": steps})
+
+
+def _takes_cluster(registry: Registry, action: str) -> bool:
+    return action in registry and "cluster" in registry.get(action).args_model.model_fields
 
 
 async def request_plan(

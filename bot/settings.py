@@ -16,6 +16,7 @@ from pydantic_settings import (
 
 from bot.errors import ConfigError
 from bot.policy_engine import EnvironmentConfig
+from bot.verify_checks import VerifyCheck
 
 PositiveSeconds = Annotated[float, Field(gt=0)]
 Role = Literal["viewer", "operator", "approver", "admin"]
@@ -53,6 +54,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: PositiveSeconds = 2.0
     execution_timeout_seconds: PositiveSeconds = 3600.0
     card_update_interval_seconds: PositiveSeconds = 1.0
+    # Prometheus checks added to every plan's verify stage (bot/verify_checks.py).
+    verify_checks: list[VerifyCheck] = Field(default_factory=list)
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:

@@ -1,12 +1,20 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.prometheus_stack import RunningStack, running_stack
 from tests.harness import RunningBot, running_bot
 
 
 @pytest.fixture
 async def bot(database_url: str, tmp_path: Path) -> AsyncIterator[RunningBot]:
     async with running_bot(database_url=database_url, tmp_path=tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """Real Prometheus and Alertmanager with every target scraped, shared by a test module."""
+    with running_stack(tmp_path_factory.mktemp("prometheus-stack")) as running:
         yield running

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,7 +16,6 @@ from tests.fakes.prometheus_stack import (
     EXEMPLAR_TRACE_ID,
     RunningStack,
     eventually,
-    running_stack,
 )
 from tests.fakes.thanos_query import STORE_ERROR, FakeThanosQuery
 from tests.processes import free_port
@@ -28,12 +27,6 @@ from tools.registry import Registry
 from tools.toolset import NotConfigured
 
 CLOCK = r"\d\d:\d\d:\d\d UTC"
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    with running_stack(tmp_path_factory.mktemp("prometheus-stack")) as running:
-        yield running
 
 
 @pytest.fixture

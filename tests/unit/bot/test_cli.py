@@ -2,10 +2,19 @@ import pytest
 
 from bot.cli import main
 
+CHECK = '[{"label": "errors", "expr": "up", "comparator": "<", "threshold": 1}]'
+
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "DATABASE_URL", "PORT"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_APP_TOKEN",
+        "DATABASE_URL",
+        "PORT",
+        "KUBECONFIG",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -25,6 +34,18 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "KUBECONFIG": "/nope/kubeconfig"},
             ["serve"],
             "KUBECONFIG: file /nope/kubeconfig does not exist",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "VERIFY_CHECKS": CHECK},
+            ["serve"],
+            "VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL",
+        ),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "VERIFY_CHECKS": '[{"label": "x"}]'}, ["migrate"], "VERIFY_CHECKS"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "SECURITY_CHANNEL": "#security"}, ["migrate"], "SECURITY_CHANNEL"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "USERGROUP_ROLES": '{"sre": ["admin"]}'},
+            ["migrate"],
+            "USERGROUP_ROLES",
         ),
     ],
 )
