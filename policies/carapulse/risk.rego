@@ -6,7 +6,7 @@ import rego.v1
 
 high_verbs := {"delete", "exec", "apply", "uninstall", "terminate", "revoke"}
 
-medium_verbs := {"scale", "restart", "upgrade", "sync", "rollback"}
+medium_verbs := {"scale", "restart", "upgrade", "sync", "rollback", "patch", "cordon", "uncordon"}
 
 read_verbs := {"get", "list", "status", "query"}
 

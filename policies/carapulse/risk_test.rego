@@ -15,6 +15,8 @@ test_medium_verbs_inside_compound_actions if {
 	risk.step_level(step("kubernetes", "rollout_restart", "write")) == "medium"
 	risk.step_level(step("argocd", "sync", "write")) == "medium"
 	risk.step_level(step("helm", "rollback", "write")) == "medium"
+	risk.step_level(step("kubernetes", "node_cordon", "write")) == "medium"
+	risk.step_level(step("kubernetes", "patch_deployment", "write")) == "medium"
 }
 
 test_read_verbs if {
