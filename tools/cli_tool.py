@@ -28,9 +28,9 @@ NameList = Annotated[tuple[str, ...], BeforeValidator(_split_names)]
 
 @dataclass(frozen=True)
 class JsonRedactor(Redactor):
-    """Redacts a JSON document value by value. Text redaction of a document breaks it: in
-    `"manifest": "…password: c2VjcmV0\\n"` the masked value runs on to swallow the string's closing
-    quote. Output that is not a JSON document is redacted as text."""
+    """Redacts a JSON document value by value, so a value under a secret-sounding key is masked whole
+    (`{"password": "hunter2"}`), which text redaction of the document cannot see. Output that is not a
+    JSON document is redacted as text."""
 
     def redact(self, text: str) -> str:
         if text.lstrip()[:1] in ("{", "["):

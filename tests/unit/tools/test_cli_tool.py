@@ -9,18 +9,15 @@ from pydantic import TypeAdapter
 
 from tools.base import ToolError
 from tools.cli_tool import JsonRedactor, NameList, parse_json, passed_environment
-from tools.redaction import MASK, Redactor
+from tools.redaction import MASK
 from tools.runner import CommandResult
 
 
 def test_a_secret_inside_a_json_string_is_masked_without_breaking_the_document() -> None:
     document = json.dumps({"manifest": "kind: Secret\ndata:\n  password: c2VjcmV0\n", "version": 5})
 
-    broken = Redactor().redact(document)
     kept = JsonRedactor().redact(document)
 
-    with pytest.raises(ValueError):
-        json.loads(broken)
     assert json.loads(kept) == {"manifest": f"kind: Secret\ndata:\n  password: {MASK}\n", "version": 5}
 
 
