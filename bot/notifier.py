@@ -8,6 +8,8 @@ state always wins and an edit that failed is simply redone with fresher data.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +80,9 @@ class Notifier:
         self._supervisor = supervisor
         self._min_interval = min_interval
         self._cards: dict[tuple[str, int], _Card] = {}
+        # What each card shows now (a digest of its text and blocks), so a render that changed
+        # nothing costs no chat.update.
+        self._shown: dict[tuple[str, int], str] = {}
 
     async def post_card(
         self, *, team_id: str, plan_id: int, channel_id: str, thread_ts: str | None
@@ -88,15 +93,14 @@ class Notifier:
         """
         async with self._sessions() as session:
             view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        text, blocks = plan_card_text(view), plan_card(view)
         try:
             response = await self._client.chat_postMessage(
-                channel=channel_id,
-                thread_ts=thread_ts,
-                text=plan_card_text(view),
-                blocks=plan_card(view),
+                channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks
             )
         except SlackApiError as exc:
             raise CardNotPosted(plan_id, exc.response.get("error", "unknown_error")) from exc
+        self._shown[(team_id, plan_id)] = _digest(text, blocks)
         async with self._sessions.begin() as session:
             message = SlackMessage(
                 team_id=team_id,
@@ -203,16 +207,19 @@ class Notifier:
         if location is None:
             # post_card has not stored the card yet; it renders again once it has.
             return False
-        await self._client.chat_update(
-            channel=location.channel_id,
-            ts=location.ts,
-            text=plan_card_text(view),
-            blocks=plan_card(view),
-        )
+        text, blocks = plan_card_text(view), plan_card(view)
+        digest = _digest(text, blocks)
+        if self._shown.get((team_id, plan_id)) != digest:
+            await self._client.chat_update(
+                channel=location.channel_id, ts=location.ts, text=text, blocks=blocks
+            )
+            self._shown[(team_id, plan_id)] = digest
         if post_outcome and view.status.is_final:
-            text, blocks = outcome_reply(view)
-            await self._reply_in_thread(location, text, blocks)
+            reply_text, reply_blocks = outcome_reply(view)
+            await self._reply_in_thread(location, reply_text, reply_blocks)
             await self._attach_long_output(location, view)
+            # A finished card rarely changes again; if it does (a rollback on request), it is redrawn.
+            self._shown.pop((team_id, plan_id), None)
         return True
 
     async def _attach_long_output(self, location: SlackMessage, view: PlanView) -> None:
@@ -238,6 +245,10 @@ class Notifier:
             text=text,
             blocks=blocks,
         )
+
+
+def _digest(text: str, blocks: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()
 
 
 def _is_permanent(exc: Exception) -> bool:

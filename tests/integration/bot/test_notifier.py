@@ -7,6 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import executions, plans
 from bot.db.engine import SessionFactory
+from bot.db.models import Plan
 from bot.domain import ExecutionStatus, StepStage, StepState
 from bot.notifier import Notifier
 from bot.tasks import TaskSupervisor
@@ -60,13 +61,37 @@ async def test_edits_of_one_card_are_at_least_the_interval_apart(
     await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
     arrivals: list[float] = []
     loop = asyncio.get_running_loop()
-    for _ in range(3):
+    for n in range(3):
+        await rename(sessions, plan_id, f"scale checkout, take {n}")
         notifier.plan_changed(TEAM, plan_id)
         await slack.wait_for(lambda c: c.method == "chat.update", after=len(slack.calls))
         arrivals.append(loop.time())
 
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
     assert all(gap >= INTERVAL * 0.9 for gap in gaps), gaps
+
+
+async def test_a_render_that_changed_nothing_costs_no_edit(
+    sessions: SessionFactory, notifier: Notifier, slack: FakeSlack
+) -> None:
+    plan_id = await stored_plan(sessions)
+    await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    await notifier.settled(TEAM, plan_id)
+
+    notifier.plan_changed(TEAM, plan_id)
+    await notifier.settled(TEAM, plan_id)
+    await rename(sessions, plan_id, "scale checkout, renamed")
+    notifier.plan_changed(TEAM, plan_id)
+    await notifier.settled(TEAM, plan_id)
+
+    [update] = slack.calls_to("chat.update")
+    assert "scale checkout, renamed" in str(update.args["blocks"])
+
+
+async def rename(sessions: SessionFactory, plan_id: int, summary: str) -> None:
+    """A change the card shows (its header), without moving the plan along."""
+    async with sessions.begin() as session:
+        (await session.get_one(Plan, plan_id)).summary = summary
 
 
 async def test_final_state_survives_rate_limits_and_server_errors(
