@@ -26,7 +26,9 @@ from tools.helm_actions import (
     UpgradeRelease,
 )
 from tools.helm_client import HelmClient
-from tools.helm_values import GitValuesSource, ValuesWriter
+from tools.helm_value_files import ValuesWriter
+from tools.helm_values import GitValuesSource
+from tools.helm_values_s3 import s3_values_source
 from tools.toolset import NotConfigured, Toolset, ToolSettings, read_settings
 
 # Where helm keeps repositories, registry logins and its cache, when the operator moved them.
@@ -52,6 +54,9 @@ class HelmSettings(ToolSettings):
     kube_context: str | None = Field(default=None, alias="HELM_KUBECONTEXT")
     # Repository URL prefixes `values_git` may read from; unset, values from git are refused.
     values_git_repos: NameList = Field(default=(), alias="HELM_VALUES_GIT_REPOS")
+    # Buckets `values_s3` may read from (exact names); unset, values from S3 are refused. Region and
+    # credentials come from the AWS_* variables the aws tool reads.
+    values_s3_buckets: NameList = Field(default=(), alias="HELM_VALUES_S3_BUCKETS")
     # Further variables helm (or a kubeconfig exec plugin) needs, e.g. "AWS_PROFILE,AWS_REGION".
     pass_env: NameList = Field(default=(), alias="HELM_PASS_ENV")
     home: Path | None = Field(default=None, alias="HOME")
@@ -86,8 +91,8 @@ def actions(client: HelmClient, values: ValuesWriter) -> list[Action[Any]]:
 
 
 def toolset(environ: Mapping[str, str]) -> Toolset:
-    """The `carapulse.tools` entry point. A missing helm (or git, when values may come from git) is a
-    ToolError here, at start-up, never at the first step that needs it."""
+    """The `carapulse.tools` entry point. A missing helm (or git, when values may come from git) or
+    S3 values without AWS_REGION is a ToolError here, at start-up, never at the first step that needs it."""
     if not environ.get("HELM_ENABLED") and not environ.get("HELM_BIN"):
         raise NotConfigured("set HELM_ENABLED=1 (helm on PATH) or HELM_BIN to enable")
     required = "HELM_BIN" if environ.get("HELM_BIN") else "HELM_ENABLED"
@@ -110,11 +115,14 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
         if settings.values_git_repos
         else None
     )
+    s3 = s3_values_source(environ, settings.values_s3_buckets) if settings.values_s3_buckets else None
     client = HelmClient(runner, env=env)
     context = settings.kube_context or "the kubeconfig's current context"
     from_git = f", values from git under {', '.join(settings.values_git_repos)}" if git else ""
+    from_s3 = f", values from S3 buckets {', '.join(settings.values_s3_buckets)}" if s3 else ""
     return Toolset(
         name="helm",
-        actions=actions(client, ValuesWriter(git)),
-        status=f"enabled, {client.binary}, {context}{from_git}",
+        actions=actions(client, ValuesWriter(git, s3)),
+        status=f"enabled, {client.binary}, {context}{from_git}{from_s3}",
+        closers=[s3.aws.close] if s3 else [],
     )

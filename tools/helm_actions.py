@@ -21,7 +21,7 @@ from tools.helm_args import (
 )
 from tools.helm_client import HelmClient, Release, Revision
 from tools.helm_diff import diff_manifests
-from tools.helm_values import ValuesWriter
+from tools.helm_value_files import StepValues, ValuesWriter
 from tools.wording import count, listing
 
 _WRITE_TIMEOUT = 2400.0  # above the largest helm --timeout the args accept, plus the reads around it
@@ -118,25 +118,29 @@ class _ChartAction(_HelmAction[UpgradeArgs]):
         super().__init__(client)
         self.values = values
 
-    async def _upgrade(self, args: UpgradeArgs, *, dry_run: bool) -> Release:
+    async def _upgrade(self, args: UpgradeArgs, *, dry_run: bool) -> tuple[Release, StepValues]:
+        """The release helm printed, and the values it was given (which S3 object version, if any)."""
         with tempfile.TemporaryDirectory(prefix="carapulse-helm-") as directory:
             workdir = Path(directory)
-            files = await self.values.write(workdir, inline=args.values, git_ref=args.values_git)
-            return await self.client.upgrade(
+            values = await self.values.write(
+                workdir, inline=args.values, git_ref=args.values_git, s3_ref=args.values_s3
+            )
+            release = await self.client.upgrade(
                 args.ref,
                 args.chart,
                 version=args.version,
-                value_files=files,
+                value_files=values.files,
                 reuse_values=args.reuse_values,
                 wait=args.waiting(),
                 dry_run=dry_run,
                 cwd=workdir,
             )
+            return release, values
 
     async def _diff(self, args: UpgradeArgs) -> ActionResult:
         """`helm upgrade --install --dry-run` compared with the release's current manifest."""
         current = await self.client.find_status(args.ref)
-        rendered = await self._upgrade(args, dry_run=True)
+        rendered, values = await self._upgrade(args, dry_run=True)
         diff = diff_manifests(current.manifest if current else "", rendered.manifest)
         before = f"revision {current.revision}" if current else "not installed"
         return ActionResult(
@@ -147,6 +151,7 @@ class _ChartAction(_HelmAction[UpgradeArgs]):
                 "chart": rendered.chart,
                 "app_version": rendered.app_version,
                 "current_revision": current.revision if current else None,
+                **values.as_data(),
                 **diff.as_data(),
             },
         )
@@ -173,7 +178,7 @@ class UpgradeRelease(_ChartAction):
 
     async def run(self, args: UpgradeArgs) -> ActionResult:
         previous = _deployed(await self.client.find_history(args.ref))
-        release = await self._upgrade(args, dry_run=False)
+        release, values = await self._upgrade(args, dry_run=False)
         now = f"revision {release.revision} ({release.chart}, {release.status})"
         was = f"was revision {previous.revision} ({previous.chart})" if previous else "new install"
         return ActionResult(
@@ -182,6 +187,7 @@ class UpgradeRelease(_ChartAction):
                 **_release_data(release),
                 "previous_revision": previous.revision if previous else None,
                 "previous_chart": previous.chart if previous else None,
+                **values.as_data(),
             },
         )
 

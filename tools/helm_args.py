@@ -1,5 +1,6 @@
 """The arguments of each helm action, checked before anything runs: DNS-1123 namespace and release
-names, chart references helm can resolve without a local path, exact chart versions, and values."""
+names, chart references helm can resolve without a local path, exact chart versions, and values (inline,
+from git, from S3)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import Field, StringConstraints
 from tools.base import ActionArgs
 from tools.helm_client import ReleaseRef, Wait
 from tools.helm_values import GitValues, InlineValues
+from tools.helm_values_s3 import S3Values
 
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _CHART_NAME = r"[a-z0-9][a-z0-9._-]*"
@@ -69,6 +71,7 @@ class UpgradeArgs(WaitArgs):
     version: ChartVersion | None = None
     values: InlineValues | None = None
     values_git: GitValues | None = None
+    values_s3: S3Values | None = None
     reuse_values: bool = False
 
 

@@ -1,6 +1,7 @@
 """Values for `helm upgrade`: inline YAML from the step, and a file read from a git repository at a
-revision (`repo@rev:path`). Both are written into the run's private working directory and handed to
-helm as `--values` files, never through stdout, so the runner's redaction cannot alter them."""
+revision (`repo@rev:path`), plus the check every values document passes (helm_values_s3 reads the third
+source). tools.helm_value_files writes them all into the run's private working directory as `--values`
+files, never through stdout, so the runner's redaction cannot alter them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from ruamel.yaml.error import YAMLError
 from tools.base import ToolError
 from tools.runner import CliRunner, value
 
-INLINE_VALUES_FILE = "values.yaml"
 GIT_CHECKOUT = "values-repo"
 # The transports git may use for a values repository; `ext::` (runs a command) is never among them.
 GIT_PROTOCOLS = "https:ssh:file"
@@ -28,7 +28,9 @@ _GIT_REF = re.compile(
 )
 
 
-def _check_inline(text: str) -> str:
+def check_values_document(text: str) -> None:
+    """Helm merges each values file into the chart's values as a map, so a list, a scalar or broken YAML
+    is refused here (ValueError) rather than by helm after the plan was approved."""
     try:
         loaded = YAML(typ="safe").load(text)
     except YAMLError as error:
@@ -36,6 +38,10 @@ def _check_inline(text: str) -> str:
         raise ValueError(f"values are not valid YAML: {problem}") from None
     if not isinstance(loaded, dict):
         raise ValueError("values must be a YAML mapping of keys to values")
+
+
+def _check_inline(text: str) -> str:
+    check_values_document(text)
     return text
 
 
@@ -114,26 +120,3 @@ def _covers(prefix: str, repo: str) -> bool:
     if not repo.startswith(prefix):
         return False
     return prefix.endswith(("/", ":")) or repo[len(prefix)] == "/"
-
-
-@dataclass(frozen=True)
-class ValuesWriter:
-    """Puts a step's values where helm reads them; `git` is None when HELM_VALUES_GIT_REPOS is unset."""
-
-    git: GitValuesSource | None = None
-
-    async def write(self, workdir: Path, *, inline: str | None, git_ref: str | None) -> list[str]:
-        """The value files, relative to `workdir`, in helm's order: the git file first, so inline values
-        given in the step override it."""
-        files: list[str] = []
-        if git_ref is not None:
-            if self.git is None:
-                raise ToolError(
-                    "values_git: set HELM_VALUES_GIT_REPOS to allow values from git", call="values_git"
-                )
-            files.append(await self.git.fetch(GitValuesRef.parse(git_ref), workdir))
-        if inline is not None:
-            path = workdir / INLINE_VALUES_FILE
-            path.write_text(inline, encoding="utf-8")
-            files.append(INLINE_VALUES_FILE)
-        return files

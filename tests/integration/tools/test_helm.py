@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +12,26 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.cli_standins import StandIn
-from tests.fakes.helm_output import NOT_FOUND, Chart, deployment_manifest, history, release, release_list
-from tools.base import ActionResult, RiskHint, ToolError
+from tests.fakes.helm_output import NOT_FOUND, deployment_manifest, history, release, release_list
+from tests.integration.tools.helm_support import (
+    HISTORY,
+    INLINE_VALUES,
+    NEW,
+    OLD,
+    STATUS,
+    UPGRADE,
+    WEB,
+    run,
+    standin_environ,
+    values_repository,
+)
+from tools.base import RiskHint, ToolError
 from tools.helm import actions, toolset
 from tools.helm_client import HelmClient, ReleaseRef
-from tools.helm_values import ValuesWriter
+from tools.helm_value_files import ValuesWriter
 from tools.registry import Registry
 from tools.runner import CliRunner
 from tools.toolset import NotConfigured
-
-WEB = {"namespace": "shop", "release": "web"}
-OLD, NEW = Chart(version="1.3.0", app_version="2.0.0"), Chart(version="1.4.0", app_version="2.1.0")
-STATUS = ["status", "web", "--namespace=shop", "--output=json"]
-HISTORY = ["history", "web", "--namespace=shop", "--max=256", "--output=json"]
-UPGRADE = [
-    "upgrade",
-    "web",
-    "example/web",
-    "--install",
-    "--namespace=shop",
-    "--output=json",
-    "--version=1.4.0",
-]
-INLINE_VALUES = "replicaCount: 3\nimage:\n  tag: 2.1.0\n"
 
 
 @pytest.fixture
@@ -52,26 +48,12 @@ def helm(bin_dir: Path) -> StandIn:
 
 @pytest.fixture
 def environ(bin_dir: Path, tmp_path: Path) -> dict[str, str]:
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
-    return {
-        "HELM_ENABLED": "1",
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "KUBECONFIG": str(kubeconfig),
-        "HELM_KUBECONTEXT": "prod-eu",
-        "SLACK_BOT_TOKEN": "xoxb-not-for-helm",
-    }
+    return standin_environ(bin_dir, tmp_path)
 
 
 @pytest.fixture
 def registry(environ: dict[str, str], helm: StandIn) -> Registry:
     return Registry(toolset(environ).actions)
-
-
-async def run(registry: Registry, name: str, raw: dict[str, Any], *, dry_run: bool = False) -> ActionResult:
-    action = registry.get(name)
-    args = action.parse_args(raw)
-    return await (action.dry_run(args) if dry_run else action.run(args))
 
 
 def _status(revision: int, *, manifest: str = "") -> str:
@@ -478,24 +460,9 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
 def values_repo(tmp_path: Path) -> Path:
-    repo = tmp_path / "repos" / "deploy"
-    (repo / "prod").mkdir(parents=True)
-    _git(repo, "init", "--quiet", "--initial-branch=main")
-    _git(repo, "config", "user.email", "ops@example.com")
-    _git(repo, "config", "user.name", "ops")
-    (repo / "prod" / "web.yaml").write_text("replicaCount: 4\n")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "--quiet", "-m", "web: 4 replicas")
-    _git(repo, "tag", "v1")
-    (repo / "prod" / "web.yaml").write_text("replicaCount: 9\n")
-    _git(repo, "commit", "--quiet", "-am", "web: 9 replicas")
-    return repo
+    return values_repository(tmp_path)
 
 
 async def test_values_from_git_are_read_at_the_named_revision_before_inline_values(
