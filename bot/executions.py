@@ -19,6 +19,9 @@ from bot.clock import utcnow
 from bot.db.models import Execution, Plan, PlanStep, StepRun
 from bot.domain import ExecutionStatus, PlanStatus, StepStage, StepState
 from bot.errors import Conflict
+from tools.redaction import Redactor
+
+_REDACTOR = Redactor()
 
 _EXECUTION_TO_PLAN = {
     ExecutionStatus.SUCCEEDED: PlanStatus.SUCCEEDED,
@@ -139,7 +142,13 @@ async def start_step(
         actor_id=execution.lease_owner or "worker",
         kind=AuditKind.STEP_STARTED,
         plan_id=execution.plan_id,
-        detail={"stage": str(stage), "position": position, "action": action, "args": args},
+        # The audit log outlives everything: values under secret-sounding keys never enter it.
+        detail={
+            "stage": str(stage),
+            "position": position,
+            "action": action,
+            "args": _REDACTOR.redact_data(args),
+        },
     )
     return run
 

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import select
 
 from bot import executions, plans, resolutions
+from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
+from bot.db.models import AuditEvent
 from bot.domain import Actor, PlanStatus, Resolution, StepSpec, StepStage, StepState
 from bot.errors import Conflict, PolicyDenied
 from bot.policy import Policy
@@ -238,3 +241,26 @@ async def resolve(
 ) -> None:
     async with sessions.begin() as session:
         await resolutions.resolve(session, plan_id=plan_id, actor=actor, resolution=resolution, policy=using)
+
+
+async def test_the_audit_log_never_holds_secret_looking_step_arguments(sessions: SessionFactory) -> None:
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1)))
+    async with sessions.begin() as session:
+        execution = await executions.claim(session, owner="w", lease_seconds=30)
+        assert execution is not None
+        await executions.start_step(
+            session,
+            execution=execution,
+            stage=StepStage.ACT,
+            position=0,
+            action="vault.write_secret",
+            args={"path": "db/creds", "data": {"password": "hunter2", "user": "app"}},
+            plan_step_id=None,
+        )
+
+    async with sessions() as session:
+        event = await session.scalar(
+            select(AuditEvent).where(AuditEvent.kind == AuditKind.STEP_STARTED, AuditEvent.plan_id == plan_id)
+        )
+    assert event is not None
+    assert event.detail["args"] == {"path": "db/creds", "data": {"password": "[redacted]", "user": "app"}}
