@@ -22,10 +22,8 @@ from blocks.text import (
     user,
 )
 from bot.domain import PlanStatus, PlanView, StepView
-from tools.redaction import Redactor
 
 STEP_LINE_MAX = 400
-_REDACTOR = Redactor()
 
 
 def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any]]:
@@ -111,8 +109,7 @@ def _steps_text(steps: list[StepView]) -> str:
 
 
 def _step_line(number: int, step: StepView) -> str:
-    # Argument values under secret-sounding keys (a Vault write's data) never reach Slack.
-    args = json.dumps(_REDACTOR.redact_data(step.args), sort_keys=True, separators=(", ", ": "))
+    args = json.dumps(step.args, sort_keys=True, separators=(", ", ": "))
     line = f"{number}. [{step.stage}] `{step.action}` `{escape(args)}` {STEP_STATE_LABELS[step.state]}"
     if step.duration_seconds is not None:
         line += f" ({duration(step.duration_seconds)})"

@@ -147,7 +147,8 @@ class PolicyDecision(BaseModel):
 
 
 class StepView(BaseModel):
-    """A step with its latest run, as the card shows it."""
+    """A step with its latest run, as the card shows it: `args` are masked for display, so run
+    nothing from a view; the stored plan steps carry the real arguments."""
 
     position: int
     stage: StepStage

@@ -159,12 +159,17 @@ async def dry_run(runtime: Runtime, *, actor: Actor, plan_id: int) -> None:
     """Rehearse each act step against its system (server-side dry run), change nothing, and post
     what the systems answered in the plan's thread. Verify steps are left out: they check a change
     that a dry run does not make."""
+    async with runtime.sessions() as session:
+        plan = await plans.get(session, team_id=actor.team_id, plan_id=plan_id)
+        specs = (await plans.plan_facts(session, plan)).steps
     view = await status(runtime, actor=actor, plan_id=plan_id)
     results = []
-    for step in view.steps:
-        if step.stage != StepStage.ACT:
+    # The view's arguments are masked for display; the stored steps carry the real ones. Plan steps
+    # come first in the view, in the same order.
+    for step, spec in zip(view.steps, specs, strict=False):
+        if spec.stage != StepStage.ACT:
             continue
-        outcome = await run_action(runtime.registry, step.action, step.args, rehearse=True)
+        outcome = await run_action(runtime.registry, spec.action, spec.args, rehearse=True)
         results.append((step, outcome.ok, outcome.summary if outcome.ok else outcome.error))
     async with runtime.sessions.begin() as session:
         await audit.record(

@@ -22,6 +22,9 @@ from bot.domain import (
     StepView,
     Target,
 )
+from tools.redaction import Redactor
+
+_REDACTOR = Redactor()
 
 
 async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView:
@@ -109,7 +112,8 @@ def _step_view(
         position=position,
         stage=StepStage(stage),
         action=action,
-        args=args,
+        # For display: values under secret-sounding keys (a Vault write's data) never reach Slack.
+        args=_REDACTOR.redact_data(args),
         description=description,
         state=StepState(run.status) if run else StepState.QUEUED,
         started_at=run.started_at if run else None,
