@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from tools.aws_client import AwsAction, AwsArgs, environment_args, jsonable
-from tools.base import ActionResult, Effect, RollbackStep, ToolError
+from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 
 AsgName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f:]+$")]
 EcsName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -40,19 +40,13 @@ class SetDesiredCountArgs(EcsServiceArgs):
     desired_count: Capacity
 
 
-class ScaleAutoScalingGroup(AwsAction[SetDesiredCapacityArgs]):
+class ScaleAutoScalingGroup(Rehearsed, AwsAction[SetDesiredCapacityArgs]):
     name = "aws.autoscaling_scale"
     description = "Set an Auto Scaling group's desired capacity (within its min and max size)."
     args_model = SetDesiredCapacityArgs
     effect = Effect.WRITE
     idempotent = True
     timeout_seconds = 60.0
-
-    async def run(self, args: SetDesiredCapacityArgs) -> ActionResult:
-        return await self._scale(args, dry_run=False)
-
-    async def dry_run(self, args: SetDesiredCapacityArgs) -> ActionResult:
-        return await self._scale(args, dry_run=True)
 
     def rollback(self, args: SetDesiredCapacityArgs, result: ActionResult) -> RollbackStep:
         previous = result.data["previous_desired_capacity"]
@@ -62,7 +56,7 @@ class ScaleAutoScalingGroup(AwsAction[SetDesiredCapacityArgs]):
             description=f"set auto scaling group {args.group} back to {previous} instances",
         )
 
-    async def _scale(self, args: SetDesiredCapacityArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: SetDesiredCapacityArgs, *, dry_run: bool) -> ActionResult:
         group = await self._read_group(args)
         previous, low, high = group["DesiredCapacity"], group["MinSize"], group["MaxSize"]
         if not low <= args.desired_capacity <= high:
@@ -109,19 +103,13 @@ class ScaleAutoScalingGroup(AwsAction[SetDesiredCapacityArgs]):
         return dict(groups[0])
 
 
-class ScaleEcsService(AwsAction[SetDesiredCountArgs]):
+class ScaleEcsService(Rehearsed, AwsAction[SetDesiredCountArgs]):
     name = "aws.ecs_scale"
     description = "Set an ECS service's desired task count."
     args_model = SetDesiredCountArgs
     effect = Effect.WRITE
     idempotent = True
     timeout_seconds = 60.0
-
-    async def run(self, args: SetDesiredCountArgs) -> ActionResult:
-        return await self._scale(args, dry_run=False)
-
-    async def dry_run(self, args: SetDesiredCountArgs) -> ActionResult:
-        return await self._scale(args, dry_run=True)
 
     def rollback(self, args: SetDesiredCountArgs, result: ActionResult) -> RollbackStep:
         previous = result.data["previous_desired_count"]
@@ -136,7 +124,7 @@ class ScaleEcsService(AwsAction[SetDesiredCountArgs]):
             description=f"set ECS service {args.ref} back to {previous} tasks",
         )
 
-    async def _scale(self, args: SetDesiredCountArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: SetDesiredCountArgs, *, dry_run: bool) -> ActionResult:
         service = await read_ecs_service(self, args)
         previous = service["desiredCount"]
         if not dry_run:

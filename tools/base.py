@@ -93,3 +93,18 @@ class Action(ABC, Generic[ArgsT]):
 
     def parse_args(self, raw: dict[str, Any]) -> ArgsT:
         return self.args_model.model_validate(raw)  # type: ignore[return-value]
+
+
+class Rehearsed:
+    """Mixin for an Action (listed before it) whose run and dry run are one code path, `apply`, that
+    reads the same state and differs only in whether it changes anything: a dry run then checks exactly
+    what the run would do."""
+
+    async def run(self, args: Any) -> ActionResult:
+        return await self.apply(args, dry_run=False)
+
+    async def dry_run(self, args: Any) -> ActionResult:
+        return await self.apply(args, dry_run=True)
+
+    async def apply(self, args: Any, *, dry_run: bool) -> ActionResult:
+        raise NotImplementedError

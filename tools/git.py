@@ -15,7 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
 from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RepositoryFile
 from tools.git_repo import Author, GitWorkspace, Repository
 from tools.git_settings import GitSettings, git_environment
@@ -104,17 +104,11 @@ class GetValue(_GitAction[ValueArgs]):
 ChangeT = TypeVar("ChangeT", bound=ChangeArgs)
 
 
-class _EditValue(_GitAction[ChangeT]):
+class _EditValue(Rehearsed, _GitAction[ChangeT]):
     """Edit one YAML value on a branch, commit it as the requester and push; a dry run shows the diff."""
 
     effect = Effect.WRITE
     idempotent = True
-
-    async def run(self, args: ChangeT) -> ActionResult:
-        return await self._edit(args, dry_run=False)
-
-    async def dry_run(self, args: ChangeT) -> ActionResult:
-        return await self._edit(args, dry_run=True)
 
     def rollback(self, args: ChangeT, result: ActionResult) -> RollbackStep | None:
         return _revert_step(args, result)
@@ -127,7 +121,7 @@ class _EditValue(_GitAction[ChangeT]):
     def _describe(self, args: ChangeT, file: str, edit: YamlEdit) -> str:
         """What the edit does, as the summary's and the default commit message's phrase."""
 
-    async def _edit(self, args: ChangeT, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: ChangeT, *, dry_run: bool) -> ActionResult:
         async with self.workspace.open(args.remote) as repo:
             tip = await repo.require_tip(args.branch)
             await repo.checkout(tip)
@@ -190,18 +184,12 @@ class PromoteValue(_EditValue[PromoteValueArgs]):
         )
 
 
-class CreateBranch(_GitAction[CreateBranchArgs]):
+class CreateBranch(Rehearsed, _GitAction[CreateBranchArgs]):
     name = "git.create_branch"
     description = "Create a branch on the remote from another branch, a tag or a commit."
     args_model = CreateBranchArgs
     effect = Effect.WRITE
     idempotent = True
-
-    async def run(self, args: CreateBranchArgs) -> ActionResult:
-        return await self._create(args, dry_run=False)
-
-    async def dry_run(self, args: CreateBranchArgs) -> ActionResult:
-        return await self._create(args, dry_run=True)
 
     def rollback(self, args: CreateBranchArgs, result: ActionResult) -> RollbackStep | None:
         if not result.data.get("created"):
@@ -212,7 +200,7 @@ class CreateBranch(_GitAction[CreateBranchArgs]):
             description=f"delete branch {args.branch}, which this plan created",
         )
 
-    async def _create(self, args: CreateBranchArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: CreateBranchArgs, *, dry_run: bool) -> ActionResult:
         async with self.workspace.open(args.remote) as repo:
             start = await repo.resolve(args.from_ref)
             existing = await repo.tip(args.branch)
@@ -229,17 +217,11 @@ class CreateBranch(_GitAction[CreateBranchArgs]):
         return ActionResult(summary=f"created {what}", data={**data, "created": True})
 
 
-class DeleteBranch(_GitAction[DeleteBranchArgs]):
+class DeleteBranch(Rehearsed, _GitAction[DeleteBranchArgs]):
     name = "git.delete_branch"
     description = "Delete a branch on the remote (never its default branch)."
     args_model = DeleteBranchArgs
     effect = Effect.WRITE
-
-    async def run(self, args: DeleteBranchArgs) -> ActionResult:
-        return await self._delete(args, dry_run=False)
-
-    async def dry_run(self, args: DeleteBranchArgs) -> ActionResult:
-        return await self._delete(args, dry_run=True)
 
     def rollback(self, args: DeleteBranchArgs, result: ActionResult) -> RollbackStep:
         previous = result.data["previous_commit"]
@@ -249,7 +231,7 @@ class DeleteBranch(_GitAction[DeleteBranchArgs]):
             description=f"recreate branch {args.branch} at {previous[:12]}",
         )
 
-    async def _delete(self, args: DeleteBranchArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: DeleteBranchArgs, *, dry_run: bool) -> ActionResult:
         async with self.workspace.open(args.remote) as repo:
             if args.branch == await repo.default_branch():
                 raise ToolError(f"git: {args.branch} is the default branch of {args.remote}", call="git push")
@@ -266,7 +248,7 @@ class DeleteBranch(_GitAction[DeleteBranchArgs]):
         return ActionResult(summary=f"deleted branch {args.branch} (was {tip[:12]})", data=data)
 
 
-class RevertCommit(_GitAction[RevertCommitArgs]):
+class RevertCommit(Rehearsed, _GitAction[RevertCommitArgs]):
     """Undo a pushed commit with a new commit, leaving history intact; a dry run shows the revert's diff."""
 
     name = "git.revert_commit"
@@ -274,16 +256,10 @@ class RevertCommit(_GitAction[RevertCommitArgs]):
     args_model = RevertCommitArgs
     effect = Effect.WRITE
 
-    async def run(self, args: RevertCommitArgs) -> ActionResult:
-        return await self._revert(args, dry_run=False)
-
-    async def dry_run(self, args: RevertCommitArgs) -> ActionResult:
-        return await self._revert(args, dry_run=True)
-
     def rollback(self, args: RevertCommitArgs, result: ActionResult) -> RollbackStep | None:
         return _revert_step(args, result)
 
-    async def _revert(self, args: RevertCommitArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: RevertCommitArgs, *, dry_run: bool) -> ActionResult:
         async with self.workspace.open(args.remote) as repo:
             tip = await repo.require_tip(args.branch)
             reverted = await repo.commit_id(args.commit)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
-from tools.base import Action, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
 from tools.github_args import (
     CommentArgs,
     CreateDeploymentArgs,
@@ -122,7 +122,7 @@ class OpenPullRequest(_GitHubAction[OpenPullRequestArgs]):
         )
 
 
-class _SetPullRequestState(_GitHubAction[PullRequestArgs]):
+class _SetPullRequestState(Rehearsed, _GitHubAction[PullRequestArgs]):
     """Close or reopen; the inverse is the other one, and only when the state actually changed."""
 
     target: ClassVar[Literal["open", "closed"]]
@@ -130,12 +130,6 @@ class _SetPullRequestState(_GitHubAction[PullRequestArgs]):
     args_model = PullRequestArgs
     effect = Effect.WRITE
     idempotent = True
-
-    async def run(self, args: PullRequestArgs) -> ActionResult:
-        return await self._set(args, dry_run=False)
-
-    async def dry_run(self, args: PullRequestArgs) -> ActionResult:
-        return await self._set(args, dry_run=True)
 
     def rollback(self, args: PullRequestArgs, result: ActionResult) -> RollbackStep | None:
         if result.data["previous_state"] == self.target:
@@ -146,7 +140,7 @@ class _SetPullRequestState(_GitHubAction[PullRequestArgs]):
             description=f"set {_ref(args)} back to {result.data['previous_state']}",
         )
 
-    async def _set(self, args: PullRequestArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: PullRequestArgs, *, dry_run: bool) -> ActionResult:
         pr = await self._pull_request(args)
         if pr.merged:
             raise ToolError(

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
 from tools.git_refs import BranchName, CommitSha
 from tools.gitlab_client import (
     Branch,
@@ -162,7 +162,7 @@ class OpenMergeRequest(_GitLabAction[OpenMergeRequestArgs]):
         )
 
 
-class _SetMergeRequestState(_GitLabAction[MergeRequestArgs]):
+class _SetMergeRequestState(Rehearsed, _GitLabAction[MergeRequestArgs]):
     """Close or reopen through `state_event`; the inverse is the other, only when the state changed."""
 
     target: ClassVar[Literal["opened", "closed"]]
@@ -171,12 +171,6 @@ class _SetMergeRequestState(_GitLabAction[MergeRequestArgs]):
     args_model = MergeRequestArgs
     effect = Effect.WRITE
     idempotent = True
-
-    async def run(self, args: MergeRequestArgs) -> ActionResult:
-        return await self._set(args, dry_run=False)
-
-    async def dry_run(self, args: MergeRequestArgs) -> ActionResult:
-        return await self._set(args, dry_run=True)
 
     def rollback(self, args: MergeRequestArgs, result: ActionResult) -> RollbackStep | None:
         if result.data["previous_state"] == self.target:
@@ -187,7 +181,7 @@ class _SetMergeRequestState(_GitLabAction[MergeRequestArgs]):
             description=f"set {_ref(args)} back to {result.data['previous_state']}",
         )
 
-    async def _set(self, args: MergeRequestArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: MergeRequestArgs, *, dry_run: bool) -> ActionResult:
         mr = await self._merge_request(args)
         if mr.state not in ("opened", "closed"):
             raise ToolError(

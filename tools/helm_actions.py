@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tools.base import Action, ActionResult, ArgsT, Effect, RiskHint, RollbackStep, ToolError
+from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
 from tools.helm_args import (
     HistoryArgs,
     ListReleasesArgs,
@@ -269,7 +269,7 @@ class RollbackRelease(_HelmAction[RollbackArgs]):
         return current, target
 
 
-class UninstallRelease(_HelmAction[WaitArgs]):
+class UninstallRelease(Rehearsed, _HelmAction[WaitArgs]):
     name = "helm.uninstall"
     description = "Uninstall a helm release and delete every resource it created."
     args_model = WaitArgs
@@ -277,13 +277,7 @@ class UninstallRelease(_HelmAction[WaitArgs]):
     risk = RiskHint.HIGH
     timeout_seconds = _WRITE_TIMEOUT
 
-    async def run(self, args: WaitArgs) -> ActionResult:
-        return await self._uninstall(args, dry_run=False)
-
-    async def dry_run(self, args: WaitArgs) -> ActionResult:
-        return await self._uninstall(args, dry_run=True)
-
-    async def _uninstall(self, args: WaitArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: WaitArgs, *, dry_run: bool) -> ActionResult:
         release = await self.client.status(args.ref)
         await self.client.uninstall(args.ref, wait=args.waiting(), dry_run=dry_run)
         verb = "dry run: would uninstall" if dry_run else "uninstalled"

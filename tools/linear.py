@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, RollbackStep
+from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RiskHint, RollbackStep
 from tools.linear_api import API_URL, UUID_PATTERN, Issue, LinearApi, linear_client
 from tools.toolset import Toolset, ToolSettings, read_settings
 
@@ -60,16 +60,10 @@ class _LinearAction(Action[ArgsT]):
         self.api = api
 
 
-class _Write(_LinearAction[ArgsT]):
+class _Write(Rehearsed, _LinearAction[ArgsT]):
     effect = Effect.WRITE
 
-    async def run(self, args: ArgsT) -> ActionResult:
-        return await self._act(args, dry_run=False)
-
-    async def dry_run(self, args: ArgsT) -> ActionResult:
-        return await self._act(args, dry_run=True)
-
-    async def _act(self, args: ArgsT, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: ArgsT, *, dry_run: bool) -> ActionResult:
         raise NotImplementedError
 
 
@@ -92,7 +86,7 @@ class CreateIssue(_Write[CreateIssueArgs]):
     description = "File a Linear issue in a team."
     args_model = CreateIssueArgs
 
-    async def _act(self, args: CreateIssueArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: CreateIssueArgs, *, dry_run: bool) -> ActionResult:
         team = await self.api.team(args.team)
         if dry_run:
             return ActionResult(
@@ -123,7 +117,7 @@ class _SetArchived(_Write[IssueArgs]):
     archive: ClassVar[bool]
     inverse: ClassVar[str]
 
-    async def _act(self, args: IssueArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: IssueArgs, *, dry_run: bool) -> ActionResult:
         issue = await self.api.issue(args.issue)
         changed = bool(issue.archived_at) != self.archive
         verb = "archive" if self.archive else "unarchive"
@@ -171,7 +165,7 @@ class AnnotateIssue(_Write[CommentArgs]):
     description = "Comment on a Linear issue."
     args_model = CommentArgs
 
-    async def _act(self, args: CommentArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: CommentArgs, *, dry_run: bool) -> ActionResult:
         issue = await self.api.issue(args.issue)
         if dry_run:
             return ActionResult(summary=f"dry run: would comment on {_label(issue)}", data=_issue_data(issue))
@@ -196,7 +190,7 @@ class DeleteComment(_Write[CommentIdArgs]):
     risk = RiskHint.HIGH
     idempotent = True
 
-    async def _act(self, args: CommentIdArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: CommentIdArgs, *, dry_run: bool) -> ActionResult:
         comment = await self.api.comment(args.comment_id)
         where = comment.issue.identifier if comment.issue else "its issue"
         if not dry_run:
@@ -216,7 +210,7 @@ class AttachLink(_Write[LinkArgs]):
     args_model = LinkArgs
     idempotent = True
 
-    async def _act(self, args: LinkArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: LinkArgs, *, dry_run: bool) -> ActionResult:
         issue, existing = await self.api.issue_with_link(args.issue, args.url)
         verb = "update the link on" if existing else "attach the link to"
         if dry_run:
@@ -253,7 +247,7 @@ class DeleteAttachment(_Write[AttachmentIdArgs]):
     risk = RiskHint.HIGH
     idempotent = True
 
-    async def _act(self, args: AttachmentIdArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: AttachmentIdArgs, *, dry_run: bool) -> ActionResult:
         attachment = await self.api.attachment(args.attachment_id)
         where = attachment.issue.identifier if attachment.issue else "its issue"
         if not dry_run:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
 from tools.pagerduty_api import (
     EVENTS_URL,
     REST_URL,
@@ -117,7 +117,7 @@ class GetIncident(_PagerDutyAction[IncidentArgs]):
         return ActionResult(summary=f"{_label(incident)}: {incident.status}", data=incident.brief())
 
 
-class _SetIncidentStatus(_PagerDutyAction[IncidentArgs]):
+class _SetIncidentStatus(Rehearsed, _PagerDutyAction[IncidentArgs]):
     """Acknowledge or resolve. No rollback: PagerDuty has no way to un-acknowledge or reopen."""
 
     args_model = IncidentArgs
@@ -126,13 +126,7 @@ class _SetIncidentStatus(_PagerDutyAction[IncidentArgs]):
     target: ClassVar[IncidentStatus]
     verb: ClassVar[str]
 
-    async def run(self, args: IncidentArgs) -> ActionResult:
-        return await self._set(args, dry_run=False)
-
-    async def dry_run(self, args: IncidentArgs) -> ActionResult:
-        return await self._set(args, dry_run=True)
-
-    async def _set(self, args: IncidentArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: IncidentArgs, *, dry_run: bool) -> ActionResult:
         incident = await self.api.incident(args.incident_id)
         previous = incident.status
         if previous == "resolved" and self.target != "resolved":

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tools.base import ActionResult, Effect, RiskHint, RollbackStep
+from tools.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import ClusterArgs, ObjectName
 
@@ -14,7 +14,7 @@ class NodeArgs(ClusterArgs):
     name: ObjectName
 
 
-class _SetSchedulable(KubernetesAction[NodeArgs]):
+class _SetSchedulable(Rehearsed, KubernetesAction[NodeArgs]):
     """Reads the node first, so the rollback restores what it was, and a node already in the wanted
     state is left alone with no rollback."""
 
@@ -28,12 +28,6 @@ class _SetSchedulable(KubernetesAction[NodeArgs]):
     inverse: ClassVar[str]
     inverse_verb: ClassVar[str]
 
-    async def run(self, args: NodeArgs) -> ActionResult:
-        return await self._set(args, dry_run=False)
-
-    async def dry_run(self, args: NodeArgs) -> ActionResult:
-        return await self._set(args, dry_run=True)
-
     def rollback(self, args: NodeArgs, result: ActionResult) -> RollbackStep | None:
         if result.data["previous_unschedulable"] == self.unschedulable:
             return None
@@ -41,7 +35,7 @@ class _SetSchedulable(KubernetesAction[NodeArgs]):
             action=self.inverse, args=args.same_target(), description=f"{self.inverse_verb} node {args.name}"
         )
 
-    async def _set(self, args: NodeArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: NodeArgs, *, dry_run: bool) -> ActionResult:
         client = await self.client(args)
         node = await client.read_node(args.name)
         previous = bool(node.spec and node.spec.unschedulable)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from tools.base import ActionResult, Effect, RiskHint, RollbackStep
+from tools.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.strategic import (
@@ -53,7 +53,7 @@ class PatchDeploymentArgs(DeploymentArgs):
         return patch
 
 
-class PatchDeployment(KubernetesAction[PatchDeploymentArgs]):
+class PatchDeployment(Rehearsed, KubernetesAction[PatchDeploymentArgs]):
     name = "kubernetes.patch_deployment"
     description = (
         "Change fields of a Deployment with a strategic merge patch; shows each field before → after."
@@ -63,12 +63,6 @@ class PatchDeployment(KubernetesAction[PatchDeploymentArgs]):
     # A patch can change anything a Deployment runs, as `kubectl apply` can.
     risk = RiskHint.HIGH
     timeout_seconds = 60.0
-
-    async def run(self, args: PatchDeploymentArgs) -> ActionResult:
-        return await self._patch(args, dry_run=False)
-
-    async def dry_run(self, args: PatchDeploymentArgs) -> ActionResult:
-        return await self._patch(args, dry_run=True)
 
     def rollback(self, args: PatchDeploymentArgs, result: ActionResult) -> RollbackStep | None:
         if not result.data["changes"]:
@@ -80,7 +74,7 @@ class PatchDeployment(KubernetesAction[PatchDeploymentArgs]):
             description=f"put {fields} of {args.ref} back to their values before the patch",
         )
 
-    async def _patch(self, args: PatchDeploymentArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: PatchDeploymentArgs, *, dry_run: bool) -> ActionResult:
         client = await self.client(args)
         before = client.to_json(await client.read_deployment(args.namespace, args.name))
         # The resourceVersion read above makes the patch conditional: if the Deployment changed since,

@@ -8,7 +8,7 @@ from typing import Annotated, Self
 from kubernetes.client import V1Pod
 from pydantic import Field, StringConstraints, model_validator
 
-from tools.base import ActionResult, Effect, RiskHint
+from tools.base import ActionResult, Effect, Rehearsed, RiskHint
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import LabelSelector, ListLimit, NamespaceArgs, NamespacedArgs, ObjectName
 from tools.kubernetes.selectors import selector_string
@@ -130,7 +130,7 @@ class DeletePodArgs(NamespacedArgs):
     grace_period_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
 
 
-class DeletePod(KubernetesAction[DeletePodArgs]):
+class DeletePod(Rehearsed, KubernetesAction[DeletePodArgs]):
     """No rollback: a deleted pod cannot come back, but its controller (a ReplicaSet) makes a new one."""
 
     name = "kubernetes.delete_pod"
@@ -140,13 +140,7 @@ class DeletePod(KubernetesAction[DeletePodArgs]):
     risk = RiskHint.HIGH
     timeout_seconds = 60.0
 
-    async def run(self, args: DeletePodArgs) -> ActionResult:
-        return await self._delete(args, dry_run=False)
-
-    async def dry_run(self, args: DeletePodArgs) -> ActionResult:
-        return await self._delete(args, dry_run=True)
-
-    async def _delete(self, args: DeletePodArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: DeletePodArgs, *, dry_run: bool) -> ActionResult:
         client = await self.client(args)
         pod = PodState.of(await client.read_pod(args.namespace, args.name))
         await client.delete_pod(

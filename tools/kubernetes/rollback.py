@@ -7,7 +7,7 @@ from typing import Annotated
 from kubernetes.client import V1Deployment
 from pydantic import Field
 
-from tools.base import ActionResult, Effect, RollbackStep, ToolError
+from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.client import DEPLOYMENTS, JSON_PATCH, REPLICA_SETS, KubernetesClient
@@ -20,18 +20,12 @@ class RollbackArgs(DeploymentArgs):
     to_revision: Annotated[int, Field(ge=1)] | None = None
 
 
-class RolloutRollback(KubernetesAction[RollbackArgs]):
+class RolloutRollback(Rehearsed, KubernetesAction[RollbackArgs]):
     name = "kubernetes.rollout_rollback"
     description = "Roll a Deployment back to its previous (or a given) revision's pod template."
     args_model = RollbackArgs
     effect = Effect.WRITE
     timeout_seconds = 60.0
-
-    async def run(self, args: RollbackArgs) -> ActionResult:
-        return await self._undo(args, dry_run=False)
-
-    async def dry_run(self, args: RollbackArgs) -> ActionResult:
-        return await self._undo(args, dry_run=True)
 
     def rollback(self, args: RollbackArgs, result: ActionResult) -> RollbackStep | None:
         if result.data["skipped"]:
@@ -43,7 +37,7 @@ class RolloutRollback(KubernetesAction[RollbackArgs]):
             description=f"roll {args.ref} forward again to revision {previous}",
         )
 
-    async def _undo(self, args: RollbackArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: RollbackArgs, *, dry_run: bool) -> ActionResult:
         client = await self.client(args)
         deployment = await client.read_deployment(args.namespace, args.name)
         if deployment.spec.paused:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.base import ActionResult, Effect, RollbackStep, ToolError
+from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs, Replicas
 from tools.kubernetes.client import DEPLOYMENTS
@@ -28,19 +28,13 @@ class RolloutStatusArgs(DeploymentArgs):
     timeout_seconds: Annotated[float, Field(gt=0, le=1800)] = 300
 
 
-class ScaleDeployment(KubernetesAction[ScaleArgs]):
+class ScaleDeployment(Rehearsed, KubernetesAction[ScaleArgs]):
     name = "kubernetes.scale"
     description = "Set a Deployment's replica count."
     args_model = ScaleArgs
     effect = Effect.WRITE
     idempotent = True
     timeout_seconds = 60.0
-
-    async def run(self, args: ScaleArgs) -> ActionResult:
-        return await self._scale(args, dry_run=False)
-
-    async def dry_run(self, args: ScaleArgs) -> ActionResult:
-        return await self._scale(args, dry_run=True)
 
     def rollback(self, args: ScaleArgs, result: ActionResult) -> RollbackStep:
         previous = result.data["previous_replicas"]
@@ -50,7 +44,7 @@ class ScaleDeployment(KubernetesAction[ScaleArgs]):
             description=f"scale {args.ref} back to {previous} replicas",
         )
 
-    async def _scale(self, args: ScaleArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: ScaleArgs, *, dry_run: bool) -> ActionResult:
         client = await self.client(args)
         current = await client.read_scale(args.namespace, args.name)
         # The API server omits spec.replicas when it is zero.
@@ -67,7 +61,7 @@ class ScaleDeployment(KubernetesAction[ScaleArgs]):
         )
 
 
-class RestartDeployment(KubernetesAction[DeploymentArgs]):
+class RestartDeployment(Rehearsed, KubernetesAction[DeploymentArgs]):
     """`kubectl rollout restart`: a new pod-template annotation makes the controller replace every pod."""
 
     name = "kubernetes.rollout_restart"
@@ -76,13 +70,7 @@ class RestartDeployment(KubernetesAction[DeploymentArgs]):
     effect = Effect.WRITE
     timeout_seconds = 60.0
 
-    async def run(self, args: DeploymentArgs) -> ActionResult:
-        return await self._restart(args, dry_run=False)
-
-    async def dry_run(self, args: DeploymentArgs) -> ActionResult:
-        return await self._restart(args, dry_run=True)
-
-    async def _restart(self, args: DeploymentArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: DeploymentArgs, *, dry_run: bool) -> ActionResult:
         restarted_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         annotations = {RESTARTED_AT_ANNOTATION: restarted_at}
         body = {"spec": {"template": {"metadata": {"annotations": annotations}}}}

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 import hvac
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, Effect, RiskHint, RollbackStep, ToolError
+from tools.base import Action, ActionArgs, ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
 from tools.vault.client import VaultClient, parse_answer
 
 
@@ -281,20 +281,14 @@ class _NewVersionAction(_KvAction[SecretArgsT]):
         )
 
 
-class WriteSecret(_NewVersionAction[WriteSecretArgs]):
+class WriteSecret(Rehearsed, _NewVersionAction[WriteSecretArgs]):
     name = "vault.write_secret"
     description = "Write a new version of a KV v2 secret, with check-and-set on the version read first."
     args_model = WriteSecretArgs
     effect = Effect.WRITE
     timeout_seconds = 60.0
 
-    async def run(self, args: WriteSecretArgs) -> ActionResult:
-        return await self._write(args, dry_run=False)
-
-    async def dry_run(self, args: WriteSecretArgs) -> ActionResult:
-        return await self._write(args, dry_run=True)
-
-    async def _write(self, args: WriteSecretArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: WriteSecretArgs, *, dry_run: bool) -> ActionResult:
         meta = await self.kv.metadata_if_exists(args)
         previous = meta.current_version if meta else 0
         values = {key: value.get_secret_value() for key, value in args.data.items()}
@@ -315,20 +309,14 @@ class WriteSecret(_NewVersionAction[WriteSecretArgs]):
         )
 
 
-class RestoreSecretVersion(_NewVersionAction[RestoreVersionArgs]):
+class RestoreSecretVersion(Rehearsed, _NewVersionAction[RestoreVersionArgs]):
     name = "vault.restore_secret_version"
     description = "Write an earlier version of a KV v2 secret back as its newest version."
     args_model = RestoreVersionArgs
     effect = Effect.WRITE
     timeout_seconds = 60.0
 
-    async def run(self, args: RestoreVersionArgs) -> ActionResult:
-        return await self._restore(args, dry_run=False)
-
-    async def dry_run(self, args: RestoreVersionArgs) -> ActionResult:
-        return await self._restore(args, dry_run=True)
-
-    async def _restore(self, args: RestoreVersionArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: RestoreVersionArgs, *, dry_run: bool) -> ActionResult:
         meta = await self.kv.metadata(args)
         meta.require(args.ref, args.version, allowed=("live",))
         current = meta.current_version
@@ -355,7 +343,7 @@ class RestoreSecretVersion(_NewVersionAction[RestoreVersionArgs]):
         )
 
 
-class _VersionsStateChange(_KvAction[VersionsArgs]):
+class _VersionsStateChange(Rehearsed, _KvAction[VersionsArgs]):
     """Soft delete and undelete: each is the other's inverse, for the versions it actually changed."""
 
     args_model = VersionsArgs
@@ -364,12 +352,6 @@ class _VersionsStateChange(_KvAction[VersionsArgs]):
     timeout_seconds = 60.0
     deleting: bool
     inverse: str
-
-    async def run(self, args: VersionsArgs) -> ActionResult:
-        return await self._change(args, dry_run=False)
-
-    async def dry_run(self, args: VersionsArgs) -> ActionResult:
-        return await self._change(args, dry_run=True)
 
     def rollback(self, args: VersionsArgs, result: ActionResult) -> RollbackStep | None:
         changed = result.data["changed"]
@@ -382,7 +364,7 @@ class _VersionsStateChange(_KvAction[VersionsArgs]):
             description=f"{verb} {_numbers(changed)} of {args.ref} again",
         )
 
-    async def _change(self, args: VersionsArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: VersionsArgs, *, dry_run: bool) -> ActionResult:
         meta = await self.kv.metadata(args)
         versions = sorted(set(args.versions))
         before = {v: meta.require(args.ref, v, allowed=("live", "deleted")) for v in versions}
