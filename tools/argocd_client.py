@@ -11,7 +11,8 @@ from typing import Annotated, Any, Self
 from pydantic import StringConstraints
 
 from tools.base import ActionArgs, ToolError
-from tools.http import HttpRetry, JsonHttpClient
+from tools.http import JsonHttpClient
+from tools.retries import RetryPolicy
 
 JSON = dict[str, Any]
 
@@ -47,14 +48,14 @@ class ArgoCDClient:
         *,
         insecure: bool = False,
         timeout: float = 30.0,
-        retry: HttpRetry | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Self:
         http = JsonHttpClient(
             tool="argocd",
             base_url=server,
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
-            retry=retry or HttpRetry(),
+            retry=retry or RetryPolicy(),
             error_message=_error_message,
             verify_tls=not insecure,
         )

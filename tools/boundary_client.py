@@ -15,7 +15,8 @@ from typing import Any
 from pydantic import SecretStr
 
 from tools.base import ToolError
-from tools.http import HttpRetry, HttpStatusError, JsonHttpClient
+from tools.http import HttpStatusError, JsonHttpClient
+from tools.retries import RetryPolicy
 
 JSON = dict[str, Any]
 # Client-side cap on list pages, so a controller that never says "complete" cannot loop us forever.
@@ -49,13 +50,13 @@ class BoundaryClient:
         token: SecretStr | None = None,
         insecure: bool = False,
         timeout: float = 30.0,
-        retry: HttpRetry | None = None,
+        retry: RetryPolicy | None = None,
     ) -> BoundaryClient:
         http = JsonHttpClient(
             tool="boundary",
             base_url=addr,
             timeout=timeout,
-            retry=retry or HttpRetry(),
+            retry=retry or RetryPolicy(),
             error_message=_error_message,
             verify_tls=not insecure,
         )

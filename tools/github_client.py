@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from tools.answers import parse_answer
 from tools.base import ToolError
-from tools.http import HttpResponse, HttpRetry, HttpStatusError, JsonHttpClient
+from tools.http import HttpResponse, HttpStatusError, JsonHttpClient
+from tools.retries import RetryPolicy
 from tools.wording import utc_clock
 
 API_VERSION = "2022-11-28"
@@ -117,7 +118,7 @@ class GitHubClient:
 
     @classmethod
     def create(
-        cls, *, token: str, api_url: str, timeout: float = 30.0, retry: HttpRetry | None = None
+        cls, *, token: str, api_url: str, timeout: float = 30.0, retry: RetryPolicy | None = None
     ) -> GitHubClient:
         headers = {
             "Authorization": f"Bearer {token}",
@@ -130,7 +131,7 @@ class GitHubClient:
             base_url=api_url,
             headers=headers,
             timeout=timeout,
-            retry=retry or HttpRetry(),
+            retry=retry or RetryPolicy(),
             error_message=error_message,
         )
         return cls(http)

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from tools.answers import parse_answer
 from tools.base import ToolError
-from tools.http import HttpResponse, HttpRetry, HttpStatusError, JsonHttpClient
+from tools.http import HttpResponse, HttpStatusError, JsonHttpClient
+from tools.retries import RetryPolicy
 
 PER_PAGE = 100
 MAX_PAGES = 20
@@ -68,14 +69,14 @@ class GitLabClient:
 
     @classmethod
     def create(
-        cls, *, token: str, url: str, timeout: float = 30.0, retry: HttpRetry | None = None
+        cls, *, token: str, url: str, timeout: float = 30.0, retry: RetryPolicy | None = None
     ) -> GitLabClient:
         http = JsonHttpClient(
             tool=_TOOL,
             base_url=url.rstrip("/") + "/api/v4",
             headers={"PRIVATE-TOKEN": token, "User-Agent": "carapulse"},
             timeout=timeout,
-            retry=retry or HttpRetry(),
+            retry=retry or RetryPolicy(),
             error_message=error_message,
         )
         return cls(http)

@@ -25,7 +25,8 @@ from pydantic import (
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, RollbackStep, ToolError
 from tools.grafana_links import Dashboard, Panel, epoch_ms, panel_url, render_url, time_param
-from tools.http import HttpRetry, HttpStatusError, JsonHttpClient
+from tools.http import HttpStatusError, JsonHttpClient
+from tools.retries import RetryPolicy
 from tools.toolset import Toolset, ToolSettings, read_settings
 
 JSON = dict[str, Any]
@@ -81,13 +82,15 @@ class GrafanaClient:
         self.http = http
 
     @classmethod
-    def connect(cls, url: str, token: str, *, timeout: float = 30.0, retry: HttpRetry | None = None) -> Self:
+    def connect(
+        cls, url: str, token: str, *, timeout: float = 30.0, retry: RetryPolicy | None = None
+    ) -> Self:
         http = JsonHttpClient(
             tool="grafana",
             base_url=url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
-            retry=retry or HttpRetry(),
+            retry=retry or RetryPolicy(),
             error_message=_error_message,
         )
         return cls(http)

@@ -17,28 +17,18 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDict
 from tenacity import (
-    AsyncRetrying,
     RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
 )
 from tenacity.wait import wait_base
 from yarl import URL
 
 from tools.base import ToolError
+from tools.retries import RetryPolicy
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 ErrorMessage = Callable[[Any], str | None]
-
-
-@dataclass(frozen=True)
-class HttpRetry:
-    attempts: int = 4
-    initial_wait: float = 0.2
-    max_wait: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +67,7 @@ class JsonHttpClient:
     base_url: str
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout: float = 30.0
-    retry: HttpRetry = field(default_factory=HttpRetry)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     error_message: ErrorMessage | None = None
     verify_tls: bool = True
     # Statuses worth another try. An API whose 503 means "your query timed out" (Prometheus) drops
@@ -109,11 +99,8 @@ class JsonHttpClient:
         says it is `repeatable` (it sets an absolute value), never a blind retry of a create."""
         call = f"{method} {path}"
         retry_ok = method in SAFE_METHODS if repeatable is None else repeatable
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retry.attempts if retry_ok else 1),
-            wait=_WaitHonouringRetryAfter(self.retry),
-            retry=retry_if_exception(self._is_transient),
-            reraise=True,
+        retrying = self.retry.retrying(
+            self._is_transient, repeatable=retry_ok, wait=_WaitHonouringRetryAfter(self.retry)
         )
         return await retrying(
             self._send, method, path, call, params, json_body, data, headers or {}, expect_json
@@ -255,10 +242,8 @@ class _WaitHonouringRetryAfter(wait_base):
     """Jittered backoff, except that a 429 or 503 carrying Retry-After waits what the server asked
     (capped by `max_wait`, so a hostile header cannot park a step)."""
 
-    def __init__(self, retry: HttpRetry) -> None:
-        self._backoff = wait_exponential_jitter(
-            multiplier=retry.initial_wait, max=retry.max_wait, jitter=retry.initial_wait
-        )
+    def __init__(self, retry: RetryPolicy) -> None:
+        self._backoff = retry.backoff()
         self._max_wait = retry.max_wait
 
     def __call__(self, retry_state: RetryCallState) -> float:

@@ -15,7 +15,8 @@ from typing import Annotated, Any, Self
 from pydantic import AwareDatetime, Field, HttpUrl, SecretStr, StringConstraints, field_validator
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, ToolError
-from tools.http import HttpRetry, HttpStatusError, JsonHttpClient
+from tools.http import HttpStatusError, JsonHttpClient
+from tools.retries import RetryPolicy
 from tools.tempo_traces import TraceHit, duration_text, summarise, trace_of
 from tools.toolset import Toolset, ToolSettings, read_settings
 
@@ -63,7 +64,7 @@ class TempoClient:
         token: str | None = None,
         tenant: str | None = None,
         timeout: float = 30.0,
-        retry: HttpRetry | None = None,
+        retry: RetryPolicy | None = None,
     ) -> Self:
         headers = {}
         if token:
@@ -75,7 +76,7 @@ class TempoClient:
             base_url=url.rstrip("/"),
             headers=headers,
             timeout=timeout,
-            retry=retry or HttpRetry(),
+            retry=retry or RetryPolicy(),
             error_message=_error_message,
         )
         return cls(http)

@@ -27,11 +27,11 @@ from kubernetes.client import (
 )
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from tools.base import ToolError
 from tools.kubernetes.config import KubernetesConfig, api_client
 from tools.kubernetes.errors import api_error, connection_error, is_transient, malformed_answer
+from tools.retries import RetryPolicy
 
 JSON = dict[str, Any]
 T = TypeVar("T")
@@ -39,13 +39,6 @@ T = TypeVar("T")
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 4
-    initial_wait: float = 0.2
-    max_wait: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -262,15 +255,7 @@ class KubernetesClient:
         Transient failures (connection errors, timeouts, 429, 5xx) are retried with jittered backoff,
         but only for calls that are safe to repeat: reads, and writes that set an absolute value.
         """
-        attempts = self._retry.attempts if repeatable else 1
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self._retry.initial_wait, max=self._retry.max_wait, jitter=self._retry.initial_wait
-            ),
-            retry=retry_if_exception(is_transient),
-            reraise=True,
-        )
+        retrying = self._retry.retrying(is_transient, repeatable=repeatable)
         try:
             return await retrying(asyncio.to_thread, fn, _request_timeout=self._request_timeout)
         except ApiException as error:

@@ -16,11 +16,10 @@ import hvac
 import requests
 from hvac import exceptions as vault_errors
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from tools import answers
 from tools.base import ToolError
-from tools.http import HttpRetry
+from tools.retries import RetryPolicy
 
 T = TypeVar("T")
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -111,14 +110,14 @@ class VaultClient:
         namespace: str | None = None,
         verify: bool | str = True,
         timeout: float = 30.0,
-        retry: HttpRetry | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         # token="" and explicit verify keep hvac from reading VAULT_TOKEN, ~/.vault-token or
         # VAULT_CACERT from the process environment: settings come only from the toolset's mapping.
         self._client = hvac.Client(url=address, token="", verify=verify, timeout=timeout, namespace=namespace)
         self._auth = auth
         self._timeout = timeout
-        self._retry = retry or HttpRetry()
+        self._retry = retry or RetryPolicy()
         self._login_lock = asyncio.Lock()
         # Bumped on every login, so concurrent calls refused with the same stale token log in once.
         self._generation = 0
@@ -168,14 +167,7 @@ class VaultClient:
             raise ToolError(f"vault: cannot reach {self.address}: {error}", call=call) from None
 
     async def _attempt(self, fn: VaultCall[T], *, repeatable: bool) -> T:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._retry.attempts if repeatable else 1),
-            wait=wait_exponential_jitter(
-                multiplier=self._retry.initial_wait, max=self._retry.max_wait, jitter=self._retry.initial_wait
-            ),
-            retry=retry_if_exception(_is_transient),
-            reraise=True,
-        )
+        retrying = self._retry.retrying(_is_transient, repeatable=repeatable)
         return await retrying(asyncio.to_thread, fn, self._client)
 
     async def _ensure_login(self) -> int:

@@ -19,8 +19,9 @@ from tests.processes import free_port
 from tools.alertmanager import CreateSilenceArgs, actions, toolset
 from tools.alertmanager_api import AlertmanagerClient, Matcher, alertmanager_error
 from tools.base import ActionResult, ToolError
-from tools.http import HttpRetry, JsonHttpClient
+from tools.http import JsonHttpClient
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 
 PROBE = 'alertname="ProbeAlwaysFiring"'
@@ -267,7 +268,7 @@ async def test_unreachable_alertmanager_is_a_readable_error() -> None:
         "alertmanager",
         url,
         error_message=alertmanager_error,
-        retry=HttpRetry(2, initial_wait=0.01, max_wait=0.02),
+        retry=RetryPolicy(2, initial_wait=0.01, max_wait=0.02),
     )
     registry = Registry(actions(AlertmanagerClient(http)))
 

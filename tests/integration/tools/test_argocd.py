@@ -14,15 +14,15 @@ from tests.fakes.argocd import FakeArgoCD
 from tests.fakes.argocd_state import config_map, deployment, service
 from tools.argocd import ArgoCDClient, actions, toolset
 from tools.base import Action, ActionResult, ToolError
-from tools.http import HttpRetry
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 
 LIVE = "a" * 40
 NEXT = "b" * 40
 CHECKOUT = {"name": "checkout"}
 APP_PATH = "/api/v1/applications/checkout"
-FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 
 def manifests(*, image: str = "registry.example/checkout:1.4", replicas: int = 2) -> list[dict[str, Any]]:

@@ -13,14 +13,14 @@ from tests.fakes.github import FakeGitHub
 from tools.base import Action, ActionResult, ToolError
 from tools.github import actions, toolset
 from tools.github_client import GitHubClient
-from tools.http import HttpRetry
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 from tools.wording import utc_clock
 
 SHOP = "acme/shop"
 PULLS = "/repos/acme/shop/pulls"
-FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 
 @pytest.fixture
@@ -516,7 +516,7 @@ async def test_a_throttled_read_is_retried_after_retry_after(registry: Registry,
 
 async def test_a_slow_answer_times_out(github: FakeGitHub) -> None:
     client = GitHubClient.create(
-        token=github.token, api_url=github.url, timeout=0.3, retry=HttpRetry(attempts=1)
+        token=github.token, api_url=github.url, timeout=0.3, retry=RetryPolicy(attempts=1)
     )
     github.stall_next(2.0)
     try:

@@ -13,8 +13,8 @@ from tests.fakes.gitlab import FakeGitLab
 from tools.base import Action, ActionResult, ToolError
 from tools.gitlab import actions, toolset
 from tools.gitlab_client import GitLabClient
-from tools.http import HttpRetry
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 
 APP = "platform/deploy/checkout"
@@ -22,7 +22,7 @@ APP = "platform/deploy/checkout"
 # fault prefixes see the path as aiohttp decodes it.
 ENCODED = "/projects/platform%2Fdeploy%2Fcheckout"
 MRS = f"/api/v4/projects/{APP}/merge_requests"
-FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 
 
 @pytest.fixture
@@ -368,7 +368,9 @@ async def test_a_spent_rate_limit_is_retried_for_reads_and_named_for_writes(
 
 
 async def test_a_slow_answer_times_out(gitlab: FakeGitLab) -> None:
-    client = GitLabClient.create(token=gitlab.token, url=gitlab.url, timeout=0.3, retry=HttpRetry(attempts=1))
+    client = GitLabClient.create(
+        token=gitlab.token, url=gitlab.url, timeout=0.3, retry=RetryPolicy(attempts=1)
+    )
     gitlab.stall_next(2.0)
     try:
         error = await failure(

@@ -14,11 +14,11 @@ from pydantic import ValidationError
 from tests.fakes.grafana import FakeGrafana
 from tools.base import Action, ActionResult, ToolError
 from tools.grafana import GrafanaClient, actions, toolset
-from tools.http import HttpRetry
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 
-FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 DEPLOYED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 DEPLOYED_MS = 1714564800000
 

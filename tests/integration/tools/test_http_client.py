@@ -12,9 +12,10 @@ from aiohttp import web
 
 from tests.fakes.http_server import FakeHttpServer
 from tools.base import ToolError
-from tools.http import HttpRetry, HttpStatusError, JsonHttpClient
+from tools.http import HttpStatusError, JsonHttpClient
+from tools.retries import RetryPolicy
 
-FAST = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.2)
+FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.2)
 
 
 class Echo(FakeHttpServer):
@@ -160,7 +161,7 @@ async def test_rate_limit_reset_is_honoured_and_headers_are_kept(server: Echo) -
     server.fail_next(
         429, {"message": "slow"}, headers={"ratelimit-reset": "0.15", "X-RateLimit-Remaining": "0"}
     )
-    client = _client(server, retry=HttpRetry(attempts=1))
+    client = _client(server, retry=RetryPolicy(attempts=1))
     try:
         with pytest.raises(HttpStatusError) as raised:
             await client.get("items")

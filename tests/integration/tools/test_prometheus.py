@@ -20,10 +20,11 @@ from tests.fakes.prometheus_stack import (
 from tests.fakes.thanos_query import STORE_ERROR, FakeThanosQuery
 from tests.processes import free_port
 from tools.base import ActionResult, ToolError
-from tools.http import HttpRetry, JsonHttpClient
+from tools.http import JsonHttpClient
 from tools.prometheus import actions, toolset
 from tools.prometheus_api import PrometheusClient, prometheus_error
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 
 CLOCK = r"\d\d:\d\d:\d\d UTC"
@@ -295,7 +296,7 @@ async def test_unreachable_prometheus_is_a_readable_error() -> None:
         "prometheus",
         url,
         error_message=prometheus_error,
-        retry=HttpRetry(2, initial_wait=0.01, max_wait=0.02),
+        retry=RetryPolicy(2, initial_wait=0.01, max_wait=0.02),
     )
     query = Registry(actions(PrometheusClient(http))).get("prometheus.query")
 

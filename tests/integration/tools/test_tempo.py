@@ -12,12 +12,12 @@ from pydantic import ValidationError
 
 from tests.fakes.tempo import FakeSpan, FakeTempo
 from tools.base import Action, ActionResult, ToolError
-from tools.http import HttpRetry
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.tempo import TempoClient, actions, toolset
 from tools.toolset import NotConfigured
 
-FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 CHECKOUT_TRACE = "2f3e0cee77ae5dc9c17ade3689eb2e54"
 CART_TRACE = "0000000000000000a1b2c3d4e5f60718"
 

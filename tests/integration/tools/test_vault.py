@@ -12,13 +12,13 @@ from pydantic import ValidationError
 
 from tests.fakes.vault import FakeVault
 from tools.base import Action, ActionResult, RiskHint, ToolError
-from tools.http import HttpRetry
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 from tools.vault import actions, toolset
 from tools.vault.client import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth, VaultClient
 
-FAST_RETRY = HttpRetry(attempts=3, initial_wait=0.01, max_wait=0.05)
+FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 APP = {"path": "team/app"}
 OLD_PASSWORD = "s3cr3t-old-value"
 NEW_PASSWORD = "n3w-s3cr3t-value"
@@ -470,7 +470,7 @@ async def test_a_sealed_vault_is_named(registry: Registry, fake: FakeVault) -> N
 
 async def test_a_slow_vault_times_out_readably(fake: FakeVault) -> None:
     fake.latency.seconds = 1.0
-    client = connect(fake, timeout=0.2, retry=HttpRetry(attempts=1))
+    client = connect(fake, timeout=0.2, retry=RetryPolicy(attempts=1))
     try:
         error = await failure(Registry(actions(client)), "vault.get_secret_metadata", APP)
     finally:
@@ -480,7 +480,7 @@ async def test_a_slow_vault_times_out_readably(fake: FakeVault) -> None:
 
 
 async def test_an_unreachable_vault_is_named(fake: FakeVault) -> None:
-    client = VaultClient("http://127.0.0.1:9", TokenAuth("t"), retry=HttpRetry(attempts=1))
+    client = VaultClient("http://127.0.0.1:9", TokenAuth("t"), retry=RetryPolicy(attempts=1))
     try:
         error = await failure(Registry(actions(client)), "vault.get_secret_metadata", APP)
     finally:
