@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -28,7 +29,7 @@ from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
-from bot.roles import RoleDirectory
+from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
@@ -117,7 +118,9 @@ async def create_app(
         if with_worker
         else None
     )
-    roles = RoleDirectory(user_roles=settings.roles, group_roles=settings.usergroup_roles, client=client)
+    roles = RoleDirectory(
+        user_roles=settings.roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)
+    )
     await roles.refresh()
     policy = Policy(
         engine=GuardedPolicy(settings.policy_dir),
@@ -162,6 +165,19 @@ async def create_app(
         roles=roles,
         loops=TaskSupervisor(),
     )
+
+
+def usergroup_members(client: AsyncWebClient) -> MembersOf:
+    """Members of a Slack user group, as RoleDirectory reads them."""
+
+    async def members_of(group_id: str) -> list[str]:
+        try:
+            response = await client.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as exc:
+            raise MembersUnavailable(exc.response.get("error", "unknown_error")) from exc
+        return list(response.get("users") or [])
+
+    return members_of
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:

@@ -1,5 +1,6 @@
 """Who holds which role: Slack user ids from ROLES, plus the members of Slack user groups from
-USERGROUP_ROLES, resolved with usergroups.users.list and refreshed in the background.
+USERGROUP_ROLES, fetched through `members_of` (Slack's usergroups.users.list, wired in bot/app.py) and
+refreshed in the background.
 
 It is a read-only mapping (user id → roles), so the policy asks it exactly as it would ask a dict,
 never waiting on Slack: a lookup only reads the last membership fetched.
@@ -9,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping, Sequence
-
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 
 log = logging.getLogger(__name__)
+
+
+class MembersUnavailable(Exception):
+    """A group's members could not be read; the message says why (Slack's error code)."""
+
+
+MembersOf = Callable[[str], Awaitable[Sequence[str]]]
 
 
 class RoleDirectory(Mapping[str, Sequence[str]]):
@@ -26,11 +31,11 @@ class RoleDirectory(Mapping[str, Sequence[str]]):
         *,
         user_roles: Mapping[str, Sequence[str]],
         group_roles: Mapping[str, Sequence[str]],
-        client: AsyncWebClient | None = None,
+        members_of: MembersOf | None = None,
     ) -> None:
         self._user_roles = {user: list(roles) for user, roles in user_roles.items()}
         self._group_roles = dict(group_roles)
-        self._client = client
+        self._members_of = members_of
         self._members: dict[str, frozenset[str]] = {}
         self._merged = self._merge()
 
@@ -46,15 +51,13 @@ class RoleDirectory(Mapping[str, Sequence[str]]):
     async def refresh(self) -> None:
         """Fetch every configured group's members. A group Slack will not list keeps its last known
         members, so one failed refresh does not strip everyone's roles."""
-        if self._client is None:
+        if self._members_of is None:
             return
         for group_id in self._group_roles:
             try:
-                response = await self._client.usergroups_users_list(usergroup=group_id)
-            except SlackApiError as exc:
-                log.error("cannot list members of user group %s: %s", group_id, exc.response.get("error"))
-                continue
-            self._members[group_id] = frozenset(response.get("users") or [])
+                self._members[group_id] = frozenset(await self._members_of(group_id))
+            except MembersUnavailable as exc:
+                log.error("cannot list members of user group %s: %s", group_id, exc)
         self._merged = self._merge()
 
     async def refresh_forever(self, interval: float) -> None:

@@ -123,3 +123,19 @@ async def test_roles_come_from_slack_user_groups(bot: RunningBot) -> None:
     )
     assert refused
     assert bot.slack.calls_to("usergroups.users.list")[0].args["usergroup"] == "S0SREONCALL"
+
+
+async def test_a_user_group_slack_does_not_know_gives_nobody_roles(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(
+        database_url=database_url,
+        tmp_path=tmp_path,
+        overrides={"USERGROUP_ROLES": json.dumps({"S0NOSUCHGRP": ["admin"]})},
+        prepare_slack=people_and_channels,
+    ) as bot:
+        await bot.driver.slash_command(SCALE, user=DAVE)
+
+        refused = await bot.slack.wait_until(lambda: bot.slack.responses)
+    assert "needs the operator or admin role" in refused[0].body["text"]
+    assert "cannot list members of user group S0NOSUCHGRP: no_such_subteam" in caplog.text

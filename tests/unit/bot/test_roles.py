@@ -1,43 +1,28 @@
-"""RoleDirectory: configured user roles merged with Slack user group members, as the policy sees them."""
+"""RoleDirectory: configured user roles merged with Slack user group members, as the policy sees them.
+(The Slack side, usergroups.users.list, is driven through the fake Slack in
+tests/integration/actions/test_break_glass_flow.py.)"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import pytest
-from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.roles import RoleDirectory
+from bot.roles import MembersUnavailable, RoleDirectory
 
 
 class Groups:
-    """Answers usergroups.users.list from a dict, or with Slack's error for an unknown group."""
+    """Answers for group members from a dict, or no_such_subteam for an unknown group."""
 
     def __init__(self, members: dict[str, list[str]]) -> None:
         self.members = members
         self.calls: list[str] = []
 
-    async def usergroups_users_list(self, *, usergroup: str) -> AsyncSlackResponse:
-        self.calls.append(usergroup)
-        ok = usergroup in self.members
-        data: dict[str, Any] = (
-            {"ok": True, "users": self.members[usergroup]}
-            if ok
-            else {"ok": False, "error": "no_such_subteam"}
-        )
-        response = AsyncSlackResponse(
-            client=None,
-            http_verb="POST",
-            api_url="usergroups.users.list",
-            req_args={},
-            data=data,
-            headers={},
-            status_code=200,
-        )
-        if not ok:
-            raise SlackApiError("no_such_subteam", response)
-        return response
+    async def __call__(self, group_id: str) -> Sequence[str]:
+        self.calls.append(group_id)
+        if group_id not in self.members:
+            raise MembersUnavailable("no_such_subteam")
+        return self.members[group_id]
 
 
 async def test_group_members_get_the_groups_roles_merged_with_their_own() -> None:
@@ -45,7 +30,7 @@ async def test_group_members_get_the_groups_roles_merged_with_their_own() -> Non
     directory = RoleDirectory(
         user_roles={"U1": ["approver"]},
         group_roles={"S0ONCALL": ["operator"], "S0ADMINS": ["admin", "operator"]},
-        client=groups,  # type: ignore[arg-type]
+        members_of=groups,
     )
     assert directory.get("U2") is None  # nothing is known before the first refresh
 
@@ -56,9 +41,9 @@ async def test_group_members_get_the_groups_roles_merged_with_their_own() -> Non
     assert directory.get("U3", ["viewer"]) == ["viewer"]
 
 
-async def test_a_group_slack_will_not_list_keeps_its_last_members() -> None:
+async def test_a_group_that_cannot_be_listed_keeps_its_last_members() -> None:
     groups = Groups({"S0ONCALL": ["U1"]})
-    directory = RoleDirectory(user_roles={}, group_roles={"S0ONCALL": ["operator"]}, client=groups)  # type: ignore[arg-type]
+    directory = RoleDirectory(user_roles={}, group_roles={"S0ONCALL": ["operator"]}, members_of=groups)
     await directory.refresh()
 
     del groups.members["S0ONCALL"]
@@ -69,7 +54,7 @@ async def test_a_group_slack_will_not_list_keeps_its_last_members() -> None:
 
 
 async def test_an_unknown_group_gives_nobody_its_roles(caplog: pytest.LogCaptureFixture) -> None:
-    directory = RoleDirectory(user_roles={}, group_roles={"S0GONE": ["admin"]}, client=Groups({}))  # type: ignore[arg-type]
+    directory = RoleDirectory(user_roles={}, group_roles={"S0GONE": ["admin"]}, members_of=Groups({}))
 
     await directory.refresh()
 
