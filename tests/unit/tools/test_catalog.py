@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tools.base import Action, ActionArgs, Effect
@@ -55,10 +57,9 @@ def test_action_names_are_unique_across_tools() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_TOOLS))
 def test_a_tool_without_its_settings_is_left_out_not_broken(
-    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+    name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.kube/config, ~/.aws, … from the machine
-    monkeypatch.setattr("tools.kubernetes.DEFAULT_KUBECONFIG", tmp_path / "absent", raising=False)  # type: ignore[operator]
 
     with pytest.raises(NotConfigured):
         installed_toolsets()[name]({})
