@@ -5,9 +5,12 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from bot import freezes, planner, plans
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import executions, freezes, planner, plans
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft
+from bot.db.models import Execution, StepRun
+from bot.domain import Actor, PlanDraft, StepStage
 from bot.policy import PlanFacts, Policy, as_decision
 from bot.policy_engine import EnvironmentConfig, GuardedPolicy
 
@@ -74,3 +77,23 @@ async def stored_plan(
             decision=decision,
         )
     return created.plan.id
+
+
+async def start_first_step(
+    session: AsyncSession, *, owner: str, lease_seconds: float = 30
+) -> tuple[Execution, StepRun]:
+    """Claim the queued execution as worker `owner` and record its first step as started, as the
+    worker does; the caller's transaction commits it (or a test leaves it there as a crash would)."""
+    execution = await executions.claim(session, owner=owner, lease_seconds=lease_seconds)
+    assert execution is not None, "no queued execution to claim"
+    [first, *_] = await executions.plan_steps(session, execution)
+    run = await executions.start_step(
+        session,
+        execution=execution,
+        stage=StepStage(first.stage),
+        position=first.position,
+        action=first.action,
+        args=first.args,
+        plan_step_id=first.id,
+    )
+    return execution, run

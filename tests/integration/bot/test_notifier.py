@@ -8,10 +8,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import executions, plans
 from bot.db.engine import SessionFactory
 from bot.db.models import Plan
-from bot.domain import ExecutionStatus, StepStage, StepState
+from bot.domain import ExecutionStatus, StepState
 from bot.notifier import Notifier
 from bot.tasks import TaskSupervisor
-from tests.builders import BOB, POLICY, TEAM, stored_plan
+from tests.builders import BOB, POLICY, TEAM, start_first_step, stored_plan
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
 
 INTERVAL = 0.3
@@ -163,18 +163,7 @@ async def finish_with_output(sessions: SessionFactory, plan_id: int, output: dic
     async with sessions.begin() as session:
         await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
     async with sessions.begin() as session:
-        execution = await executions.claim(session, owner="w", lease_seconds=30)
-        assert execution is not None
-        [step, *_] = await executions.plan_steps(session, execution)
-        run = await executions.start_step(
-            session,
-            execution=execution,
-            stage=StepStage.ACT,
-            position=step.position,
-            action=step.action,
-            args=step.args,
-            plan_step_id=step.id,
-        )
+        execution, run = await start_first_step(session, owner="w")
         await executions.finish_step(
             session,
             execution=execution,

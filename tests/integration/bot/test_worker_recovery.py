@@ -21,7 +21,7 @@ from bot.domain import Actor, PlanStatus, Resolution, StepSpec, StepStage, StepS
 from bot.errors import Conflict, PolicyDenied
 from bot.policy import Policy
 from bot.worker import Worker
-from tests.builders import ALICE, BOB, CAROL, POLICY, policy
+from tests.builders import ALICE, BOB, CAROL, POLICY, policy, start_first_step
 from tests.fakes.dial import Dials
 from tests.integration.bot.dial_plans import (
     RecordingObserver,
@@ -87,18 +87,7 @@ async def test_a_crash_between_steps_repeats_nothing(
     even though it is not safe to repeat, because nothing says it ever began."""
     plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), bump_dial("b")))
     async with sessions.begin() as session:
-        execution = await executions.claim(session, owner="doomed", lease_seconds=0.01)
-        assert execution is not None
-        steps = await executions.plan_steps(session, execution)
-        run = await executions.start_step(
-            session,
-            execution=execution,
-            stage=StepStage.ACT,
-            position=steps[0].position,
-            action="dial.set",
-            args=steps[0].args,
-            plan_step_id=steps[0].id,
-        )
+        execution, run = await start_first_step(session, owner="doomed", lease_seconds=0.01)
     dials.values["a"] = 1
     async with sessions.begin() as session:
         await executions.finish_step(
@@ -244,19 +233,15 @@ async def resolve(
 
 
 async def test_the_audit_log_never_holds_secret_looking_step_arguments(sessions: SessionFactory) -> None:
-    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1)))
+    secret_write = StepSpec(
+        stage=StepStage.ACT,
+        action="vault.write_secret",
+        args={"path": "db/creds", "data": {"password": "hunter2", "user": "app"}},
+        description="write the database credentials",
+    )
+    plan_id = await approved_plan(sessions, dial_draft(secret_write))
     async with sessions.begin() as session:
-        execution = await executions.claim(session, owner="w", lease_seconds=30)
-        assert execution is not None
-        await executions.start_step(
-            session,
-            execution=execution,
-            stage=StepStage.ACT,
-            position=0,
-            action="vault.write_secret",
-            args={"path": "db/creds", "data": {"password": "hunter2", "user": "app"}},
-            plan_step_id=None,
-        )
+        await start_first_step(session, owner="w")
 
     async with sessions() as session:
         event = await session.scalar(
