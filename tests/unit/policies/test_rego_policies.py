@@ -82,3 +82,26 @@ def test_broken_policy_fails_closed_for_writes_and_open_for_reads(
     assert read.allow
     assert REGISTRY.get_sample_value("carapulse_policy_errors_total", {"stage": "load"}) == errors_before + 2
     assert "answered fail-closed" in caplog.text
+
+
+def test_data_files_are_placed_under_their_folder_path(tmp_path: Path) -> None:
+    """As in an OPA bundle, `limits/data.yaml` is `data.limits` and `data.json` at the top is `data`."""
+    (tmp_path / "limits").mkdir()
+    (tmp_path / "limits" / "data.yaml").write_text("# comments are fine\nceiling: 3\n")
+    (tmp_path / "data.json").write_text('{"floor": 1}')
+    (tmp_path / "x_test.rego").write_text(
+        "package x_test\nimport rego.v1\ntest_reads_both if data.limits.ceiling - data.floor == 2\n"
+    )
+    assert [result.passed for result in run_policy_tests(tmp_path)] == [True]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("ceiling: [1, 2\n", r"cannot read limits/data\.yaml"), ("- 1\n- 2\n", r"limits/data\.yaml must hold")],
+)
+def test_unreadable_data_file_is_unavailable_and_named(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "limits").mkdir()
+    (tmp_path / "limits" / "data.yaml").write_text(text)
+    (tmp_path / "decision.rego").write_text("package carapulse.decision\nimport rego.v1\ndecision := {}\n")
+    with pytest.raises(PolicyUnavailable, match=message):
+        PolicyEngine(tmp_path)
