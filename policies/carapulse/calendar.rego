@@ -4,19 +4,15 @@ package carapulse.calendar
 
 import rego.v1
 
-# parse_rfc3339_ns rejects a trailing "Z", so spell it as an offset first.
-rfc3339_ns(text) := time.parse_rfc3339_ns(concat("", [trim_suffix(text, "Z"), "+00:00"])) if endswith(text, "Z")
+# The bot writes every timestamp with an offset (time.parse_rfc3339_ns rejects a trailing "Z").
+now_ns := time.parse_rfc3339_ns(input.now)
 
-else := time.parse_rfc3339_ns(text)
-
-now_ns := rfc3339_ns(input.now)
-
-environment := object.get(input.plan, "environment", "")
+environment := input.plan.environment
 
 active_freezes contains freeze if {
-	some freeze in object.get(input, "freezes", [])
+	some freeze in input.freezes
 	freeze.environment == environment
-	now_ns < rfc3339_ns(freeze.until)
+	now_ns < time.parse_rfc3339_ns(freeze.until)
 }
 
 # "18:00 UTC" when the freeze ends today (UTC), else "2024-06-03 18:00 UTC".
@@ -30,20 +26,20 @@ else := sprintf("%04d-%02d-%02d %02d:%02d UTC", [date[0], date[1], date[2], cloc
 	date := time.date([ns, "UTC"])
 }
 
-freeze_sentences contains concat("", ["Denied: ", environment, " is frozen until ", utc_label(rfc3339_ns(f.until)), " (", reason, ")"]) if {
+freeze_sentences contains concat("", ["Denied: ", environment, " is frozen until ", utc_label(time.parse_rfc3339_ns(f.until)), " (", f.reason, ")"]) if {
 	some f in active_freezes
-	reason := object.get(f, "reason", "no reason given")
 }
 
 # Maintenance windows of the plan's environment: when an environment lists any, writes run only
 # inside one of them; an environment without windows takes writes at any time.
-windows := object.get(object.get(input.environments, environment, {}), "maintenance_windows", [])
+default windows := []
 
-minutes(hh_mm) := (to_number(parts[0]) * 60) + to_number(parts[1]) if parts := split(hh_mm, ":")
+windows := input.environments[environment].maintenance_windows
 
-local_minutes(timezone) := (clock[0] * 60) + clock[1] if clock := time.clock([now_ns, timezone])
+# Window bounds are zero-padded "HH:MM", so comparing them as strings compares the times.
+in_window(window) if open_at(window.start, window.end, local_time(window.timezone))
 
-in_window(window) if open_at(minutes(window.start), minutes(window.end), local_minutes(window.timezone))
+local_time(timezone) := sprintf("%02d:%02d", [clock[0], clock[1]]) if clock := time.clock([now_ns, timezone])
 
 # start == end means the window is open all day.
 open_at(start, end, _) if start == end
@@ -68,7 +64,7 @@ open_at(start, end, now) if {
 
 default window_open := false
 
-window_open if count(windows) == 0
+window_open if not windows[0]
 
 window_open if {
 	some window in windows

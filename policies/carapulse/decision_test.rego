@@ -163,7 +163,7 @@ test_execute_outside_maintenance_window_is_denied if {
 
 test_execute_inside_window_wrapping_midnight_is_allowed if {
 	# 23:30 UTC is 01:30 in Berlin (CEST), inside 22:00-02:00.
-	decide({"action": "plan.execute", "plan": plan("night", [label_step]), "now": "2024-06-01T23:30:00Z"}).allow
+	decide({"action": "plan.execute", "plan": plan("night", [label_step]), "now": "2024-06-01T23:30:00+00:00"}).allow
 }
 
 test_read_runs_outside_maintenance_window if {

@@ -1,77 +1,46 @@
-# Risk of a plan: a level per step from its tool and action, the plan's level is the highest,
-# and a blast radius from how many targets it touches.
+# Risk of a plan: a level per step from its tool and action (tables in tables/data.yaml), the plan's
+# level is its riskiest step's, and a blast radius from how many targets it touches.
 package carapulse.risk
 
+import data.carapulse.tables
 import rego.v1
 
-high_verbs := {"delete", "exec", "apply", "uninstall", "terminate", "revoke"}
-
-medium_verbs := {"scale", "restart", "upgrade", "sync", "rollback", "patch", "cordon", "uncordon"}
-
-read_verbs := {"get", "list", "status", "query"}
-
-# Writes that change metadata only, not what runs.
-low_verbs := {"annotate", "label", "silence"}
-
-# Tool-specific levels win over the verb table ("<tool>.<action>"): deleting something Carapulse
-# itself wrote for the record (an annotation, a comment) is not a destructive delete.
-tool_action_levels := {
-	"terraform.plan": "read",
-	"grafana.delete_annotation": "low",
-	"linear.delete_comment": "low",
-	"github.delete_comment": "low",
-	"gitlab.delete_comment": "low",
+# The ranks a step contributes: its tool's own level for the action if the tables name one, else
+# those of its risky words. A read whose words we do not know is low; a write without a risky word
+# is medium, so it still needs an approval.
+step_ranks(step) := [tables.level_ranks[named]] if {
+	named := tables.tool_action_levels[step.tool][step.action]
 }
 
-levels := ["read", "low", "medium", "high"]
+else := word_ranks(step, split(step.action, "_"))
 
-level_rank := {"read": 0, "low": 1, "medium": 2, "high": 3}
-
-# The step's action split into words: "rollout_restart" -> {"rollout", "restart"}.
-verbs(action) := {word | some word in split(replace(action, ".", "_"), "_")}
-
-step_level(step) := named if {
-	named := tool_action_levels[concat(".", [step.tool, step.action])]
+word_ranks(step, words) := ranks if {
+	ranks := [tables.verb_ranks[word] | some word in words]
+	ranks[_]
 }
 
-else := higher(verb_level(verbs(step.action), object.get(step, "effect", "write")), hint(step))
-
-# A tool's own risk hint can raise a step's level, never lower it.
-hint(step) := step.risk if {
-	is_string(step.risk)
-	level_rank[step.risk]
+else := [0] if {
+	step.effect == "read"
+	some word in words
+	tables.read_verbs[word]
 }
 
-else := "read"
+else := [1] if step.effect == "read"
 
-higher(a, b) := a if level_rank[a] >= level_rank[b]
+else := [2]
 
-else := b
+# A tool's own risk hint (step.risk) can raise the plan's level, never lower it.
+default rank := 0
 
-verb_level(words, effect) := "high" if count(words & high_verbs) > 0
+rank := max(array.concat([r | some step in input.plan.steps; some r in step_ranks(step)], hint_ranks))
 
-else := "medium" if count(words & medium_verbs) > 0
+hint_ranks := [tables.level_ranks[step.risk] | some step in input.plan.steps]
 
-else := "low" if count(words & low_verbs) > 0
+level := tables.levels[rank]
 
-else := "read" if {
-	effect == "read"
-	count(words & read_verbs) > 0
-}
+default target_count := 0
 
-# A read whose verb we do not know is low; a write whose verb we do not know is medium,
-# so it still needs an approval.
-else := "low" if effect == "read"
-
-else := "medium"
-
-step_levels := [step_level(step) | some step in input.plan.steps]
-
-default level := "read"
-
-level := levels[max([level_rank[name] | some name in step_levels])] if count(step_levels) > 0
-
-target_count := count(object.get(input.plan, "targets", []))
+target_count := count(input.plan.targets)
 
 default blast_radius := "account"
 
@@ -85,10 +54,7 @@ default writes := false
 
 writes if {
 	some step in input.plan.steps
-	object.get(step, "effect", "write") != "read"
+	not step.effect == "read"
 }
 
-writes if {
-	some step_level_name in step_levels
-	level_rank[step_level_name] >= level_rank.medium
-}
+writes if rank >= tables.level_ranks.medium

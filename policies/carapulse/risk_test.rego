@@ -5,48 +5,55 @@ import rego.v1
 
 step(tool, action, effect) := {"stage": "act", "tool": tool, "action": action, "effect": effect}
 
+# The level of a plan made of this one step.
+level_of(one) := level if {
+	steps := [one]
+	level := risk.level with input.plan.steps as steps
+}
+
 test_high_verbs if {
 	every verb in ["delete", "exec", "apply", "uninstall", "terminate", "revoke"] {
-		risk.step_level(step("kubernetes", verb, "write")) == "high"
+		level_of(step("kubernetes", verb, "write")) == "high"
 	}
 }
 
 test_medium_verbs_inside_compound_actions if {
-	risk.step_level(step("kubernetes", "rollout_restart", "write")) == "medium"
-	risk.step_level(step("argocd", "sync", "write")) == "medium"
-	risk.step_level(step("helm", "rollback", "write")) == "medium"
-	risk.step_level(step("kubernetes", "node_cordon", "write")) == "medium"
-	risk.step_level(step("kubernetes", "patch_deployment", "write")) == "medium"
+	level_of(step("kubernetes", "rollout_restart", "write")) == "medium"
+	level_of(step("argocd", "sync", "write")) == "medium"
+	level_of(step("helm", "rollback", "write")) == "medium"
+	level_of(step("kubernetes", "node_cordon", "write")) == "medium"
+	level_of(step("kubernetes", "patch_deployment", "write")) == "medium"
 }
 
 test_read_verbs if {
-	risk.step_level(step("kubernetes", "rollout_status", "read")) == "read"
-	risk.step_level(step("prometheus", "query", "read")) == "read"
+	level_of(step("kubernetes", "rollout_status", "read")) == "read"
+	level_of(step("prometheus", "query", "read")) == "read"
 }
 
 test_tool_specific_level_wins if {
-	risk.step_level(step("terraform", "plan", "read")) == "read"
-	risk.step_level(step("grafana", "delete_annotation", "write")) == "low"
-	risk.step_level(step("linear", "delete_comment", "write")) == "low"
+	level_of(step("terraform", "plan", "read")) == "read"
+	level_of(step("grafana", "delete_annotation", "write")) == "low"
+	level_of(step("linear", "delete_comment", "write")) == "low"
 }
 
-test_a_tool_hint_raises_the_level if {
-	risk.step_level(object.union(step("kubernetes", "node_cordon", "write"), {"risk": "high"})) == "high"
-	risk.step_level(object.union(step("vault", "rotate", "write"), {"risk": "high"})) == "high"
+test_a_tool_hint_raises_the_plan_level if {
+	risk.level == "high" with input.plan.steps as [object.union(step("kubernetes", "node_cordon", "write"), {"risk": "high"})]
+	risk.level == "high" with input.plan.steps as [object.union(step("vault", "rotate", "write"), {"risk": "high"})]
 }
 
-test_a_tool_hint_never_lowers_the_level if {
-	risk.step_level(object.union(step("helm", "uninstall", "write"), {"risk": "low"})) == "high"
-	risk.step_level(object.union(step("kubernetes", "scale", "write"), {"risk": "read"})) == "medium"
+test_a_tool_hint_never_lowers_the_plan_level if {
+	risk.level == "high" with input.plan.steps as [object.union(step("helm", "uninstall", "write"), {"risk": "low"})]
+	risk.level == "medium" with input.plan.steps as [object.union(step("kubernetes", "scale", "write"), {"risk": "read"})]
 }
 
-test_an_unknown_hint_is_ignored if {
-	risk.step_level(object.union(step("vault", "rotate", "write"), {"risk": "extreme"})) == "medium"
+test_an_unknown_or_missing_hint_is_ignored if {
+	risk.level == "medium" with input.plan.steps as [object.union(step("vault", "rotate", "write"), {"risk": "extreme"})]
+	risk.level == "medium" with input.plan.steps as [object.union(step("vault", "rotate", "write"), {"risk": null})]
 }
 
 test_unknown_read_is_low_and_unknown_write_is_medium if {
-	risk.step_level(step("vault", "lookup", "read")) == "low"
-	risk.step_level(step("vault", "rotate", "write")) == "medium"
+	level_of(step("vault", "lookup", "read")) == "low"
+	level_of(step("vault", "rotate", "write")) == "medium"
 }
 
 test_plan_level_is_the_highest_step if {

@@ -1,32 +1,19 @@
-# Who may do what: roles of a user, and which approvals count towards a quorum.
+# Who may do what (the rights of each role are in tables/data.yaml), and which approvals count
+# towards a quorum.
 package carapulse.roles
 
+import data.carapulse.tables
 import rego.v1
 
-known_roles := {"viewer", "operator", "approver", "admin"}
-
-approver_roles := {"approver", "admin"}
-
-writer_roles := {"operator", "admin"}
-
-# Roles we recognise; a user with none of them (or no roles at all) is a viewer.
-roles(user) := known if {
-	known := {role | some role in object.get(user, "roles", []); role in known_roles}
-	count(known) > 0
+# A user may do something when one of their roles grants it; unknown roles grant nothing.
+may(user, right) if {
+	some role in user.roles
+	tables.role_rights[role][right]
 }
 
-else := {"viewer"}
-
-identified(user) if object.get(user, "user_id", "") != ""
-
-can_write(user) if {
-	some role in roles(user)
-	role in writer_roles
-}
-
-can_approve(user) if {
-	some role in roles(user)
-	role in approver_roles
+identified(user) if {
+	user.user_id
+	not user.user_id == ""
 }
 
 is_requester(user) if {
@@ -34,10 +21,13 @@ is_requester(user) if {
 	user.user_id == input.requester.user_id
 }
 
-# Distinct approvers that count: identified, not the requester, holding an approver role.
+# Roles whose approval counts, for the card.
+approver_roles := sort([role | tables.role_rights[role].approve])
+
+# Distinct approvers that count: identified, not the requester, holding a role that may approve.
 counted_approvals := sort([user_id | some user_id in {approval.user_id |
-	some approval in object.get(input, "approvals", [])
+	some approval in input.approvals
 	identified(approval)
 	not is_requester(approval)
-	can_approve(approval)
+	may(approval, "approve")
 }])
