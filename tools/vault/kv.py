@@ -2,7 +2,9 @@
 and undelete versions.
 
 Secret values travel only from an action's arguments (or an earlier version) to Vault: no summary,
-result data or error names a value, only version numbers and how many keys there are.
+result data or error names a value, only version numbers and how many keys there are. A write can
+also have Carapulse generate a value when the step runs and keep the secret's other keys, so a
+rotation plan carries no secret at all: nothing in Slack, the plan or the audit trail.
 
 Undoing a write never rewinds history. KV v2 keeps every version, so the inverse of a write is to read
 the version it replaced and write that data back as a newer version, with check-and-set on the version
@@ -13,11 +15,21 @@ version written, which `vault.undelete_secret_version` can bring back.
 
 from __future__ import annotations
 
+import secrets
+import string
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
 import hvac
-from pydantic import AfterValidator, BaseModel, Field, SecretStr, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
 from tools.vault.client import VaultClient, parse_answer
@@ -52,9 +64,40 @@ class SecretArgs(ActionArgs):
         return f"{self.mount}/{self.path}"
 
 
+class GeneratedValue(BaseModel):
+    """A random value made with `secrets` when the step runs, never when it is planned or rehearsed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    length: Annotated[int, Field(ge=16, le=256)] = 32
+    alphabet: Literal["alphanumeric", "hex", "url_safe"] = "alphanumeric"
+
+    def make(self) -> str:
+        if self.alphabet == "hex":
+            return secrets.token_hex(self.length)[: self.length]
+        if self.alphabet == "url_safe":
+            return secrets.token_urlsafe(self.length)[: self.length]
+        return "".join(secrets.choice(_ALPHANUMERIC) for _ in range(self.length))
+
+
+_ALPHANUMERIC = string.ascii_letters + string.digits
+
+
 class WriteSecretArgs(SecretArgs):
     # SecretStr keeps the values out of reprs, logs and model dumps made for display.
-    data: Annotated[dict[SecretKey, SecretStr], Field(min_length=1, max_length=100)]
+    data: Annotated[dict[SecretKey, SecretStr], Field(default_factory=dict, max_length=100)]
+    generate: Annotated[dict[SecretKey, GeneratedValue], Field(default_factory=dict, max_length=100)]
+    # Keys named in neither keep their values from the current version (a rotation of one key);
+    # otherwise the new version holds only the keys given, as a KV v2 write does.
+    keep_other_keys: bool = False
+
+    @model_validator(mode="after")
+    def _some_keys_each_given_once(self) -> WriteSecretArgs:
+        if not self.data and not self.generate:
+            raise ValueError("give at least one key in data or generate")
+        if both := sorted(self.data.keys() & self.generate.keys()):
+            raise ValueError(f"keys both given and generated: {', '.join(both)}")
+        return self
 
 
 class RestoreVersionArgs(SecretArgs):
@@ -291,11 +334,14 @@ class WriteSecret(Rehearsed, _NewVersionAction[WriteSecretArgs]):
     async def apply(self, args: WriteSecretArgs, *, dry_run: bool) -> ActionResult:
         meta = await self.kv.metadata_if_exists(args)
         previous = meta.current_version if meta else 0
-        values = {key: value.get_secret_value() for key, value in args.data.items()}
+        kept = await self._kept_values(args, meta)
+        given = {key: value.get_secret_value() for key, value in args.data.items()}
+        generated = {key: "" if dry_run else spec.make() for key, spec in args.generate.items()}
+        values = kept | given | generated
         version = previous + 1 if dry_run else await self.kv.write(args, values, cas=previous)
-        replaced = f"replacing version {previous}" if previous else "new secret"
-        keys = f"{len(values)} key" + ("s" if len(values) != 1 else "")
         prefix = "dry run: would write" if dry_run else "wrote"
+        replaced = f"replacing version {previous}" if previous else "new secret"
+        keys = _key_counts(values, kept, generated)
         return ActionResult(
             summary=f"{prefix} version {version} of {args.ref} ({keys}, {replaced})",
             data={
@@ -305,8 +351,30 @@ class WriteSecret(Rehearsed, _NewVersionAction[WriteSecretArgs]):
                 "previous_readable": bool(meta and meta.readable(previous)),
                 "version": version,
                 "keys": len(values),
+                "generated_keys": sorted(generated),
+                "kept_keys": sorted(kept),
             },
         )
+
+    async def _kept_values(self, args: WriteSecretArgs, meta: SecretMetadata | None) -> dict[str, Any]:
+        """The current version's keys that this write neither gives nor generates."""
+        if not args.keep_other_keys or meta is None:
+            return {}
+        meta.require(args.ref, meta.current_version, allowed=("live",))
+        current = await self.kv.read_data(args, meta.current_version)
+        named = args.data.keys() | args.generate.keys()
+        return {key: value for key, value in current.items() if key not in named}
+
+
+def _key_counts(values: dict[str, Any], kept: dict[str, Any], generated: dict[str, str]) -> str:
+    """ "3 keys: 1 generated, 2 kept", or just "2 keys" when every value was given."""
+    counts = f"{len(values)} key" + ("s" if len(values) != 1 else "")
+    details = []
+    if generated:
+        details.append(f"{len(generated)} generated")
+    if kept:
+        details.append(f"{len(kept)} kept")
+    return f"{counts}: {', '.join(details)}" if details else counts
 
 
 class RestoreSecretVersion(Rehearsed, _NewVersionAction[RestoreVersionArgs]):

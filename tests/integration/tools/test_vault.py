@@ -135,6 +135,8 @@ async def test_write_uses_check_and_set_on_the_version_read_and_echoes_no_value(
         "previous_readable": True,
         "version": 2,
         "keys": 2,
+        "generated_keys": [],
+        "kept_keys": [],
     }
     [write] = writes(fake)
     assert write.path == "/v1/secret/data/team/app"
@@ -194,6 +196,74 @@ async def test_write_dry_run_reads_the_version_and_writes_nothing(
 
     assert result.summary == "dry run: would write version 2 of secret/team/app (1 key, replacing version 1)"
     assert writes(fake) == []
+    assert fake.secret("team/app").current_version == 1
+
+
+async def test_a_rotation_generates_one_key_keeps_the_others_and_the_plan_holds_no_secret(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.put_secret("team/app", {"user": "app", "password": OLD_PASSWORD, "host": "db.internal"})
+    action = registry.get("vault.write_secret")
+    raw = {**APP, "generate": {"password": {"length": 40}}, "keep_other_keys": True}
+    args = action.parse_args(raw)
+
+    result = await action.run(args)
+
+    written = fake.secret("team/app").versions[2].data
+    assert written["user"] == "app" and written["host"] == "db.internal"
+    assert re.fullmatch(r"[A-Za-z0-9]{40}", written["password"])
+    assert written["password"] != OLD_PASSWORD
+    assert (
+        result.summary
+        == "wrote version 2 of secret/team/app (3 keys: 1 generated, 2 kept, replacing version 1)"
+    )
+    assert (result.data["generated_keys"], result.data["kept_keys"]) == (["password"], ["host", "user"])
+    assert writes(fake)[0].body["options"] == {"cas": 1}
+    for shown in (str(result), str(args.model_dump()), str(raw)):
+        assert written["password"] not in shown and OLD_PASSWORD not in shown
+
+
+@pytest.mark.parametrize(
+    ("alphabet", "pattern"), [("hex", r"[0-9a-f]{24}"), ("url_safe", r"[A-Za-z0-9_-]{24}")]
+)
+async def test_generated_values_follow_their_alphabet_and_differ_each_run(
+    registry: Registry, fake: FakeVault, alphabet: str, pattern: str
+) -> None:
+    raw = {**APP, "generate": {"token": {"length": 24, "alphabet": alphabet}}}
+    await run(registry, "vault.write_secret", raw)
+    await run(registry, "vault.write_secret", raw)
+
+    first, second = (fake.secret("team/app").versions[n].data["token"] for n in (1, 2))
+    assert re.fullmatch(pattern, first) and re.fullmatch(pattern, second)
+    assert first != second
+
+
+async def test_a_rotation_dry_run_generates_nothing_and_writes_nothing(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.put_secret("team/app", {"user": "app", "password": OLD_PASSWORD})
+    raw = {**APP, "generate": {"password": {}}, "keep_other_keys": True}
+
+    result = await dry_run(registry, "vault.write_secret", raw)
+
+    assert result.summary == (
+        "dry run: would write version 2 of secret/team/app (2 keys: 1 generated, 1 kept, replacing version 1)"
+    )
+    assert writes(fake) == []
+    assert fake.secret("team/app").current_version == 1
+
+
+async def test_keeping_other_keys_of_a_deleted_version_is_refused(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.put_secret("team/app", {"user": "app", "password": OLD_PASSWORD})
+    await run(registry, "vault.delete_secret_version", {**APP, "versions": [1]})
+
+    error = await failure(
+        registry, "vault.write_secret", {**APP, "generate": {"password": {}}, "keep_other_keys": True}
+    )
+
+    assert "version 1 of secret/team/app is deleted; undelete it first" in error.message
     assert fake.secret("team/app").current_version == 1
 
 
@@ -591,6 +661,10 @@ async def test_a_failed_login_names_the_method_and_vaults_reason(
         {"path": "team/app", "data": {}},
         {"path": "team/app", "data": {"bad key": "x"}},
         {"path": "team/app", "data": {"password": "x"}, "cas": 3},
+        {"path": "team/app", "data": {}, "generate": {}},
+        {"path": "team/app", "data": {"password": "x"}, "generate": {"password": {}}},
+        {"path": "team/app", "data": {}, "generate": {"password": {"length": 8}}},
+        {"path": "team/app", "data": {}, "generate": {"password": {"alphabet": "emoji"}}},
     ],
 )
 def test_write_args_reject_unsafe_paths_and_empty_data(raw: dict[str, Any], vault: VaultClient) -> None:
