@@ -70,7 +70,8 @@ def _status() -> dict[str, str]:
         try:
             built, status[name] = toolbox.configure(factory, os.environ)
         except ToolError as exc:
-            status[name] = f"misconfigured: {exc.message}"
+            # The message names the tool for the start-up line; the listing names it already.
+            status[name] = f"misconfigured: {exc.message.removeprefix(f'{name}: ')}"
             continue
         if built is not None:
             asyncio.run(built.aclose())

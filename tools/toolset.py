@@ -57,15 +57,16 @@ SettingsT = TypeVar("SettingsT", bound=ToolSettings)
 
 
 def read_settings(
-    tool: str, model: type[SettingsT], environ: Mapping[str, str], *, required: str
+    tool: str, model: type[SettingsT], environ: Mapping[str, str], *, required: str | None
 ) -> SettingsT:
     """The tool's settings, or NotConfigured when the variable that switches it on (`required`) is
-    unset. A set but invalid value is a ToolError naming the variable, so start-up stops with one line."""
-    if not environ.get(required):
+    unset; a tool that several variables can switch on passes None and decides itself. A set but
+    invalid value is a ToolError naming the variable, so start-up stops with one line."""
+    if required is not None and not environ.get(required):
         raise NotConfigured(f"set {required} to enable")
     try:
         return model.model_validate(dict(environ))
     except ValidationError as exc:
         error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]) or required
+        where = ".".join(str(part) for part in error["loc"]) or required or "settings"
         raise ToolError(f"{tool}: {where}: {error['msg']}", call="configuration") from None

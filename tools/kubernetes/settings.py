@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from tools.base import ToolError
 from tools.kubernetes.config import KubernetesConfig
-from tools.toolset import NotConfigured, ToolSettings
+from tools.toolset import NotConfigured, ToolSettings, read_settings
 
 IN_CLUSTER = "in-cluster"
 
@@ -84,12 +84,9 @@ def default_kubeconfig() -> Path:
 
 
 def read(environ: Mapping[str, str]) -> ClusterChoice:
-    try:
-        settings = KubernetesSettings.model_validate(dict(environ))
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise _error(str(error["loc"][0]), error["msg"]) from None
-    return settings.choice()
+    """KUBECONFIG, KUBE_CONTEXT(S) or KUBE_IN_CLUSTER may each switch the tool on, so `choice()`
+    says when none does."""
+    return read_settings("kubernetes", KubernetesSettings, environ, required=None).choice()
 
 
 def _kubeconfig_contexts(path: Path) -> tuple[list[str], str | None]:
@@ -114,4 +111,4 @@ def _one_line(error: Exception) -> str:
 
 
 def _error(variable: str, message: str) -> ToolError:
-    return ToolError(f"{variable}: {message}", call="configuration")
+    return ToolError(f"kubernetes: {variable}: {message}", call="configuration")

@@ -191,31 +191,33 @@ async def test_without_kubeconfig_the_default_one_is_used(
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"KUBECONFIG": "{tmp}/nope"}, "KUBECONFIG: file {tmp}/nope does not exist"),
+        ({"KUBECONFIG": "{tmp}/nope"}, "kubernetes: KUBECONFIG: file {tmp}/nope does not exist"),
         (
             {"KUBECONFIG": "{tmp}/not-yaml"},
-            "KUBECONFIG: cannot read {tmp}/not-yaml: expected ',' or ']', but got '<stream end>' (line 1",
+            "kubernetes: KUBECONFIG: cannot read {tmp}/not-yaml: "
+            "expected ',' or ']', but got '<stream end>' (line 1",
         ),
         (
             {"KUBECONFIG": "{kc}", "KUBE_CONTEXT": "ap"},
-            "KUBE_CONTEXT: context 'ap' is not in kubeconfig {kc} (eu, us)",
+            "kubernetes: KUBE_CONTEXT: context 'ap' is not in kubeconfig {kc} (eu, us)",
         ),
         (
             {"KUBECONFIG": "{kc}", "KUBE_CONTEXTS": "eu,ap"},
-            "KUBE_CONTEXTS: context 'ap' is not in kubeconfig",
+            "kubernetes: KUBE_CONTEXTS: context 'ap' is not in kubeconfig",
         ),
         (
             {"KUBECONFIG": "{kc}", "KUBE_CONTEXTS": "us"},
-            "KUBE_CONTEXTS: does not include the default context 'eu'; add it or set KUBE_CONTEXT to one",
+            "kubernetes: KUBE_CONTEXTS: does not include the default context 'eu'; "
+            "add it or set KUBE_CONTEXT to one",
         ),
         (
             {"KUBECONFIG": "{kc}", "KUBE_CONTEXTS": " , "},
-            "KUBE_CONTEXTS: Value error, lists no context names",
+            "kubernetes: KUBE_CONTEXTS: Value error, lists no context names",
         ),
-        ({"KUBE_IN_CLUSTER": "maybe"}, "KUBE_IN_CLUSTER: Input should be a valid boolean"),
+        ({"KUBE_IN_CLUSTER": "maybe"}, "kubernetes: KUBE_IN_CLUSTER: Input should be a valid boolean"),
         (
             {"KUBE_IN_CLUSTER": "1", "KUBE_CONTEXTS": "eu"},
-            "KUBE_CONTEXTS: names kubeconfig contexts, but the tool",
+            "kubernetes: KUBE_CONTEXTS: names kubeconfig contexts, but the tool",
         ),
     ],
 )
