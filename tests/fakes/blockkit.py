@@ -1,4 +1,4 @@
-"""Block Kit limit checks for the fake Slack, with every number read from slack-specs/limits.json.
+"""Block Kit limit checks for the fake Slack, with every number read from tests/specs/slack/limits.json.
 
 `check_blocks` and `check_view` return human-readable violations (empty when fine), each naming
 the JSON path, e.g. `blocks[3].elements[0].text.text: has 80 characters, max 75`. They cover what

@@ -1,4 +1,5 @@
-"""A fake Slack Web API on loopback that holds every call to slack-specs and the Block Kit limits.
+"""A fake Slack Web API on loopback holding every call to the Slack specs (tests/specs/slack) and
+the Block Kit limits.
 
 `async with FakeSlack() as slack:` serves `{slack.api_url}<method>` for the methods in
 methods.json and its supplement (form, query or JSON arguments, as slack_sdk sends them), the

@@ -1,4 +1,4 @@
-"""Sends the bot signed requests as Slack does, over real HTTP, built from slack-specs/payloads/.
+"""Sends the bot signed requests as Slack does, over real HTTP, built from tests/specs/slack/payloads/.
 
 Each `*_request` method builds a `SignedRequest` (body fixed, fresh trigger_id/ts/event_id,
 response_url on the fake); `send()` signs it with a fresh timestamp, so sending it twice is a

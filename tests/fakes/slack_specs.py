@@ -1,8 +1,9 @@
-"""The shared Slack specs (methods.json, limits.json, payloads/) and the argument rules they imply.
+"""The Slack specs (methods.json, limits.json, payloads/) and the argument rules they imply.
 
-The specs live outside the repository in `shared/slack-specs`; `CARAPULSE_SLACK_SPECS` points
-elsewhere. Everything the fakes enforce is read from there, so a spec fix changes the fakes. Methods
-the shared methods.json lacks come from `slack_methods_extra.json` beside this module.
+The specs are copied into the repository at `tests/specs/slack` (tests/specs/README.md says where
+from); `CARAPULSE_SLACK_SPECS` points elsewhere. Everything the fakes enforce is read from there, so a
+spec fix changes the fakes. Methods the copied methods.json lacks come from `methods_extra.json`
+beside it.
 """
 
 import copy
@@ -20,17 +21,17 @@ SPECS_ENV_VAR = "CARAPULSE_SLACK_SPECS"
 # the token as a form field instead of the Authorization header.
 ALWAYS_ACCEPTED = frozenset({"token", "team_id"})
 
-# The shared methods.json is read-only here and lacks methods Carapulse calls (files.upload v2 for
-# long step output, usergroups.users.list for roles). This repository-local supplement describes
-# them in the same shape, transcribed from Slack's docs; methods.json wins once it has a method.
-EXTRA_METHODS = Path(__file__).with_name("slack_methods_extra.json")
+SPECS_DIR = Path(__file__).resolve().parents[1] / "specs" / "slack"
+
+# methods.json is kept as it was copied, and it lacks methods Carapulse calls (files.upload v2 for
+# long step output, usergroups.users.list for roles). This supplement describes them in the same
+# shape, transcribed from Slack's docs; methods.json wins once it has a method.
+EXTRA_METHODS = SPECS_DIR / "methods_extra.json"
 
 
 def specs_dir() -> Path:
     override = os.environ.get(SPECS_ENV_VAR)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[3] / "shared" / "slack-specs"
+    return Path(override) if override else SPECS_DIR
 
 
 def load_spec(name: str) -> Any:
