@@ -39,7 +39,7 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             await ack(response_type="ephemeral", text=exc.message, blocks=error_blocks(exc.message))
             return
         await ack()
-        runtime.supervisor.spawn(
+        runtime.after_ack.submit(
             _run(work, runtime, payloads.command_actor(body), body, respond),
             name=f"command-{subcommand}",
         )

@@ -53,7 +53,7 @@ def _reason_submission(
         card = payloads.card_context(view)
         await ack()
         actor = payloads.interaction_actor(body)
-        runtime.supervisor.spawn(
+        runtime.after_ack.submit(
             _submit(runtime, client, actor, card, reason, doing, operation),
             name=f"{callback_id}-{card.plan_id}",
         )

@@ -62,7 +62,7 @@ def _plan_button(
 ) -> Callable[..., Awaitable[None]]:
     async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        runtime.supervisor.spawn(_run(runtime, body, respond, doing, operation), name=action_id)
+        runtime.after_ack.submit(_run(runtime, body, respond, doing, operation), name=action_id)
 
     return handle_plan_button
 
@@ -102,6 +102,7 @@ def _modal_button(
     async def handle_modal_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
         opening = _open_modal(runtime, body, respond, client, doing, check, modal)
+        # Not queued behind other follow-up work: the click's trigger_id is good for 3 seconds only.
         runtime.supervisor.spawn(opening, name=action_id)
 
     return handle_modal_button

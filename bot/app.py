@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
 from bot import toolbox
+from bot.after_ack import AfterAck, RequestGate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
@@ -53,6 +54,7 @@ class Carapulse:
     bolt: AsyncApp
     tools: Toolbox
     roles: RoleDirectory
+    gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
 
@@ -100,6 +102,7 @@ async def create_app(
     sessions = create_session_factory(engine)
     client = slack_client(settings)
     supervisor = TaskSupervisor()
+    gate = RequestGate()
     notifier = Notifier(
         client=client,
         sessions=sessions,
@@ -139,6 +142,7 @@ async def create_app(
         sessions=sessions,
         notifier=notifier,
         supervisor=supervisor,
+        after_ack=AfterAck(supervisor=supervisor, gate=gate),
         worker=worker,
         registry=tools.registry,
         policy=policy,
@@ -163,6 +167,7 @@ async def create_app(
         bolt=bolt,
         tools=tools,
         roles=roles,
+        gate=gate,
         loops=TaskSupervisor(),
     )
 

@@ -9,13 +9,18 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.after_ack import RequestGate
+
 SLACK_EVENTS_PATH = "/slack/events"
 
 
-def web_app(bolt: AsyncApp, engine: AsyncEngine) -> web.Application:
+def web_app(bolt: AsyncApp, engine: AsyncEngine, gate: RequestGate) -> web.Application:
+    """`gate` learns of every Slack request until it is answered, so follow-up work waits for it."""
+
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+        with gate.answering():
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})

@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
+from bot.after_ack import AfterAck
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft, PlanView, Resolution, Risk, StepStage
-from bot.errors import PolicyDenied, UserError
+from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage
+from bot.errors import UserError
 from bot.notifier import Notifier
-from bot.policy import PlanFacts, Policy, as_decision, refusal
+from bot.policy import Policy
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
 from bot.verify_checks import VerifyCheck
@@ -30,6 +31,8 @@ class Runtime:
     sessions: SessionFactory
     notifier: Notifier
     supervisor: TaskSupervisor
+    # Listeners hand the work they promised in an ack to this, not to the supervisor directly.
+    after_ack: AfterAck
     worker: Worker | None
     registry: Registry
     policy: Policy
@@ -78,31 +81,17 @@ async def request_plan(
     thread_ts: str | None,
     draft: PlanDraft,
     source_key: str,
-) -> PlanView:
-    """Store the plan and post its card; a repeated delivery of one request posts nothing new."""
-    facts = PlanFacts(
-        requester_id=requester.user_id,
-        environment=draft.target.environment,
-        steps=draft.steps,
-        targets=draft.risk.targets,
-    )
-    async with runtime.sessions() as session:
-        frozen = await freezes.active(session, team_id=requester.team_id)
-    result = runtime.policy.decide("plan.create", actor=requester, plan=facts, freezes=frozen)
-    if not result.allow and not result.break_glass_required:
-        raise PolicyDenied(refusal(result))
-    decision = as_decision(result)
-    # The card shows the risk the policy judged, not the planner's first guess.
-    risk = Risk(level=result.risk.level, blast_radius=result.risk.blast_radius, targets=draft.risk.targets)
-    draft = draft.model_copy(update={"risk": risk})
+) -> int:
+    """Store the plan and post its card; the plan's id. A repeated delivery of one request posts
+    nothing new."""
     async with runtime.sessions.begin() as session:
-        created = await plans.create(
+        created = await plans.submit(
             session,
             requester=requester,
             channel_id=channel_id,
             source_key=source_key,
             draft=draft,
-            decision=decision,
+            policy=runtime.policy,
         )
     if created.is_new:
         await runtime.notifier.post_card(
@@ -112,7 +101,7 @@ async def request_plan(
             thread_ts=thread_ts,
         )
         _wake_worker(runtime)
-    return await status(runtime, actor=requester, plan_id=created.plan.id)
+    return created.plan.id
 
 
 async def approve(runtime: Runtime, *, approver: Actor, plan_id: int) -> PlanView:

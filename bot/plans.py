@@ -16,7 +16,7 @@ from bot import audit, freezes
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
-from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, StepSpec
+from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, Risk, StepSpec
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
 from bot.policy import PlanFacts, Policy, as_decision, refusal
 from bot.policy_engine import PolicyResult
@@ -34,6 +34,39 @@ class Created:
 class Approved:
     plan: Plan
     execution: Execution | None
+
+
+async def submit(
+    session: AsyncSession,
+    *,
+    requester: Actor,
+    channel_id: str,
+    source_key: str,
+    draft: PlanDraft,
+    policy: Policy,
+) -> Created:
+    """Decide a draft under the freezes active now and store it with that decision; refused
+    outright when policy denies it and break-glass could not override."""
+    facts = PlanFacts(
+        requester_id=requester.user_id,
+        environment=draft.target.environment,
+        steps=draft.steps,
+        targets=draft.risk.targets,
+    )
+    frozen = await freezes.active(session, team_id=requester.team_id)
+    result = policy.decide("plan.create", actor=requester, plan=facts, freezes=frozen)
+    if not result.allow and not result.break_glass_required:
+        raise PolicyDenied(refusal(result))
+    # The card shows the risk the policy judged, not the planner's first guess.
+    risk = Risk(level=result.risk.level, blast_radius=result.risk.blast_radius, targets=draft.risk.targets)
+    return await create(
+        session,
+        requester=requester,
+        channel_id=channel_id,
+        source_key=source_key,
+        draft=draft.model_copy(update={"risk": risk}),
+        decision=as_decision(result),
+    )
 
 
 async def create(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import executions, freezes, planner, plans
+from bot import executions, planner, plans
 from bot.db.engine import SessionFactory
 from bot.db.models import Execution, StepRun
 from bot.domain import Actor, PlanDraft, StepStage
-from bot.policy import PlanFacts, Policy, as_decision
+from bot.policy import Policy
 from bot.policy_engine import EnvironmentConfig, GuardedPolicy
 
 TEAM = "T0123ABCDEF"
@@ -56,25 +56,14 @@ async def stored_plan(
 ) -> int:
     """A plan stored as request_plan stores it: decided by `using` (default POLICY) under the
     freezes active in the database."""
-    draft = draft or scale_draft()
-    using = using or POLICY
-    facts = PlanFacts(
-        requester_id=requester.user_id,
-        environment=draft.target.environment,
-        steps=draft.steps,
-        targets=draft.risk.targets,
-    )
-    async with sessions() as session:
-        frozen = await freezes.active(session, team_id=requester.team_id)
-    decision = as_decision(using.decide("plan.create", actor=requester, plan=facts, freezes=frozen))
     async with sessions.begin() as session:
-        created = await plans.create(
+        created = await plans.submit(
             session,
             requester=requester,
             channel_id="C0123OPSCHN",
             source_key=source_key,
-            draft=draft,
-            decision=decision,
+            draft=draft or scale_draft(),
+            policy=using or POLICY,
         )
     return created.plan.id
 

@@ -92,7 +92,7 @@ async def running_bot(
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
         environment = {**environment, **(overrides or {})}
         carapulse = await create_app(_settings(environment), environ=environment)
-        runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine), access_log=None)
+        runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine, carapulse.gate), access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
