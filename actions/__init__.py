@@ -13,3 +13,4 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     commands.register(app, runtime=runtime)
     plan_buttons.register(app, runtime=runtime)
     modals.register(app, runtime=runtime)
+    modals.register_workflow_form(app, runtime=runtime)

@@ -1,9 +1,11 @@
-"""Modal submissions: the reason for a rejection or a break-glass. A blank reason is refused inside
-the modal; otherwise the operation runs after the ack and reports failures ephemerally."""
+"""Modal submissions: the reason for a rejection or a break-glass, and the form that starts a
+workflow. A blank reason or a wrong input is refused inside the modal, beside its field; otherwise
+the work runs after the ack and reports failures ephemerally."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -14,6 +16,8 @@ from blocks import ids
 from bot import operations
 from bot.domain import Actor
 from bot.operations import Runtime
+from bot.workflows.catalog import WorkflowRequest
+from bot.workflows.forms import InvalidInputs
 
 ReasonOperation = Callable[[Runtime, Actor, int, str], Awaitable[Any]]
 
@@ -70,8 +74,61 @@ async def _submit(
     doing: str,
     operation: ReasonOperation,
 ) -> None:
-    async def say(message: str) -> None:
-        await client.chat_postEphemeral(channel=card.channel_id, user=actor.user_id, text=message)
-
-    async with reporting(say, doing=doing):
+    async with reporting(_ephemeral(client, card.channel_id, actor.user_id), doing=doing):
         await operation(runtime, actor, card.plan_id, reason)
+
+
+def register_workflow_form(app: AsyncApp, *, runtime: Runtime) -> None:
+    @app.view(ids.WORKFLOW_START_MODAL)
+    async def handle_workflow_start_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
+        view = body["view"]
+        form = payloads.workflow_form_context(view)
+        typed = payloads.form_values(view)
+        try:
+            start = operations.workflow_start(runtime, WorkflowRequest(name=form.workflow, typed=typed))
+        except InvalidInputs as exc:
+            await ack(response_action="errors", errors=_beside_fields(exc.problems, list(typed)))
+            return
+        await ack()
+        actor = payloads.interaction_actor(body)
+        intent = f"workflow start {form.workflow} (form)"
+        planning = partial(
+            operations.start_workflow,
+            runtime,
+            requester=actor,
+            channel_id=form.channel_id,
+            thread_ts=form.thread_ts,
+            start=start,
+            intent=intent,
+            source_key=f"view:{view['id']}",
+        )
+        runtime.after_ack.submit(
+            _reported(
+                planning, _ephemeral(client, form.channel_id, actor.user_id), doing="planning the workflow"
+            ),
+            name=f"workflow-{form.workflow}",
+        )
+
+
+def _beside_fields(problems: dict[str, str], fields: list[str]) -> dict[str, str]:
+    """Slack shows an error under the block it names; a problem with no field of its own (one
+    between inputs) goes under the first field."""
+    errors: dict[str, str] = {}
+    for name, message in problems.items():
+        block = name if name in fields else fields[0]
+        errors[block] = f"{errors[block]}; {message}" if block in errors else message
+    return errors
+
+
+def _ephemeral(client: Any, channel_id: str, user_id: str) -> Callable[[str], Awaitable[None]]:
+    async def say(message: str) -> None:
+        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=message)
+
+    return say
+
+
+async def _reported(
+    work: Callable[[], Awaitable[Any]], say: Callable[[str], Awaitable[None]], *, doing: str
+) -> None:
+    async with reporting(say, doing=doing):
+        await work()

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from blocks.ids import WORKFLOW_INPUT
 from bot.domain import Actor
 from bot.errors import UserError
 
@@ -16,6 +17,14 @@ class CardContext(BaseModel):
 
     plan_id: int
     channel_id: str
+
+
+class WorkflowFormContext(BaseModel):
+    """Which workflow a start form is for and where its plan card goes (the view's private_metadata)."""
+
+    workflow: str
+    channel_id: str
+    thread_ts: str | None = None
 
 
 def command_actor(body: dict[str, Any]) -> Actor:
@@ -43,6 +52,24 @@ def card_context(view: dict[str, Any]) -> CardContext:
         return CardContext.model_validate(json.loads(view.get("private_metadata") or "{}"))
     except (ValueError, ValidationError):
         raise UserError("This dialog has lost track of its plan; open it again from the card.") from None
+
+
+def workflow_form_context(view: dict[str, Any]) -> WorkflowFormContext:
+    try:
+        return WorkflowFormContext.model_validate(json.loads(view.get("private_metadata") or "{}"))
+    except (ValueError, ValidationError):
+        raise UserError("This form has lost track of its workflow; start it again.") from None
+
+
+def form_values(view: dict[str, Any]) -> dict[str, str | None]:
+    """Each input block's value by block_id, as text: a typed or numeric value, or a chosen option's
+    value; None when the input was left empty."""
+    values: dict[str, str | None] = {}
+    for block_id, elements in (view.get("state") or {}).get("values", {}).items():
+        element = elements.get(WORKFLOW_INPUT) or {}
+        option = element.get("selected_option") or {}
+        values[block_id] = element.get("value") if "value" in element else option.get("value")
+    return values
 
 
 def input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:

@@ -20,3 +20,7 @@ BREAK_GLASS_MODAL = "plan_break_glass_modal"
 # Both modals ask for one reason, in the same block and input.
 REASON_BLOCK = "reason_block"
 REASON_INPUT = "reason"
+
+WORKFLOW_START_MODAL = "workflow_start_modal"
+# Every input of the workflow modal uses this action_id; its block_id is the input's name.
+WORKFLOW_INPUT = "value"

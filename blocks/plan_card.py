@@ -100,6 +100,8 @@ def _fields(view: PlanView) -> list[dict[str, Any]]:
         ("Targets", ", ".join(risk.targets) or "none"),
         ("Approvals", f"{len(view.approvals)} of {view.decision.required_approvals}"),
     ]
+    if view.workflow is not None:
+        pairs.append(("Workflow", view.workflow.label))
     return [mrkdwn(f"*{name}*\n{escape(value)}", FIELD_TEXT_MAX) for name, value in pairs]
 
 

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import toolbox
+from bot import toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
@@ -91,6 +91,13 @@ async def create_app(
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
         await tools.aclose()
         raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
+    try:
+        catalog = workflows.build_catalog(
+            settings.workflows_dir, environments=settings.configured_environments()
+        )
+    except ConfigError:
+        await tools.aclose()
+        raise
     engine = create_engine(settings.database_url)
     if migrate:
         try:
@@ -148,6 +155,7 @@ async def create_app(
         policy=policy,
         environment=settings.environment,
         cluster=settings.cluster,
+        workflows=catalog,
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
     )

@@ -124,6 +124,21 @@ class StepSpec(BaseModel):
     """Overrides the action's own timeout for this step; None keeps the action's."""
 
 
+class WorkflowRef(BaseModel):
+    """Which workflow, in which version, a plan was made from; `override` names the environment file
+    that changed the workflow's code-defined steps, if one did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    override: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}" + (f" ({self.override})" if self.override else "")
+
+
 class PlanDraft(BaseModel):
     """What the planner proposes before anything is stored or decided."""
 
@@ -135,6 +150,54 @@ class PlanDraft(BaseModel):
     steps: list[StepSpec]
     rollback: str
     risk: Risk
+    workflow: WorkflowRef | None = None
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+
+
+class FormField(BaseModel):
+    """One input of a workflow as a form shows it; `default` and `choices` are text as typed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    label: str
+    kind: FieldKind
+    required: bool
+    default: str | None = None
+    choices: list[str] = Field(default_factory=list)
+    hint: str = ""
+
+
+class WorkflowStepInfo(BaseModel):
+    """A step a workflow may plan, as `workflow show` lists it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    stage: StepStage
+    actions: list[str]
+    description: str
+    changed_by_override: bool = False
+    enabled: bool = True
+
+
+class WorkflowInfo(BaseModel):
+    """A workflow as the catalog shows it, in the version active for one environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ref: WorkflowRef
+    description: str
+    examples: list[str]
+    fields: list[FormField]
+    steps: list[WorkflowStepInfo]
 
 
 class PolicyDecision(BaseModel):
@@ -198,6 +261,7 @@ class PlanView(BaseModel):
     """Completed act steps could be undone and nothing has rolled them back (a cancelled plan)."""
     break_glass_by: str = ""
     break_glass_reason: str = ""
+    workflow: WorkflowRef | None = None
 
     @property
     def break_glass_open(self) -> bool:

@@ -13,7 +13,7 @@ from bot import audit, break_glass, freezes, plan_views, planner, plans, resolut
 from bot.after_ack import AfterAck
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage
+from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
 from bot.notifier import Notifier
 from bot.policy import Policy
@@ -21,6 +21,8 @@ from bot.steps import run_action
 from bot.tasks import TaskSupervisor
 from bot.verify_checks import VerifyCheck
 from bot.worker import Worker
+from bot.workflows.base import PlanningContext, WorkflowInputs
+from bot.workflows.catalog import Catalog, WorkflowRequest
 from tools.registry import Registry
 
 
@@ -38,15 +40,65 @@ class Runtime:
     policy: Policy
     environment: str
     cluster: str
+    workflows: Catalog
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
 
 
-def draft(runtime: Runtime, text: str) -> PlanDraft:
-    """Read `text` into a draft for this deployment's environment and cluster, with the configured
-    service checks in its verify stage; raises UserError with examples."""
-    proposed = _on_cluster(runtime, planner.plan(text, environment=runtime.environment))
-    proposed = verify_checks.with_checks(proposed, runtime.verify_checks)
+@dataclass(frozen=True)
+class WorkflowStart:
+    """A workflow with inputs its model accepted; planning it reads what its steps pin."""
+
+    name: str
+    inputs: WorkflowInputs
+
+
+def understand(runtime: Runtime, text: str) -> PlanDraft | WorkflowStart:
+    """Read `text` as a workflow with checked inputs, or as a plan for this deployment; raises
+    UserError with examples, or InvalidInputs naming the inputs that are wrong. No I/O."""
+    read = planner.read(text, environment=runtime.environment, workflows=runtime.workflows)
+    if isinstance(read, WorkflowRequest):
+        return workflow_start(runtime, read)
+    return _finish(runtime, read)
+
+
+def workflow_catalog(runtime: Runtime) -> list[WorkflowInfo]:
+    """Every workflow in the version active for this deployment's environment."""
+    return [runtime.workflows.info(workflow.name, runtime.environment) for workflow in runtime.workflows]
+
+
+def workflow_start(runtime: Runtime, request: WorkflowRequest) -> WorkflowStart:
+    """Check a workflow request's inputs (with its environment's defaults); no I/O."""
+    return WorkflowStart(request.name, runtime.workflows.inputs(request, environment=runtime.environment))
+
+
+async def start_workflow(
+    runtime: Runtime,
+    *,
+    requester: Actor,
+    channel_id: str,
+    thread_ts: str | None,
+    start: WorkflowStart,
+    intent: str,
+    source_key: str,
+) -> int:
+    """Plan the workflow (its reads pin what the apply will use), then store and post it as any plan."""
+    context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
+    proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
+    return await request_plan(
+        runtime,
+        requester=requester,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        draft=_finish(runtime, proposed),
+        source_key=source_key,
+    )
+
+
+def _finish(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:
+    """The draft for this deployment's cluster, with the configured service checks in its verify
+    stage; refused when a step's tool is not configured here."""
+    proposed = verify_checks.with_checks(_on_cluster(runtime, proposed), runtime.verify_checks)
     missing = sorted({step.action for step in proposed.steps if step.action not in runtime.registry})
     if missing:
         tools = ", ".join(sorted({name.split(".")[0] for name in missing}))

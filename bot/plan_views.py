@@ -21,6 +21,7 @@ from bot.domain import (
     StepState,
     StepView,
     Target,
+    WorkflowRef,
 )
 from tools.redaction import Redactor
 
@@ -97,6 +98,15 @@ def _view(
         rollback_offered=resolutions.rollback_offered(PlanStatus(plan.status), runs),
         break_glass_by=plan.break_glass_by or "",
         break_glass_reason=plan.break_glass_reason or "",
+        workflow=_workflow(plan),
+    )
+
+
+def _workflow(plan: Plan) -> WorkflowRef | None:
+    if plan.workflow_name is None:
+        return None
+    return WorkflowRef(
+        name=plan.workflow_name, version=plan.workflow_version or "", override=plan.workflow_override or ""
     )
 
 

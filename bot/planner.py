@@ -1,24 +1,24 @@
-"""Deterministic planner: turns a sentence into a plan draft, or says which sentences it understands.
+"""Rules planner: reads a sentence as a workflow request, or as a plan of its own, or says which
+sentences it understands.
 
-The LLM planner comes later and will produce the same `PlanDraft`; this one is the fallback and the
+The LLM planner comes later and will produce the same results; this one is the fallback and the
 reference for tests.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from bot.domain import BlastRadius, PlanDraft, Risk, RiskLevel, StepSpec, StepStage, Target
 from bot.errors import UserError
+from bot.workflows.base import Workflow
+from bot.workflows.catalog import WorkflowRequest
 
 DEFAULT_NAMESPACE = "default"
-MAX_REPLICAS = 1000
 
-EXAMPLES = (
-    "scale checkout to 5 in shop",
-    "scale deployment checkout to 5 replicas in shop",
-    "scale checkout in namespace shop to 5",
+RESTART_EXAMPLES = (
     "restart checkout in shop",
     "rollout restart deployment/checkout -n shop",
 )
@@ -26,60 +26,34 @@ EXAMPLES = (
 _NAME = r"(?:deployment/|deploy/)?(?P<name>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 _NS = r"(?P<ns>[a-z0-9]([-a-z0-9]*[a-z0-9])?)"
 _IN_NS = rf"(?:(?:in|-n|--namespace)\s+(?:namespace\s+)?{_NS})"
-_COUNT = r"(?P<count>\d+)(?:\s+replicas?)?"
-
-_SCALE_PATTERNS = (
-    re.compile(rf"^scale\s+(?:deployment\s+|deploy\s+)?{_NAME}\s+to\s+{_COUNT}(?:\s+{_IN_NS})?$"),
-    re.compile(rf"^scale\s+(?:deployment\s+|deploy\s+)?{_NAME}\s+{_IN_NS}\s+to\s+{_COUNT}$"),
-)
 _RESTART_PATTERN = re.compile(
     rf"^(?:rollout\s+)?restart\s+(?:deployment\s+|deploy\s+)?{_NAME}(?:\s+{_IN_NS})?$"
 )
 
 
-def plan(text: str, *, environment: str) -> PlanDraft:
-    """Parse `text` into a draft; raise `UserError` with examples when it is not understood."""
+def read(text: str, *, environment: str, workflows: Iterable[Workflow[Any]]) -> PlanDraft | WorkflowRequest:
+    """Read `text` as one of the workflows' sentences or as a plan of its own; raise `UserError`
+    with examples when it is not understood."""
     normalized = " ".join(text.strip().lower().split())
+    workflows = list(workflows)
+    for workflow in workflows:
+        for sentence in workflow.sentences:
+            typed = sentence.read(normalized)
+            if typed is not None:
+                return WorkflowRequest(name=workflow.name, typed=typed)
     for parse in _PARSERS:
         draft = parse(normalized, environment)
         if draft is not None:
             return draft
     raise UserError(
         f"I could not read a plan from {text.strip()!r}. Try one of:\n"
-        + "\n".join(f"• `/carapulse {example}`" for example in EXAMPLES)
+        + "\n".join(f"• `/carapulse {example}`" for example in examples(workflows))
     )
 
 
-def _parse_scale(text: str, environment: str) -> PlanDraft | None:
-    match = next((m for p in _SCALE_PATTERNS if (m := p.match(text))), None)
-    if match is None:
-        return None
-    replicas = int(match["count"])
-    if replicas > MAX_REPLICAS:
-        raise UserError(f"{replicas} replicas is more than the {MAX_REPLICAS} I will plan for.")
-    target = _target(match, environment)
-    ref = {"namespace": target.namespace, "name": target.name}
-    return PlanDraft(
-        intent=text,
-        summary=f"scale {target.name} to {replicas} replicas ({target.namespace})",
-        target=target,
-        steps=[
-            StepSpec(
-                stage=StepStage.ACT,
-                action="kubernetes.scale",
-                args={**ref, "replicas": replicas},
-                description=f"Scale deployment {target.namespace}/{target.name} to {replicas}",
-            ),
-            StepSpec(
-                stage=StepStage.VERIFY,
-                action="kubernetes.rollout_status",
-                args=ref,
-                description=f"Wait until {target.namespace}/{target.name} has rolled out",
-            ),
-        ],
-        rollback="Scale back to the replica count read just before the change",
-        risk=_single_target_risk(target, RiskLevel.MEDIUM),
-    )
+def examples(workflows: Iterable[Workflow[Any]]) -> list[str]:
+    """Every sentence the planner reads, one example each, as help lists them."""
+    return [*(example for workflow in workflows for example in workflow.examples), *RESTART_EXAMPLES]
 
 
 def _parse_restart(text: str, environment: str) -> PlanDraft | None:
@@ -127,4 +101,4 @@ def _single_target_risk(target: Target, level: RiskLevel) -> Risk:
     )
 
 
-_PARSERS: tuple[Callable[[str, str], PlanDraft | None], ...] = (_parse_scale, _parse_restart)
+_PARSERS: tuple[Callable[[str, str], PlanDraft | None], ...] = (_parse_restart,)

@@ -91,6 +91,9 @@ async def create(
         risk=draft.risk.model_dump(mode="json"),
         decision=decision.model_dump(mode="json"),
         rollback=draft.rollback,
+        workflow_name=draft.workflow.name if draft.workflow else None,
+        workflow_version=draft.workflow.version if draft.workflow else None,
+        workflow_override=draft.workflow.override if draft.workflow else None,
         plan_hash=plan_hash(draft),
         # Created against policy only when break-glass could override what stands in the way.
         status=PlanStatus.AWAITING_APPROVAL if decision.allow else PlanStatus.BLOCKED,
@@ -292,6 +295,8 @@ def plan_hash(draft: PlanDraft) -> str:
         "steps": [step.model_dump(mode="json") for step in draft.steps],
         "rollback": draft.rollback,
     }
+    if draft.workflow is not None:
+        content["workflow"] = draft.workflow.model_dump(mode="json")
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 

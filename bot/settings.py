@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     card_update_interval_seconds: PositiveSeconds = 1.0
     # Prometheus checks added to every plan's verify stage (bot/verify_checks.py).
     verify_checks: list[VerifyCheck] = Field(default_factory=list)
+    # Per-environment workflow override files, <dir>/<environment>/<workflow>.yaml (bot/workflows).
+    workflows_dir: Path | None = None
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:

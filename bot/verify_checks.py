@@ -9,12 +9,12 @@ expression are filled from the plan's target.
 from __future__ import annotations
 
 import string
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from bot.domain import PlanDraft, StepSpec, StepStage
+from bot.domain import PlanDraft, StepSpec, StepStage, Target
 
 CHECK_ACTION = "prometheus.query_threshold"
 PLACEHOLDERS = frozenset({"namespace", "name", "environment", "cluster"})
@@ -39,15 +39,19 @@ class VerifyCheck(BaseModel):
 
     @field_validator("expr")
     @classmethod
-    def _known_placeholders(cls, expr: str) -> str:
-        """PromQL is full of braces: a label matcher's `{` must be doubled (`{{`) to stay literal."""
+    def _known_placeholders(cls, expr: str, info: ValidationInfo) -> str:
+        """PromQL is full of braces: a label matcher's `{` must be doubled (`{{`) to stay literal.
+
+        A workflow override's checks may also name the workflow's inputs; it passes them in the
+        validation context as `placeholders`."""
+        allowed = (info.context or {}).get("placeholders", PLACEHOLDERS)
         try:
             names = {field for _, field, _, _ in string.Formatter().parse(expr) if field is not None}
         except ValueError as exc:
             raise ValueError(f"{exc}; write PromQL's own braces as {{{{ and }}}}") from None
-        unknown = names - PLACEHOLDERS
+        unknown = names - allowed
         if unknown:
-            known = ", ".join(sorted(PLACEHOLDERS))
+            known = ", ".join(sorted(allowed))
             raise ValueError(
                 f"unknown placeholder {{{sorted(unknown)[0]}}} (known: {known}); "
                 "write PromQL's own braces as {{ and }}"
@@ -57,29 +61,38 @@ class VerifyCheck(BaseModel):
 
 def with_checks(draft: PlanDraft, checks: Sequence[VerifyCheck]) -> PlanDraft:
     """The draft with one verify step per check that applies to its environment."""
-    target = draft.target
-    fields = {
+    fields = target_fields(draft.target)
+    added = [
+        check_step(check, fields)
+        for check in checks
+        if not check.environments or draft.target.environment in check.environments
+    ]
+    return draft.model_copy(update={"steps": [*draft.steps, *added]}) if added else draft
+
+
+def target_fields(target: Target) -> dict[str, str]:
+    """What `{namespace}`, `{name}`, `{environment}` and `{cluster}` stand for in a check."""
+    return {
         "namespace": target.namespace,
         "name": target.name,
         "environment": target.environment,
         "cluster": target.cluster,
     }
-    added = [
-        StepSpec(
-            stage=StepStage.VERIFY,
-            action=CHECK_ACTION,
-            args={
-                "expr": check.expr.format(**fields),
-                "comparator": check.comparator,
-                "threshold": check.threshold,
-                "window_seconds": check.window_seconds,
-                "interval_seconds": check.interval_seconds,
-                "allow_empty": check.allow_empty,
-                "label": check.label,
-            },
-            description=check.sentence,
-        )
-        for check in checks
-        if not check.environments or target.environment in check.environments
-    ]
-    return draft.model_copy(update={"steps": [*draft.steps, *added]}) if added else draft
+
+
+def check_step(check: VerifyCheck, fields: Mapping[str, object]) -> StepSpec:
+    """The verify step that holds `check`, its placeholders filled from `fields`."""
+    return StepSpec(
+        stage=StepStage.VERIFY,
+        action=CHECK_ACTION,
+        args={
+            "expr": check.expr.format_map(fields),
+            "comparator": check.comparator,
+            "threshold": check.threshold,
+            "window_seconds": check.window_seconds,
+            "interval_seconds": check.interval_seconds,
+            "allow_empty": check.allow_empty,
+            "label": check.label,
+        },
+        description=check.sentence,
+    )

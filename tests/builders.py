@@ -7,12 +7,15 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import executions, planner, plans
+from bot import executions, planner, plans, workflows
 from bot.db.engine import SessionFactory
 from bot.db.models import Execution, StepRun
 from bot.domain import Actor, PlanDraft, StepStage
 from bot.policy import Policy
 from bot.policy_engine import EnvironmentConfig, GuardedPolicy
+from bot.workflows.base import PlanningContext
+from bot.workflows.catalog import WorkflowRequest
+from tools.registry import Registry
 
 TEAM = "T0123ABCDEF"
 ALICE = Actor(team_id=TEAM, user_id="U0123ALICE1")
@@ -42,8 +45,21 @@ def policy(*, roles: dict[str, list[str]] | None = None) -> Policy:
 POLICY = policy()
 
 
-def scale_draft(text: str = "scale checkout to 5 in shop") -> PlanDraft:
-    return planner.plan(text, environment="prod")
+def restart_draft(text: str = "restart checkout in shop") -> PlanDraft:
+    """A plan the rules planner makes itself (no workflow): a rollout restart in prod."""
+    draft = planner.read(text, environment="prod", workflows=())
+    assert isinstance(draft, PlanDraft), f"{text!r} is read as a workflow"
+    return draft
+
+
+async def scale_draft(text: str = "scale checkout to 5 in shop") -> PlanDraft:
+    """The plan the scale_service workflow makes of `text` in prod, with no tool configured."""
+    catalog = workflows.build_catalog(None, environments=ENVIRONMENTS)
+    request = planner.read(text, environment="prod", workflows=catalog)
+    assert isinstance(request, WorkflowRequest), f"{text!r} is not a workflow sentence"
+    inputs = catalog.inputs(request, environment="prod")
+    context = PlanningContext(requester=ALICE, cluster="", registry=Registry())
+    return await catalog.draft(request.name, inputs, context, intent=text)
 
 
 async def stored_plan(
@@ -62,7 +78,7 @@ async def stored_plan(
             requester=requester,
             channel_id="C0123OPSCHN",
             source_key=source_key,
-            draft=draft or scale_draft(),
+            draft=draft or await scale_draft(),
             policy=using or POLICY,
         )
     return created.plan.id

@@ -49,6 +49,10 @@ class Plan(Base):
     break_glass_by: Mapped[str | None] = mapped_column(UserId)
     break_glass_reason: Mapped[str | None] = mapped_column(Text)
     break_glass_at: Mapped[datetime | None]
+    # The workflow (and version, and environment override file) the plan was made from, if any.
+    workflow_name: Mapped[str | None] = mapped_column(String(64))
+    workflow_version: Mapped[str | None] = mapped_column(String(64))
+    workflow_override: Mapped[str | None] = mapped_column(String(255))
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"

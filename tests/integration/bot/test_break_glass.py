@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import break_glass, freezes, planner, plans
+from bot import break_glass, freezes, plans
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.db.models import AuditEvent, Execution, Plan
 from bot.domain import Actor, PlanStatus
 from bot.errors import Conflict, PolicyDenied, UserError
-from tests.builders import ALICE, BOB, CAROL, TEAM, policy, stored_plan
+from tests.builders import ALICE, BOB, CAROL, TEAM, policy, restart_draft, stored_plan
 
 STRICT = policy(roles={ALICE.user_id: ["operator"], BOB.user_id: ["approver"], CAROL.user_id: ["admin"]})
 FROZEN = "Denied: prod is frozen until"
@@ -107,7 +107,7 @@ async def test_an_admin_breaks_glass_with_a_reason_and_it_is_audited(sessions: S
 
 
 async def test_a_high_risk_plan_runs_on_break_glass_with_one_approval(sessions: SessionFactory) -> None:
-    draft = planner.plan("restart checkout in shop", environment="prod")
+    draft = restart_draft()
     delete_like = draft.model_copy(
         update={"steps": [s.model_copy(update={"action": "kubernetes.delete_pod"}) for s in draft.steps[:1]]}
     )

@@ -16,7 +16,7 @@ async def test_secret_looking_arguments_are_masked_in_the_view_only(sessions: Se
         args={"path": "db/creds", "data": {"password": "hunter2", "user": "app"}},
         description="write the database credentials",
     )
-    plan_id = await stored_plan(sessions, draft=scale_draft().model_copy(update={"steps": [write]}))
+    plan_id = await stored_plan(sessions, draft=(await scale_draft()).model_copy(update={"steps": [write]}))
 
     async with sessions() as session:
         view = await plan_views.load(session, team_id=TEAM, plan_id=plan_id)

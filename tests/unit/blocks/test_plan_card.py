@@ -1,3 +1,5 @@
+import asyncio
+import functools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,9 +8,10 @@ from blocks import ids
 from blocks.modals import reject_modal
 from blocks.plan_card import plan_card, plan_card_text
 from blocks.replies import dry_run_reply, help_blocks, outcome_reply
-from bot import planner
+from bot import planner, workflows
 from bot.domain import (
     ApprovalView,
+    PlanDraft,
     PlanStatus,
     PlanView,
     PolicyDecision,
@@ -16,13 +19,20 @@ from bot.domain import (
     StepState,
     StepView,
 )
+from tests.builders import scale_draft
 from tests.fakes.blockkit import check_blocks, check_view
 
 CREATED = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 
 
+@functools.cache
+def _scale_draft() -> PlanDraft:
+    """The scale_service plan, made once: card tests are not async."""
+    return asyncio.run(scale_draft())
+
+
 def scale_view(status: PlanStatus = PlanStatus.AWAITING_APPROVAL, **changes: object) -> PlanView:
-    draft = planner.plan("scale checkout to 5 in shop", environment="prod")
+    draft = _scale_draft()
     view = PlanView(
         id=42,
         team_id="T0123ABCDEF",
@@ -219,7 +229,8 @@ def test_dry_run_reply_lists_each_rehearsed_step() -> None:
 
 
 def test_help_and_reject_modal_respect_limits() -> None:
-    assert check_blocks(help_blocks(planner.EXAMPLES)) == []
+    examples = tuple(planner.examples(workflows.built_in()))
+    assert check_blocks(help_blocks(examples)) == []
     modal = reject_modal(plan_id=42, channel_id="C0123OPSCHN", summary="s" * 5000)
     assert check_view(modal) == []
     assert modal["callback_id"] == ids.REJECT_MODAL

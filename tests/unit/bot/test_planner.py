@@ -1,38 +1,64 @@
 import pytest
 
-from bot import planner
-from bot.domain import StepStage
+from bot import planner, workflows
 from bot.errors import UserError
+from bot.workflows.catalog import WorkflowRequest
+
+CATALOG = workflows.build_catalog(None, environments=["prod"])
+
+
+def read(text: str) -> object:
+    return planner.read(text, environment="prod", workflows=CATALOG)
 
 
 @pytest.mark.parametrize(
-    ("text", "namespace", "replicas"),
+    ("text", "typed"),
     [
-        ("scale checkout to 5", "default", 5),
-        ("scale checkout to 5 in shop", "shop", 5),
-        ("scale deployment checkout to 5 replicas in shop", "shop", 5),
-        ("scale checkout in namespace shop to 5", "shop", 5),
-        ("Scale  deploy/checkout to 0 -n shop", "shop", 0),
-        ("scale checkout to 1 replica --namespace shop", "shop", 1),
+        ("scale checkout to 5", {"kind": "deployment", "name": "checkout", "count": "5"}),
+        (
+            "scale checkout to 5 in shop",
+            {"kind": "deployment", "name": "checkout", "count": "5", "namespace": "shop"},
+        ),
+        (
+            "scale deployment checkout to 5 replicas in shop",
+            {"kind": "deployment", "name": "checkout", "count": "5", "namespace": "shop"},
+        ),
+        (
+            "scale checkout in namespace shop to 5",
+            {"kind": "deployment", "name": "checkout", "count": "5", "namespace": "shop"},
+        ),
+        (
+            "Scale  deploy/checkout to 0 -n shop",
+            {"kind": "deployment", "name": "checkout", "count": "0", "namespace": "shop"},
+        ),
+        (
+            "scale checkout to 1 replica --namespace shop",
+            {"kind": "deployment", "name": "checkout", "count": "1", "namespace": "shop"},
+        ),
+        ("scale asg web-asg to 6", {"kind": "asg", "name": "web-asg", "count": "6"}),
+        (
+            "scale auto scaling group web.asg_1 to 6 instances",
+            {"kind": "asg", "name": "web.asg_1", "count": "6"},
+        ),
+        (
+            "scale ecs shop/checkout to 3",
+            {"kind": "ecs", "ecs_cluster": "shop", "name": "checkout", "count": "3"},
+        ),
+        (
+            "scale ecs service shop/checkout to 3 tasks",
+            {"kind": "ecs", "ecs_cluster": "shop", "name": "checkout", "count": "3"},
+        ),
     ],
 )
-def test_scale_sentences_plan_scale_then_rollout_check(text: str, namespace: str, replicas: int) -> None:
-    draft = planner.plan(text, environment="prod")
-
-    assert [(s.stage, s.action) for s in draft.steps] == [
-        (StepStage.ACT, "kubernetes.scale"),
-        (StepStage.VERIFY, "kubernetes.rollout_status"),
-    ]
-    assert draft.steps[0].args == {"namespace": namespace, "name": "checkout", "replicas": replicas}
-    assert draft.target.environment == "prod"
-    assert draft.risk.targets == [f"deployment/{namespace}/checkout"]
-    assert "read just before the change" in draft.rollback
+def test_scale_sentences_ask_for_the_scale_service_workflow(text: str, typed: dict[str, str]) -> None:
+    assert read(text) == WorkflowRequest(name="scale_service", typed=typed)
 
 
 @pytest.mark.parametrize("text", ["restart checkout in shop", "rollout restart deployment/checkout -n shop"])
 def test_restart_sentences_plan_rollout_restart(text: str) -> None:
-    draft = planner.plan(text, environment="prod")
+    draft = read(text)
 
+    assert not isinstance(draft, WorkflowRequest)
     assert draft.steps[0].action == "kubernetes.rollout_restart"
     assert draft.steps[0].args == {"namespace": "shop", "name": "checkout"}
     assert draft.steps[1].action == "kubernetes.rollout_status"
@@ -48,15 +74,13 @@ def test_restart_sentences_plan_rollout_restart(text: str) -> None:
         "scale Check_out to 3",
         "restart",
         "scale checkout to 5 in shop please",
+        "scale ecs checkout to 3",
     ],
 )
 def test_unreadable_text_is_refused_with_examples(text: str) -> None:
     with pytest.raises(UserError) as error:
-        planner.plan(text, environment="prod")
+        read(text)
 
     assert "/carapulse scale checkout to 5 in shop" in error.value.message
-
-
-def test_replica_counts_beyond_the_limit_are_refused() -> None:
-    with pytest.raises(UserError, match="more than the 1000"):
-        planner.plan("scale checkout to 5000", environment="prod")
+    assert "/carapulse scale asg web-asg to 6" in error.value.message
+    assert "/carapulse restart checkout in shop" in error.value.message

@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from bot import planner
-from bot.domain import StepStage
+from bot.domain import PlanDraft, StepStage
 from bot.verify_checks import CHECK_ACTION, VerifyCheck, with_checks
+from tests.builders import scale_draft
 
 ERRORS = VerifyCheck(
     label="5xx ratio",
@@ -20,8 +21,8 @@ ERRORS = VerifyCheck(
 )
 
 
-def test_a_check_is_filled_from_the_target_and_appended_after_the_rollout_check() -> None:
-    draft = with_checks(planner.plan("scale checkout to 5 in shop", environment="prod"), [ERRORS])
+async def test_a_check_is_filled_from_the_target_and_appended_after_the_rollout_check() -> None:
+    draft = with_checks(await scale_draft("scale checkout to 5 in shop"), [ERRORS])
 
     [rollout, check] = [step for step in draft.steps if step.stage == StepStage.VERIFY]
     assert rollout.action == "kubernetes.rollout_status"
@@ -39,7 +40,8 @@ def test_a_check_is_filled_from_the_target_and_appended_after_the_rollout_check(
 
 
 def test_a_check_for_other_environments_is_left_out() -> None:
-    draft = planner.plan("restart checkout in shop", environment="staging")
+    draft = planner.read("restart checkout in shop", environment="staging", workflows=())
+    assert isinstance(draft, PlanDraft)
 
     assert with_checks(draft, [ERRORS]) == draft
 

@@ -1,0 +1,24 @@
+"""Workflows: named, versioned templates that turn typed inputs into plans (see base.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from bot.workflows import overrides
+from bot.workflows.base import Workflow
+from bot.workflows.catalog import Catalog
+from bot.workflows.scale_service import ScaleService
+
+
+def built_in() -> list[Workflow[Any]]:
+    """The workflows Carapulse ships, in the order the catalog lists them."""
+    return [ScaleService()]
+
+
+def build_catalog(directory: Path | None, *, environments: Iterable[str]) -> Catalog:
+    """The built-in workflows with the override files under `directory`; a bad file raises
+    ConfigError naming it."""
+    workflows = built_in()
+    return Catalog(workflows, overrides.load(directory, workflows=workflows, environments=environments))
