@@ -355,7 +355,9 @@ async def test_the_toolset_lists_its_actions_and_uses_botocore_standard_retries(
         assert built.status == f"enabled, region us-east-1 via {moto.url}, environments prod"
         assert [action.name for action in Registry(built.actions)] == [
             "aws.autoscaling_scale",
+            "aws.autoscaling_wait",
             "aws.ecs_scale",
+            "aws.ecs_wait",
             "aws.ecs_restart",
             "aws.ec2_list",
             "aws.tags_list",
