@@ -8,7 +8,6 @@ for the result. Their inverse is a rollback to the deployment that was live befo
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
@@ -31,6 +30,7 @@ from tools.argocd_state import (
     tree_health,
 )
 from tools.base import Action, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.polling import until
 from tools.toolset import Toolset, ToolSettings, read_settings
 
 # A commit SHA, branch, tag or Helm chart version.
@@ -68,17 +68,9 @@ class _ArgoCDAction(Action[ArgsT]):
     async def _until(
         self, app: AppArgs, done: Callable[[AppState], bool], time_limit: float
     ) -> tuple[AppState, bool]:
-        """Re-read the application until `done` holds or `time_limit` passes; the last state either way."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + time_limit
-        while True:
-            state = await self._state(app)
-            if done(state):
-                return state, True
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return state, False
-            await asyncio.sleep(min(self.poll_seconds, remaining))
+        return await until(
+            lambda: self._state(app), done, time_limit=time_limit, poll_seconds=self.poll_seconds
+        )
 
     async def _rehearse(self, app: AppArgs, what: str, start: Callable[[], Awaitable[JSON]]) -> ActionResult:
         """Start a dry-run operation and report what kubectl would have done to each resource."""

@@ -1,7 +1,8 @@
 """The `aws` tool: settings, the action list, and the `carapulse.tools` entry point.
 
-The actions live in one module per kind of job (aws_capacity, aws_inventory, aws_observability,
-aws_secrets) and share one AwsClients (aws_client), which owns sessions, retries and error messages.
+The actions live in one module per kind of job (aws_capacity, aws_waits, aws_inventory,
+aws_observability, aws_secrets) and share one AwsClients (aws_client), which owns sessions, retries
+and error messages.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from tools.aws_client import (
 from tools.aws_inventory import ListInstances, ListTaggedResources
 from tools.aws_observability import QueryCloudTrail, QueryCloudWatch
 from tools.aws_secrets import GetSecret, RotateSecret
+from tools.aws_waits import WAIT_POLL_SECONDS, WaitForAutoScalingGroup, WaitForEcsService
 from tools.base import Action, ToolError
 from tools.toolset import Toolset, ToolSettings, read_settings
 
@@ -93,10 +95,12 @@ class AwsSettings(ToolSettings):
         )
 
 
-def actions(aws: AwsClients) -> list[Action[Any]]:
+def actions(aws: AwsClients, *, poll_seconds: float = WAIT_POLL_SECONDS) -> list[Action[Any]]:
     return [
         ScaleAutoScalingGroup(aws),
+        WaitForAutoScalingGroup(aws, poll_seconds=poll_seconds),
         ScaleEcsService(aws),
+        WaitForEcsService(aws, poll_seconds=poll_seconds),
         RestartEcsService(aws),
         ListInstances(aws),
         ListTaggedResources(aws),

@@ -57,7 +57,7 @@ class ScaleAutoScalingGroup(Rehearsed, AwsAction[SetDesiredCapacityArgs]):
         )
 
     async def apply(self, args: SetDesiredCapacityArgs, *, dry_run: bool) -> ActionResult:
-        group = await self._read_group(args)
+        group = await read_auto_scaling_group(self, args)
         previous, low, high = group["DesiredCapacity"], group["MinSize"], group["MaxSize"]
         if not low <= args.desired_capacity <= high:
             side = "below the minimum" if args.desired_capacity < low else "above the maximum"
@@ -88,19 +88,6 @@ class ScaleAutoScalingGroup(Rehearsed, AwsAction[SetDesiredCapacityArgs]):
                 "max_size": high,
             },
         )
-
-    async def _read_group(self, args: AutoScalingGroupArgs) -> dict[str, Any]:
-        answer = await self.aws.call(
-            args.environment, "autoscaling", "DescribeAutoScalingGroups", AutoScalingGroupNames=[args.group]
-        )
-        groups = answer.get("AutoScalingGroups", [])
-        if not groups:
-            raise ToolError(
-                f"aws: auto scaling group {args.group} not found in {self.aws.where(args.environment)}",
-                call="autoscaling:DescribeAutoScalingGroups",
-                status=404,
-            )
-        return dict(groups[0])
 
 
 class ScaleEcsService(Rehearsed, AwsAction[SetDesiredCountArgs]):
@@ -211,6 +198,22 @@ class RestartEcsService(AwsAction[EcsServiceArgs]):
                 "desired_count": service["desiredCount"],
             },
         )
+
+
+async def read_auto_scaling_group(action: AwsAction[Any], args: AutoScalingGroupArgs) -> dict[str, Any]:
+    """The group, or a not-found ToolError: DescribeAutoScalingGroups answers an unknown name with an
+    empty list, not an error."""
+    answer = await action.aws.call(
+        args.environment, "autoscaling", "DescribeAutoScalingGroups", AutoScalingGroupNames=[args.group]
+    )
+    groups = answer.get("AutoScalingGroups", [])
+    if not groups:
+        raise ToolError(
+            f"aws: auto scaling group {args.group} not found in {action.aws.where(args.environment)}",
+            call="autoscaling:DescribeAutoScalingGroups",
+            status=404,
+        )
+    return dict(groups[0])
 
 
 async def read_ecs_service(action: AwsAction[Any], args: EcsServiceArgs) -> dict[str, Any]:

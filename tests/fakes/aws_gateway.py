@@ -1,5 +1,6 @@
 """A loopback gateway in front of moto for what moto cannot do: AWS error answers on demand
-(throttling, validation errors) and CloudTrail's LookupEvents, which moto does not implement.
+(throttling, validation errors), CloudTrail's LookupEvents, which moto does not implement, and states
+moto never reaches (an instance Pending, an ECS rollout that completes or fails), written into its answers.
 
 Every other request goes to moto byte for byte, so the AWS tool sees one endpoint that speaks the real
 protocols.
@@ -7,9 +8,11 @@ protocols.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -74,13 +77,17 @@ class OperationFault:
 
 class AwsGateway(FakeHttpServer):
     """`fail_next` (from the base) fails whatever request comes next; `fail_operation` fails only
-    calls of one API operation, e.g. the write after an action's read."""
+    calls of one API operation, e.g. the write after an action's read; `rewrite` edits moto's answers
+    to one operation; `answered` lets a test change state between two polls of an action."""
 
     def __init__(self, upstream: str) -> None:
         super().__init__()
         self.upstream = upstream
         self.trail: list[TrailEvent] = []
         self._operation_faults: list[OperationFault] = []
+        self._rewrites: dict[str, Callable[[str], str]] = {}
+        self._answered = Counter[str]()
+        self._answer_seen = asyncio.Condition()
         self._session: aiohttp.ClientSession | None = None
 
     def routes(self) -> list[web.RouteDef]:
@@ -88,6 +95,19 @@ class AwsGateway(FakeHttpServer):
 
     def fail_operation(self, operation: str, status: int, body: Any, *, times: int = 1) -> None:
         self._operation_faults.append(OperationFault(operation, status, body, times))
+
+    def rewrite(self, operation: str, edit: Callable[[str], str] | None) -> None:
+        """Pass moto's successful answers to `operation` through `edit` (the body's text in and out)
+        from now on; None stops."""
+        if edit is None:
+            self._rewrites.pop(operation, None)
+        else:
+            self._rewrites[operation] = edit
+
+    async def answered(self, operation: str, *, times: int = 1, within: float = 10.0) -> None:
+        """Return once moto has answered `operation` through the gateway `times` times in all."""
+        async with asyncio.timeout(within), self._answer_seen:
+            await self._answer_seen.wait_for(lambda: self._answered[operation] >= times)
 
     def throttle(self, operation: str, *, protocol: Literal["query", "json"], times: int = 1) -> None:
         """Answer the next `times` calls of `operation` the way AWS does when its rate limit is hit."""
@@ -119,9 +139,13 @@ class AwsGateway(FakeHttpServer):
                 return _answer(fault.status, fault.body)
         if request.headers.get("X-Amz-Target") == LOOKUP_EVENTS_TARGET:
             return self._lookup_events(json.loads(await request.read() or b"{}"))
-        return await self._forward(request)
+        answer = await self._forward(request, self._rewrites.get(operation))
+        async with self._answer_seen:
+            self._answered[operation] += 1
+            self._answer_seen.notify_all()
+        return answer
 
-    async def _forward(self, request: web.Request) -> web.StreamResponse:
+    async def _forward(self, request: web.Request, edit: Callable[[str], str] | None) -> web.StreamResponse:
         if self._session is None:
             self._session = aiohttp.ClientSession(auto_decompress=False)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_HEADERS}
@@ -132,6 +156,8 @@ class AwsGateway(FakeHttpServer):
             data=await request.read(),
         ) as answer:
             body = await answer.read()
+            if edit is not None and answer.status == 200:
+                body = edit(body.decode()).encode()
             kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_HEADERS}
             return web.Response(status=answer.status, body=body, headers=kept)
 

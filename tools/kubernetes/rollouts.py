@@ -3,7 +3,6 @@ the rollout to finish."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,6 +15,7 @@ from tools.kubernetes.args import DeploymentArgs, Replicas
 from tools.kubernetes.client import DEPLOYMENTS
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.deployment_state import DeploymentState
+from tools.polling import until
 
 RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 
@@ -104,22 +104,28 @@ class WaitForRollout(KubernetesAction[RolloutStatusArgs]):
 
     async def run(self, args: RolloutStatusArgs) -> ActionResult:
         client = await self.client(args)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + args.timeout_seconds
         call = f"GET {DEPLOYMENTS.path(args.namespace, args.name)}"
-        while True:
-            state = DeploymentState.of(await client.read_deployment(args.namespace, args.name))
-            if state.rolled_out:
-                summary = f"rollout of {args.ref} finished: {state.availability}"
-                return ActionResult(summary=summary, data=asdict(state))
-            if state.observed and state.stalled:
-                message = f"rollout of {args.ref} exceeded its progress deadline: {state.stalled}"
-                raise ToolError(message, call=call)
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                message = (
-                    f"rollout of {args.ref} did not finish within {args.timeout_seconds:g}s: "
-                    f"{state.availability}"
-                )
-                raise ToolError(message, call=call)
-            await asyncio.sleep(min(self.poll_seconds, remaining))
+
+        async def read() -> DeploymentState:
+            return DeploymentState.of(await client.read_deployment(args.namespace, args.name))
+
+        state, _ = await until(
+            read,
+            lambda s: s.rolled_out or _stalled(s),
+            time_limit=args.timeout_seconds,
+            poll_seconds=self.poll_seconds,
+        )
+        if state.rolled_out:
+            summary = f"rollout of {args.ref} finished: {state.availability}"
+            return ActionResult(summary=summary, data=asdict(state))
+        if _stalled(state):
+            message = f"rollout of {args.ref} exceeded its progress deadline: {state.stalled}"
+            raise ToolError(message, call=call)
+        message = (
+            f"rollout of {args.ref} did not finish within {args.timeout_seconds:g}s: {state.availability}"
+        )
+        raise ToolError(message, call=call)
+
+
+def _stalled(state: DeploymentState) -> bool:
+    return state.observed and bool(state.stalled)

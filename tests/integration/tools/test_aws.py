@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,53 +13,38 @@ from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway, query_error
 from tests.fakes.moto_server import REGION, MotoServer, moto_server
+from tests.integration.tools.aws_support import (
+    CHECKOUT,
+    WEB,
+    aws_toolset,
+    create_group,
+    create_service,
+    run,
+)
 from tests.processes import free_port
 from tools.aws import toolset
 from tools.aws_client import AwsClients
-from tools.base import ActionResult, ToolError
+from tools.base import ToolError
 from tools.registry import Registry
 from tools.toolset import NotConfigured
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/carapulse-operator"
-WEB = {"group": "web"}
-CHECKOUT = {"cluster": "shop", "service": "checkout"}
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with moto_server() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh_moto(moto: MotoServer) -> None:
-    moto.reset()
 
 
 @pytest.fixture
 async def tools(moto: MotoServer) -> AsyncIterator[Registry]:
-    async with _toolset(moto.environ(AWS_MAX_ATTEMPTS="2")) as registry:
+    async with aws_toolset(moto.environ(AWS_MAX_ATTEMPTS="2")) as registry:
         yield registry
 
 
 @pytest.fixture
 def web_group(moto: MotoServer) -> None:
-    _create_group(moto, REGION)
+    create_group(moto, REGION)
 
 
 @pytest.fixture
 def checkout_service(moto: MotoServer) -> None:
-    ecs = moto.client("ecs")
-    ecs.create_cluster(clusterName="shop")
-    ecs.register_task_definition(
-        family="checkout", containerDefinitions=[{"name": "app", "image": "checkout:1.4", "memory": 256}]
-    )
-    ecs.create_service(cluster="shop", serviceName="checkout", taskDefinition="checkout", desiredCount=2)
-
-
-async def run(registry: Registry, name: str, raw: dict[str, Any]) -> ActionResult:
-    action = registry.get(name)
-    return await action.run(action.parse_args(raw))
+    create_service(moto)
 
 
 async def test_autoscaling_scale_reads_the_old_capacity_first_and_rolls_back_to_it(
@@ -219,9 +203,9 @@ async def test_an_unknown_ecs_cluster_carries_the_aws_error_code_and_message(too
 
 
 async def test_a_named_environment_uses_its_own_region_and_its_rollback_stays_there(moto: MotoServer) -> None:
-    _create_group(moto, "eu-west-1")
+    create_group(moto, "eu-west-1")
     environments = json.dumps({"eu": {"region": "eu-west-1"}})
-    async with _toolset(moto.environ(AWS_ENVIRONMENTS=environments)) as tools:
+    async with aws_toolset(moto.environ(AWS_ENVIRONMENTS=environments)) as tools:
         action = tools.get("aws.autoscaling_scale")
         args = action.parse_args({**WEB, "desired_capacity": 3, "environment": "eu"})
 
@@ -240,12 +224,12 @@ async def test_a_named_environment_uses_its_own_region_and_its_rollback_stays_th
 
 
 async def test_a_role_is_assumed_through_sts_and_its_credentials_sign_the_calls(moto: MotoServer) -> None:
-    _create_group(moto, REGION)
+    create_group(moto, REGION)
     async with AwsGateway(moto.url) as gateway:
         settings = moto.environ(
             AWS_ENDPOINT_URL=gateway.url, AWS_ROLE_ARN=ROLE_ARN, AWS_ROLE_SESSION_NAME="chatops-42"
         )
-        async with _toolset(settings) as tools:
+        async with aws_toolset(settings) as tools:
             await run(tools, "aws.autoscaling_scale", {**WEB, "desired_capacity": 3})
 
     assume, *calls = gateway.requests
@@ -260,9 +244,9 @@ async def test_a_role_is_assumed_through_sts_and_its_credentials_sign_the_calls(
 
 
 async def test_throttling_is_retried_by_botocore_and_then_succeeds(moto: MotoServer) -> None:
-    _create_group(moto, REGION)
+    create_group(moto, REGION)
     async with AwsGateway(moto.url) as gateway:
-        async with _toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url, AWS_MAX_ATTEMPTS="3")) as tools:
+        async with aws_toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url, AWS_MAX_ATTEMPTS="3")) as tools:
             gateway.throttle("SetDesiredCapacity", protocol="query", times=2)
 
             result = await run(tools, "aws.autoscaling_scale", {**WEB, "desired_capacity": 4})
@@ -276,7 +260,7 @@ async def test_throttling_past_the_attempt_budget_is_a_readable_error(
     moto: MotoServer, checkout_service: None
 ) -> None:
     async with AwsGateway(moto.url) as gateway:
-        async with _toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url, AWS_MAX_ATTEMPTS="2")) as tools:
+        async with aws_toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url, AWS_MAX_ATTEMPTS="2")) as tools:
             gateway.throttle("UpdateService", protocol="json", times=2)
             with pytest.raises(ToolError) as raised:
                 await run(tools, "aws.ecs_restart", CHECKOUT)
@@ -289,11 +273,11 @@ async def test_throttling_past_the_attempt_budget_is_a_readable_error(
 
 
 async def test_an_aws_validation_error_on_the_write_keeps_its_code_and_message(moto: MotoServer) -> None:
-    _create_group(moto, REGION)
+    create_group(moto, REGION)
     # AWS's own check, for when the group's max size changed between the action's read and its write.
     aws_says = "New SetDesiredCapacity value 4 is above max value 3 for the AutoScalingGroup."
     async with AwsGateway(moto.url) as gateway:
-        async with _toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url)) as tools:
+        async with aws_toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url)) as tools:
             gateway.fail_operation(
                 "SetDesiredCapacity", 400, query_error("ValidationError", aws_says), times=2
             )
@@ -309,7 +293,7 @@ async def test_an_aws_validation_error_on_the_write_keeps_its_code_and_message(m
 
 async def test_an_answer_without_an_aws_error_document_is_named_as_such(moto: MotoServer) -> None:
     async with AwsGateway(moto.url) as gateway:
-        async with _toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url, AWS_MAX_ATTEMPTS="1")) as tools:
+        async with aws_toolset(moto.environ(AWS_ENDPOINT_URL=gateway.url, AWS_MAX_ATTEMPTS="1")) as tools:
             gateway.fail_next(502, "<html><body>Bad gateway</body></html>")
             with pytest.raises(ToolError) as raised:
                 await run(tools, "aws.ec2_list", {})
@@ -324,7 +308,7 @@ async def test_an_answer_without_an_aws_error_document_is_named_as_such(moto: Mo
 async def test_an_unreachable_endpoint_is_named_after_its_retries() -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     environ = {"AWS_REGION": REGION, "AWS_ENDPOINT_URL": closed, "AWS_MAX_ATTEMPTS": "2"}
-    async with _toolset(environ | _keys()) as tools:
+    async with aws_toolset(environ | _keys()) as tools:
         with pytest.raises(ToolError) as raised:
             await run(tools, "aws.autoscaling_scale", {**WEB, "desired_capacity": 1})
 
@@ -342,7 +326,7 @@ def strict_moto() -> Iterator[MotoServer]:
 
 class TestWithCredentialChecks:
     async def test_unknown_access_keys_are_a_readable_auth_error(self, strict_moto: MotoServer) -> None:
-        async with _toolset(strict_moto.environ()) as tools:
+        async with aws_toolset(strict_moto.environ()) as tools:
             with pytest.raises(ToolError) as raised:
                 await run(tools, "aws.autoscaling_scale", {**WEB, "desired_capacity": 1})
 
@@ -353,7 +337,7 @@ class TestWithCredentialChecks:
         assert raised.value.status == 403
 
     async def test_a_role_that_cannot_be_assumed_names_the_role(self, strict_moto: MotoServer) -> None:
-        async with _toolset(strict_moto.environ(AWS_ROLE_ARN=ROLE_ARN)) as tools:
+        async with aws_toolset(strict_moto.environ(AWS_ROLE_ARN=ROLE_ARN)) as tools:
             with pytest.raises(ToolError) as raised:
                 await run(tools, "aws.ecs_scale", {**CHECKOUT, "desired_count": 1})
 
@@ -371,7 +355,9 @@ async def test_the_toolset_lists_its_actions_and_uses_botocore_standard_retries(
         assert built.status == f"enabled, region us-east-1 via {moto.url}, environments prod"
         assert [action.name for action in Registry(built.actions)] == [
             "aws.autoscaling_scale",
+            "aws.autoscaling_wait",
             "aws.ecs_scale",
+            "aws.ecs_wait",
             "aws.ecs_restart",
             "aws.ec2_list",
             "aws.tags_list",
@@ -478,33 +464,8 @@ def tools_offline() -> Iterator[Registry]:
         close()
 
 
-@asynccontextmanager
-async def _toolset(environ: dict[str, str]) -> AsyncIterator[Registry]:
-    """The real entry point's actions, closed afterwards."""
-    built = toolset(environ)
-    try:
-        yield Registry(built.actions)
-    finally:
-        await built.aclose()
-
-
 def _keys() -> dict[str, str]:
     return {"AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE", "AWS_SECRET_ACCESS_KEY": "fake-secret-key"}
-
-
-def _create_group(moto: MotoServer, region: str) -> None:
-    ec2 = moto.client("ec2", region_name=region)
-    ec2.create_launch_template(
-        LaunchTemplateName="web", LaunchTemplateData={"ImageId": "ami-12345678", "InstanceType": "t3.micro"}
-    )
-    moto.client("autoscaling", region_name=region).create_auto_scaling_group(
-        AutoScalingGroupName="web",
-        LaunchTemplate={"LaunchTemplateName": "web"},
-        MinSize=1,
-        MaxSize=5,
-        DesiredCapacity=2,
-        AvailabilityZones=[f"{region}a"],
-    )
 
 
 def _desired_capacity(moto: MotoServer, region: str) -> int:

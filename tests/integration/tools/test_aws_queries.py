@@ -5,7 +5,7 @@ by the gateway in front of it."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,30 +13,19 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway, TrailEvent
-from tests.fakes.moto_server import MotoServer, moto_server
+from tests.fakes.moto_server import MotoServer
+from tests.integration.tools.aws_support import aws_toolset, run
 from tools.aws import toolset
-from tools.base import ActionResult, RiskHint, ToolError
+from tools.base import RiskHint, ToolError
 from tools.registry import Registry
 
 SECRET_VALUE = "correct-horse-battery-staple"
 
 
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with moto_server() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh_moto(moto: MotoServer) -> None:
-    moto.reset()
-
-
 @pytest.fixture
 async def tools(moto: MotoServer) -> AsyncIterator[Registry]:
-    built = toolset(moto.environ(AWS_MAX_ATTEMPTS="2"))
-    yield Registry(built.actions)
-    await built.aclose()
+    async with aws_toolset(moto.environ(AWS_MAX_ATTEMPTS="2")) as registry:
+        yield registry
 
 
 @pytest.fixture
@@ -68,11 +57,6 @@ def database_secret(moto: MotoServer) -> str:
     )["ARN"]
     secrets.rotate_secret(SecretId="shop/db-password", RotationRules={"AutomaticallyAfterDays": 30})
     return str(arn)
-
-
-async def run(registry: Registry, name: str, raw: dict[str, Any]) -> ActionResult:
-    action = registry.get(name)
-    return await action.run(action.parse_args(raw))
 
 
 async def test_ec2_list_applies_ec2_filters(tools: Registry, instances: dict[str, list[str]]) -> None:

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.helm_output import deployment_manifest, history, release
-from tests.fakes.moto_server import MotoServer, moto_server
+from tests.fakes.moto_server import MotoServer
 from tests.integration.tools.helm_support import (
     HISTORY,
     INLINE_VALUES,
@@ -39,17 +39,6 @@ UPGRADE_WEB = {**WEB, "chart": "example/web", "version": "1.4.0"}
 RENDERED = release(
     "web", "shop", 5, description="Dry run complete", manifest=deployment_manifest("web", image="w")
 )
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[MotoServer]:
-    with moto_server() as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def fresh_moto(moto: MotoServer) -> None:
-    moto.reset()
 
 
 @pytest.fixture
