@@ -28,6 +28,7 @@ test_medium_verbs_inside_compound_actions if {
 test_read_verbs if {
 	level_of(step("kubernetes", "rollout_status", "read")) == "read"
 	level_of(step("prometheus", "query", "read")) == "read"
+	level_of(step("aws", "autoscaling_wait", "read")) == "read"
 }
 
 test_tool_specific_level_wins if {
