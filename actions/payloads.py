@@ -63,12 +63,15 @@ def workflow_form_context(view: dict[str, Any]) -> WorkflowFormContext:
 
 def form_values(view: dict[str, Any]) -> dict[str, str | None]:
     """Each input block's value by block_id, as text: a typed or numeric value, or a chosen option's
-    value; None when the input was left empty."""
+    value; None when the input was left empty (Slack may leave such inputs out of the state)."""
+    state = (view.get("state") or {}).get("values", {})
     values: dict[str, str | None] = {}
-    for block_id, elements in (view.get("state") or {}).get("values", {}).items():
-        element = elements.get(WORKFLOW_INPUT) or {}
+    for block in view.get("blocks") or []:
+        if block.get("type") != "input" or not block.get("block_id"):
+            continue
+        element = state.get(block["block_id"], {}).get(WORKFLOW_INPUT) or {}
         option = element.get("selected_option") or {}
-        values[block_id] = element.get("value") if "value" in element else option.get("value")
+        values[block["block_id"]] = element.get("value") if "value" in element else option.get("value")
     return values
 
 

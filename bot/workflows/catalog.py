@@ -138,7 +138,7 @@ def _step_spec(
         stage=declared.stage,
         action=step.action,
         args={**step.args, **render(changed.args, fields)},
-        description=changed.description or step.description,
+        description=render(changed.description, fields) if changed.description else step.description,
         timeout_seconds=changed.timeout_seconds or step.timeout_seconds,
     )
 

@@ -18,14 +18,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from bot.errors import ConfigError
 from bot.validation import first_error
 from bot.verify_checks import PLACEHOLDERS, VerifyCheck
 from bot.workflows.base import Workflow
 
-Version = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")]
+# `version: 2` in YAML is a number; it names a version all the same.
+Version = Annotated[
+    str,
+    BeforeValidator(lambda value: str(value) if isinstance(value, int | float) else value),
+    Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"),
+]
 
 
 class StepOverride(BaseModel):
@@ -128,9 +133,10 @@ def _first_problem(override: WorkflowOverride, workflow: Workflow[Any], allowed:
     for step_id, step in override.steps.items():
         if step_id not in declared:
             return f"steps.{step_id}: {workflow.name} has no step {step_id} (steps: {', '.join(declared)})"
-        problem = _placeholder_problem(step.args, allowed)
-        if problem:
-            return f"steps.{step_id}.args: {problem}"
+        for field, value in (("args", step.args), ("description", step.description or "")):
+            problem = _placeholder_problem(value, allowed)
+            if problem:
+                return f"steps.{step_id}.{field}: {problem}"
     fields = workflow.inputs.model_fields
     for name in override.defaults:
         if name not in fields or name == "environment":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from bot.domain import StepStage, Target
 from bot.workflows.base import (
@@ -43,21 +43,32 @@ class ScaleInputs(WorkflowInputs):
     )
     count: Annotated[int, Field(ge=0, le=MAX_COUNT)] = Field(title="Replicas, instances or tasks")
     namespace: KubernetesName = Field(default="default", title="Namespace", description="Deployments only")
-    ecs_cluster: AwsName | None = Field(default=None, title="ECS cluster", description="ECS services only")
+    ecs_cluster: AwsName | None = Field(
+        default=None, validate_default=True, title="ECS cluster", description="ECS services only"
+    )
     aws_environment: AwsName | None = Field(
         default=None, title="AWS environment", description="An AWS_ENVIRONMENTS name; empty: the base one"
     )
     check: PromqlCheck | None = Field(default=None, title="PromQL check")
 
-    @model_validator(mode="after")
-    def _fits_the_kind(self) -> ScaleInputs:
-        if self.kind == "deployment" and not _is_kubernetes_name(self.name):
+    # Field validators, not a model validator, so a form shows each refusal beside its own field;
+    # `kind` is declared first, so it is known when the others are checked.
+    @field_validator("name")
+    @classmethod
+    def _name_fits_the_kind(cls, name: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind == "deployment" and not _is_kubernetes_name(name):
             raise ValueError("a Deployment name is lower-case letters, digits and dashes")
-        if self.kind == "asg" and ":" in self.name:
+        if kind == "asg" and ":" in name:
             raise ValueError("an Auto Scaling group name has no colon")
-        if self.kind == "ecs" and self.ecs_cluster is None:
+        return name
+
+    @field_validator("ecs_cluster")
+    @classmethod
+    def _ecs_needs_a_cluster(cls, cluster: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("kind") == "ecs" and cluster is None:
             raise ValueError("an ECS service needs its ecs_cluster")
-        return self
+        return cluster
 
 
 class ScaleService(Workflow[ScaleInputs]):
