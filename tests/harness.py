@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import func, select
 
 from bot.app import Carapulse, create_app
 from bot.http import web_app
@@ -52,6 +53,11 @@ class RunningBot:
     slack: FakeSlack
     kube: FakeKubernetes
     url: str
+
+    async def count(self, model: type) -> int:
+        """Rows of an ORM model in the bot's database."""
+        async with self.carapulse.runtime.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
     def card(self, plan_id: int | None = None) -> dict[str, Any] | None:
         """The card message of a plan (of any plan when None) as Slack stores it now."""
@@ -118,7 +124,7 @@ def _settings(environment: dict[str, str]) -> Settings:
     environment source does)."""
     return load_settings(
         **{
-            name.lower().removeprefix("carapulse_"): json.loads(value) if value[:1] in "{[" else value
+            name.lower().removeprefix("carapulse_"): json.loads(value) if value[:1] in ("{", "[") else value
             for name, value in environment.items()
         }
     )
