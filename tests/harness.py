@@ -98,7 +98,10 @@ async def running_bot(
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
         environment = {**environment, **(overrides or {})}
         carapulse = await create_app(_settings(environment), environ=environment)
-        runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine), access_log=None)
+        app = web_app(
+            carapulse.bolt, carapulse.engine, signing_secret=carapulse.settings.slack_signing_secret
+        )
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
