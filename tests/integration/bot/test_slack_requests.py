@@ -366,6 +366,25 @@ async def test_blank_reason_in_a_modal_passes_the_edge_and_is_refused_in_the_mod
     assert response.json()["response_action"] == "errors"
 
 
+@pytest.mark.parametrize(
+    "metadata", ["not json", "5", '{"plan_id": "x"}', ""], ids=["text", "number", "bad-id", "empty"]
+)
+async def test_modal_that_lost_its_plan_is_told_so_in_the_modal(
+    shared_bot: RunningBot, metadata: str
+) -> None:
+    values = {ids.REASON_BLOCK: {ids.REASON_INPUT: {"type": "plain_text_input", "value": "not now"}}}
+    before = await _state(shared_bot)
+
+    response = await shared_bot.driver.view_submission(ids.REJECT_MODAL, values, metadata)
+
+    assert response.status == 200
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {ids.REASON_BLOCK: "This dialog has lost track of its plan; open it again from the card."},
+    }
+    assert await _state(shared_bot) == before
+
+
 async def _state(bot: RunningBot) -> tuple[int, int, int, int, int]:
     """Rows and Slack calls a refused request must not add to."""
     await bot.carapulse.runtime.supervisor.drain()
