@@ -15,6 +15,7 @@ from actions.errors import reporting
 from blocks import ids
 from bot import operations
 from bot.domain import Actor
+from bot.errors import UserError
 from bot.operations import Runtime
 from bot.workflows.catalog import WorkflowRequest
 from bot.workflows.forms import InvalidInputs
@@ -54,7 +55,11 @@ def _reason_submission(
         if not reason:
             await ack(response_action="errors", errors={ids.REASON_BLOCK: blank})
             return
-        card = payloads.card_context(view)
+        try:
+            card = payloads.card_context(view)
+        except UserError as exc:
+            await ack(response_action="errors", errors={ids.REASON_BLOCK: exc.message})
+            return
         await ack()
         actor = payloads.interaction_actor(body)
         runtime.after_ack.submit(

@@ -62,7 +62,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         require_for_http(settings)
     carapulse = await create_app(settings, with_worker=not args.no_worker)
-    runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine, carapulse.gate), access_log=None)
+    app = web_app(
+        carapulse.bolt, carapulse.engine, carapulse.gate, signing_secret=settings.slack_signing_secret
+    )
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()

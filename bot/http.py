@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import slack_requests
 from bot.after_ack import RequestGate
+
+log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
 
 
-def web_app(bolt: AsyncApp, engine: AsyncEngine, gate: RequestGate) -> web.Application:
-    """`gate` learns of every Slack request until it is answered, so follow-up work waits for it."""
+def web_app(
+    bolt: AsyncApp, engine: AsyncEngine, gate: RequestGate, *, signing_secret: str
+) -> web.Application:
+    """`signing_secret` checks every request to SLACK_EVENTS_PATH (without one, all are refused);
+    `gate` learns of every Slack request until it is answered, so follow-up work waits for it."""
 
     async def slack_events(request: web.Request) -> web.Response:
         with gate.answering():
-            bolt_request = await to_bolt_request(request)
+            try:
+                bolt_request = await slack_requests.admit(request, signing_secret=signing_secret)
+            except slack_requests.Refused as refused:
+                log.warning("refused a Slack request: %s %s", refused.status, refused.reason)
+                return refused.response()
             return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
 
     async def healthz(_: web.Request) -> web.Response:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import func, select
 
 from bot.app import Carapulse, create_app
 from bot.http import web_app
@@ -53,6 +54,11 @@ class RunningBot:
     kube: FakeKubernetes
     url: str
 
+    async def count(self, model: type) -> int:
+        """Rows of an ORM model in the bot's database."""
+        async with self.carapulse.runtime.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
     def card(self, plan_id: int | None = None) -> dict[str, Any] | None:
         """The card message of a plan (of any plan when None) as Slack stores it now."""
         prefix = "Plan #" if plan_id is None else f"Plan #{plan_id}:"
@@ -92,7 +98,13 @@ async def running_bot(
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
         environment = {**environment, **(overrides or {})}
         carapulse = await create_app(_settings(environment), environ=environment)
-        runner = web.AppRunner(web_app(carapulse.bolt, carapulse.engine, carapulse.gate), access_log=None)
+        app = web_app(
+            carapulse.bolt,
+            carapulse.engine,
+            carapulse.gate,
+            signing_secret=carapulse.settings.slack_signing_secret,
+        )
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -118,7 +130,7 @@ def _settings(environment: dict[str, str]) -> Settings:
     environment source does)."""
     return load_settings(
         **{
-            name.lower().removeprefix("carapulse_"): json.loads(value) if value[:1] in "{[" else value
+            name.lower().removeprefix("carapulse_"): json.loads(value) if value[:1] in ("{", "[") else value
             for name, value in environment.items()
         }
     )

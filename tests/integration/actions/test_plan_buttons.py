@@ -1,7 +1,5 @@
 import json
 
-from sqlalchemy import func, select
-
 from blocks import ids
 from bot.db.models import Approval, Execution
 from tests.fakes.slack_state import ALICE, BOB
@@ -16,11 +14,6 @@ async def planned(bot: RunningBot, text: str = SCALE) -> str:
     return "1"
 
 
-async def count(bot: RunningBot, model: type) -> int:
-    async with bot.carapulse.runtime.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 async def test_requester_cannot_approve_own_plan(bot: RunningBot) -> None:
     plan_id = await planned(bot)
 
@@ -29,7 +22,7 @@ async def test_requester_cannot_approve_own_plan(bot: RunningBot) -> None:
     responses = await bot.slack.wait_until(lambda: bot.slack.responses)
     assert "you requested this plan" in responses[0].body["text"]
     assert responses[0].body["response_type"] == "ephemeral"
-    assert await count(bot, Approval) == 0
+    assert await bot.count(Approval) == 0
     assert "Awaiting approval" in str(bot.card(1)["blocks"])  # type: ignore[index]
 
 
@@ -54,8 +47,8 @@ async def test_double_click_on_approve_creates_one_approval_and_one_execution(bo
     await request.send()
 
     await bot.card_text(1, "Succeeded")
-    assert await count(bot, Approval) == 1
-    assert await count(bot, Execution) == 1
+    assert await bot.count(Approval) == 1
+    assert await bot.count(Execution) == 1
 
 
 async def test_approve_on_a_finished_plan_is_refused(bot: RunningBot) -> None:

@@ -11,10 +11,12 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.context.say.async_say import AsyncSay
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.slack_bodies import FORM, form_body
+from tests.fakes.slack_driver import SlackDriver, signature
 
 SECRET = "test-signing-secret"
 OPS = "C0123OPSCHN"
@@ -126,6 +128,25 @@ async def test_signed_slash_command_reaches_the_listener(
     assert slack.responses[0].body["text"] == "planning: scale checkout to 5 in prod"
     assert slack.calls_to("views.open")[0].ok
     assert slack.violations == []
+
+
+def test_signature_is_the_one_slack_sdk_computes_for_a_utf8_body() -> None:
+    body = "text=r%C3%A9sum%C3%A9 café&command=/carapulse"
+
+    expected = SignatureVerifier(SECRET).generate_signature(timestamp="1767225600", body=body)
+
+    assert signature(SECRET, "1767225600", body.encode()) == expected
+
+
+async def test_raw_request_is_sent_byte_for_byte_and_passes_bolts_check(
+    driver: SlackDriver, slack: FakeSlack, seen: list[dict[str, Any]]
+) -> None:
+    fields = driver.slash_command_fields("scale checkout to 5 in prod")
+
+    answer = await driver.raw_request(form_body(fields), FORM).send()
+
+    assert answer.status == 200
+    assert seen[0]["text"] == "scale checkout to 5 in prod"
 
 
 @pytest.mark.parametrize(
