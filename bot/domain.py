@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class PlanStatus(StrEnum):
@@ -58,9 +58,17 @@ class Resolution(StrEnum):
 
 
 class StepStage(StrEnum):
+    """Act steps make the change, verify steps check it (a failure rolls the change back), and
+    follow-up steps record it once verify has passed (an annotation, a ticket note): a failed
+    follow-up shows on the card but rolls nothing back. Rollback steps are the worker's own."""
+
     ACT = "act"
     VERIFY = "verify"
+    FOLLOW_UP = "follow_up"
     ROLLBACK = "rollback"
+
+
+_STAGE_ORDER = {StepStage.ACT: 0, StepStage.VERIFY: 1, StepStage.FOLLOW_UP: 2, StepStage.ROLLBACK: 3}
 
 
 class StepState(StrEnum):
@@ -151,6 +159,13 @@ class PlanDraft(BaseModel):
     rollback: str
     risk: Risk
     workflow: WorkflowRef | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _in_stage_order(cls, steps: list[StepSpec]) -> list[StepSpec]:
+        """Steps are stored, shown and run act, verify, follow-up: a check added after a follow-up
+        step still runs (and is listed) before it. Within a stage the order is kept."""
+        return sorted(steps, key=lambda step: _STAGE_ORDER[step.stage])
 
 
 class FieldKind(StrEnum):

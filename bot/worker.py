@@ -105,11 +105,9 @@ class Worker:
         if execution.resolution == Resolution.ROLL_BACK:
             await self._abort(execution, _completed_acts(done.values()))
             return
-        acts = [s for s in steps if s.stage == StepStage.ACT]
-        verifies = [s for s in steps if s.stage == StepStage.VERIFY]
         completed: list[StepRun] = []
-        for stage_steps, on_failure_rolls_back in ((acts, False), (verifies, True)):
-            for step in stage_steps:
+        for stage in (StepStage.ACT, StepStage.VERIFY, StepStage.FOLLOW_UP):
+            for step in (s for s in steps if s.stage == stage):
                 if await self._cancel_requested(execution):
                     await self._skip(execution, _remaining(steps, step))
                     await self._finish(execution, ExecutionStatus.CANCELLED)
@@ -124,9 +122,11 @@ class Worker:
                         await self._skip(execution, _remaining(steps, step)[1:])
                         await self._finish(execution, ExecutionStatus.CANCELLED)
                         return
+                    if not outcome.ok and stage == StepStage.FOLLOW_UP:
+                        continue  # the change is made and verified; a failed record of it is shown
                     if not outcome.ok:
                         await self._skip(execution, _remaining(steps, step)[1:])
-                        await self._fail(execution, completed, step, outcome, on_failure_rolls_back)
+                        await self._fail(execution, completed, step, outcome, stage == StepStage.VERIFY)
                         return
                 if step.stage == StepStage.ACT and run.status == StepState.SUCCEEDED:
                     completed.append(run)

@@ -260,3 +260,66 @@ async def test_a_step_timeout_overrides_the_actions_own(
     result = await view(sessions, plan_id)
     assert result.status == PlanStatus.FAILED
     assert result.steps[0].error == "dial.set timed out after 0.2s"
+
+
+def follow_up(step: StepSpec) -> StepSpec:
+    return step.model_copy(update={"stage": StepStage.FOLLOW_UP})
+
+
+async def test_follow_up_steps_run_after_verify_even_when_drafted_before_it(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), follow_up(set_dial("note", 1)), check_dial("a", 1))
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.SUCCEEDED
+    assert [s.stage for s in result.steps] == [StepStage.ACT, StepStage.VERIFY, StepStage.FOLLOW_UP]
+    assert dials.calls == [("set", "a", 1), ("check", "a", 1), ("set", "note", 1)]
+
+
+async def test_a_failed_follow_up_is_shown_but_rolls_nothing_back(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    dials.fail_set_to.add(9)
+    plan_id = await approved_plan(
+        sessions,
+        dial_draft(
+            set_dial("a", 1),
+            check_dial("a", 1),
+            follow_up(set_dial("note", 9)),
+            follow_up(set_dial("other", 2)),
+        ),
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.SUCCEEDED
+    assert [s.state for s in result.steps] == [
+        StepState.SUCCEEDED,
+        StepState.SUCCEEDED,
+        StepState.FAILED,
+        StepState.SUCCEEDED,
+    ]
+    assert "dial note refused 9" in result.steps[2].error
+    assert dials.values == {"a": 1, "other": 2}
+
+
+async def test_follow_ups_of_a_plan_that_failed_verify_never_run(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), check_dial("a", 2), follow_up(set_dial("note", 1)))
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.ROLLED_BACK
+    assert result.steps[2].stage == StepStage.FOLLOW_UP
+    assert result.steps[2].state == StepState.SKIPPED
+    assert "note" not in dials.values
