@@ -6,7 +6,7 @@ from typing import Any
 
 from blocks.labels import PLAN_STATUS_LABELS
 from blocks.text import context, duration, escape, section, user
-from bot.domain import PlanStatus, PlanView, StepStage, StepState, StepView
+from bot.domain import PlanStatus, PlanView, RiskLevel, StepStage, StepState, StepView
 
 HELP_LINES = (
     ("`/carapulse help`", "this list"),
@@ -35,15 +35,8 @@ def outcome_reply(view: PlanView) -> tuple[str, list[dict[str, Any]]]:
     headline = f"Plan #{view.id} {PLAN_STATUS_LABELS[view.status].split(' ', 1)[1].lower()}"
     if view.finished_at is not None:
         headline += f" after {duration((view.finished_at - view.created_at).total_seconds())}"
-    changes = [
-        f"• {escape(step.output_summary)}"
-        for step in view.steps
-        if step.stage in (StepStage.ACT, StepStage.ROLLBACK)
-        and step.state == StepState.SUCCEEDED
-        and step.output_summary
-    ]
     lines = [f"*{headline}*"]
-    lines += changes or ["• nothing was changed"]
+    lines += _answers(view) if view.risk.level == RiskLevel.READ else _changes(view)
     if view.status in (PlanStatus.FAILED, PlanStatus.ROLLED_BACK) and view.status_reason:
         lines.append(f":warning: {escape(view.status_reason)}")
     approvers = ", ".join(user(a.user_id) for a in view.approvals) or "nobody (none needed)"
@@ -52,6 +45,26 @@ def outcome_reply(view: PlanView) -> tuple[str, list[dict[str, Any]]]:
         context(f"Requested by {user(view.requester_id)} · approved by {approvers}"),
     ]
     return headline, blocks
+
+
+def _changes(view: PlanView) -> list[str]:
+    changes = [
+        f"• {escape(step.output_summary)}"
+        for step in view.steps
+        if step.stage in (StepStage.ACT, StepStage.ROLLBACK)
+        and step.state == StepState.SUCCEEDED
+        and step.output_summary
+    ]
+    return changes or ["• nothing was changed"]
+
+
+def _answers(view: PlanView) -> list[str]:
+    """A read-only plan is a question: its reply is what each step found."""
+    return [
+        f"• `{step.action}`: {escape(step.output_summary or step.error or str(step.state))}"
+        for step in view.steps
+        if step.stage != StepStage.ROLLBACK
+    ]
 
 
 def error_blocks(message: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot import reads
 from bot.domain import BlastRadius, PlanDraft, Risk, RiskLevel, StepSpec, StepStage, Target
 from bot.errors import UserError
 from bot.workflows.base import Workflow
@@ -53,7 +54,8 @@ def read(text: str, *, environment: str, workflows: Iterable[Workflow[Any]]) -> 
 
 def examples(workflows: Iterable[Workflow[Any]]) -> list[str]:
     """Every sentence the planner reads, one example each, as help lists them."""
-    return [*(example for workflow in workflows for example in workflow.examples), *RESTART_EXAMPLES]
+    workflow_examples = (example for workflow in workflows for example in workflow.examples)
+    return [*workflow_examples, *RESTART_EXAMPLES, *reads.EXAMPLES]
 
 
 def _parse_restart(text: str, environment: str) -> PlanDraft | None:
@@ -101,4 +103,4 @@ def _single_target_risk(target: Target, level: RiskLevel) -> Risk:
     )
 
 
-_PARSERS: tuple[Callable[[str, str], PlanDraft | None], ...] = (_parse_restart,)
+_PARSERS: tuple[Callable[[str, str], PlanDraft | None], ...] = (_parse_restart, reads.read)

@@ -14,6 +14,7 @@ from tools.base import Action
 from tools.kubernetes.client import KubernetesClient, RetryPolicy
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.config import KubernetesConfig
+from tools.kubernetes.deployment_logs import GetDeploymentLogs
 from tools.kubernetes.deployments import GetDeployment, GetDeploymentSummary, ListDeployments
 from tools.kubernetes.events import ListEvents
 from tools.kubernetes.nodes import CordonNode, UncordonNode
@@ -52,6 +53,7 @@ def actions(clusters: Clusters) -> list[Action[Any]]:
         PatchDeployment(clusters),
         ListPods(clusters),
         GetPodLogs(clusters),
+        GetDeploymentLogs(clusters),
         DeletePod(clusters),
         ListEvents(clusters),
         CordonNode(clusters),

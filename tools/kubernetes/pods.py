@@ -113,10 +113,7 @@ class GetPodLogs(KubernetesAction[PodLogArgs]):
             previous=args.previous or None,
             limit_bytes=LOG_BYTES_CAP,
         )
-        truncated = len(text.encode()) >= LOG_BYTES_CAP
-        lines = text.splitlines()
-        if truncated and not text.endswith("\n"):
-            lines = lines[:-1]  # the byte cap cut the last line short
+        lines, truncated = log_lines(text, LOG_BYTES_CAP)
         container = f" container {args.container}" if args.container else ""
         source = f"{'previous run of ' if args.previous else ''}pod {args.ref}{container}"
         last = f", last: {lines[-1][:_SHOWN_LINE_CHARS]}" if lines else ""
@@ -124,6 +121,16 @@ class GetPodLogs(KubernetesAction[PodLogArgs]):
             summary=f"{len(lines)} log lines from {source}{last}",
             data={"lines": lines, "truncated": truncated},
         )
+
+
+def log_lines(text: str, cap: int) -> tuple[list[str], bool]:
+    """The complete lines of a log read with `limitBytes=cap`, and whether the cap cut it short
+    (a line the cap cut in half is left out)."""
+    truncated = len(text.encode()) >= cap
+    lines = text.splitlines()
+    if truncated and not text.endswith("\n"):
+        lines = lines[:-1]
+    return lines, truncated
 
 
 class DeletePodArgs(NamespacedArgs):

@@ -303,3 +303,36 @@ async def test_delete_pod_failures_are_readable_and_not_repeated(
     assert raised.value.status == status
     assert len([r for r in kube.fake.requests if r.method == "DELETE"]) == 1
     assert kube.fake.pods("shop", prefix="debug")
+
+
+async def test_deployment_logs_show_the_worst_pods_first(kube: Kube) -> None:
+    healthy, crashing = checkout_pods(kube)
+    kube.fake.write_logs("shop", healthy, ["GET /healthz 200"])
+    kube.fake.write_logs("shop", crashing, ["panic: nil map"])
+    kube.fake.restart_container("shop", crashing, crash_loop=True)
+    kube.fake.add_pod("shop", "debug")
+
+    result = await kube.run("kubernetes.get_deployment_logs", {"namespace": "shop", "name": "checkout"})
+
+    assert list(result.data["logs"]) == [crashing, healthy]
+    assert result.data["logs"][healthy][-1] == "GET /healthz 200"
+    assert result.data["logs"][crashing][-1] == "panic: nil map"
+    assert result.data["previous_run"] == [crashing]
+    assert result.summary == (
+        f"4 log lines from 2 pod(s) of shop/checkout; {crashing} (CrashLoopBackOff): panic: nil map"
+    )
+    assert result.data["selector"] == "app=checkout"
+
+
+async def test_deployment_logs_read_at_most_max_pods_with_a_share_of_the_cap_each(kube: Kube) -> None:
+    raw = {"namespace": "shop", "name": "checkout", "max_pods": 1, "tail_lines": 5}
+
+    result = await kube.run("kubernetes.get_deployment_logs", raw)
+
+    assert len(result.data["logs"]) == 1
+    assert kube.fake.requests[-1].query == {"tailLines": "5", "limitBytes": str(LOG_BYTES_CAP)}
+
+
+async def test_deployment_logs_of_a_missing_deployment_say_so(kube: Kube) -> None:
+    with pytest.raises(ToolError, match=r"^deployment shop/nope not found$"):
+        await kube.run("kubernetes.get_deployment_logs", {"namespace": "shop", "name": "nope"})

@@ -15,6 +15,8 @@ from bot.domain import (
     PlanStatus,
     PlanView,
     PolicyDecision,
+    Risk,
+    RiskLevel,
     StepStage,
     StepState,
     StepView,
@@ -199,6 +201,26 @@ def test_outcome_reply_says_what_changed_and_who_approved() -> None:
     assert "checkout replicas 2 → 5" in str(blocks)
     assert "approved by <@U0123BOBBY2>" in str(blocks)
     assert check_blocks(blocks) == []
+
+
+def test_outcome_of_a_read_plan_is_what_each_step_found() -> None:
+    view = scale_view(
+        PlanStatus.SUCCEEDED, risk=Risk(level=RiskLevel.READ, blast_radius="namespace", targets=[])
+    )
+    view.steps[0] = view.steps[0].model_copy(
+        update={
+            "action": "kubernetes.list_pods",
+            "state": StepState.SUCCEEDED,
+            "output_summary": "2 pods, 2 ready",
+        }
+    )
+    view.steps[1] = view.steps[1].model_copy(update={"state": StepState.FAILED, "error": "timed out"})
+
+    _, blocks = outcome_reply(view)
+
+    assert "• `kubernetes.list_pods`: 2 pods, 2 ready" in str(blocks)
+    assert "• `kubernetes.rollout_status`: timed out" in str(blocks)
+    assert "nothing was changed" not in str(blocks)
 
 
 def test_outcome_of_a_rolled_back_plan_lists_the_rollback() -> None:

@@ -84,3 +84,30 @@ def test_unreadable_text_is_refused_with_examples(text: str) -> None:
     assert "/carapulse scale checkout to 5 in shop" in error.value.message
     assert "/carapulse scale asg web-asg to 6" in error.value.message
     assert "/carapulse restart checkout in shop" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "action", "args"),
+    [
+        ("pods of checkout in shop", "kubernetes.list_pods", {"namespace": "shop", "deployment": "checkout"}),
+        ("pods of checkout", "kubernetes.list_pods", {"namespace": "default", "deployment": "checkout"}),
+        (
+            "logs of checkout -n shop",
+            "kubernetes.get_deployment_logs",
+            {"namespace": "shop", "name": "checkout"},
+        ),
+        (
+            "history of deployment checkout in namespace shop",
+            "kubernetes.get_deployment_summary",
+            {"namespace": "shop", "name": "checkout"},
+        ),
+        ("alerts for checkout", "alertmanager.list_alerts", {"matchers": ['service="checkout"']}),
+    ],
+)
+def test_read_sentences_plan_one_read_step(text: str, action: str, args: dict[str, object]) -> None:
+    draft = read(text)
+
+    assert not isinstance(draft, WorkflowRequest)
+    assert [(s.action, s.args) for s in draft.steps] == [(action, args)]
+    assert draft.risk.level == "read"
+    assert draft.rollback == "None needed: nothing is changed"
