@@ -12,12 +12,15 @@ from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.client import DEPLOYMENTS, JSON_PATCH, REPLICA_SETS, KubernetesClient
 from tools.kubernetes.revisions import Revision, history, restored_annotations, target_revision, template_of
+from tools.pins import require_unmoved
 
 
 class RollbackArgs(DeploymentArgs):
-    """`to_revision` None: the revision before the current one."""
+    """`to_revision` None: the revision before the current one. `expected_revision` is the revision
+    the plan saw running when it was made; once another has rolled out, the step refuses."""
 
     to_revision: Annotated[int, Field(ge=1)] | None = None
+    expected_revision: Annotated[int, Field(ge=1)] | None = None
 
 
 class RolloutRollback(Rehearsed, KubernetesAction[RollbackArgs]):
@@ -33,7 +36,8 @@ class RolloutRollback(Rehearsed, KubernetesAction[RollbackArgs]):
         previous = result.data["previous_revision"]
         return RollbackStep(
             action=self.name,
-            args=args.same_target(to_revision=previous),
+            # The undo is not pinned: the controller gives the restored template a new revision number.
+            args=args.model_copy(update={"expected_revision": None}).same_target(to_revision=previous),
             description=f"roll {args.ref} forward again to revision {previous}",
         )
 
@@ -53,6 +57,10 @@ class RolloutRollback(Rehearsed, KubernetesAction[RollbackArgs]):
                 f"no ReplicaSet has the current pod template of {args.ref} yet; run the step again shortly"
             )
             raise ToolError(message, call=f"GET {REPLICA_SETS.path(args.namespace)}")
+        call = f"GET {DEPLOYMENTS.path(args.namespace, args.name)}"
+        require_unmoved(
+            f"deployment {args.ref}'s revision", pinned=args.expected_revision, live=current, call=call
+        )
         target = target_revision(revisions, wanted=args.to_revision, ref=args.ref)
         current_images = [c.image for c in deployment.spec.template.spec.containers]
         data = {

@@ -205,3 +205,28 @@ async def test_rollback_failures_are_readable(
 
     assert raised.value.message.startswith(message)
     assert image_and_revision(kube) == (NEW_IMAGE, "2")
+
+
+@pytest.mark.parametrize("rehearse", [False, True], ids=["run", "dry_run"])
+async def test_a_rollback_pinned_to_a_revision_that_moved_is_refused(kube: Kube, rehearse: bool) -> None:
+    await set_image(kube, "registry.example/checkout:1.6")
+    await kube.fake.settle()
+    before = kube.fake.deployment("shop", "checkout")
+    raw = {**CHECKOUT, "expected_revision": 2}
+
+    with pytest.raises(ToolError) as refused:
+        await (kube.dry_run if rehearse else kube.run)("kubernetes.rollout_rollback", raw)
+
+    assert refused.value.message == (
+        "deployment shop/checkout's revision changed since the plan was made (pinned 2, now 3); "
+        "make a new plan"
+    )
+    assert kube.fake.deployment("shop", "checkout") == before
+
+
+async def test_a_rollback_pinned_to_the_running_revision_goes_ahead(kube: Kube) -> None:
+    result = await kube.run("kubernetes.rollout_rollback", {**CHECKOUT, "expected_revision": 2})
+
+    assert (result.data["previous_revision"], result.data["to_revision"]) == (2, 1)
+    undo = kube.rollback("kubernetes.rollout_rollback", {**CHECKOUT, "expected_revision": 2}, result)
+    assert undo is not None and undo.args == {**CHECKOUT, "to_revision": 2}
