@@ -111,3 +111,40 @@ def test_read_sentences_plan_one_read_step(text: str, action: str, args: dict[st
     assert [(s.action, s.args) for s in draft.steps] == [(action, args)]
     assert draft.risk.level == "read"
     assert draft.rollback == "None needed: nothing is changed"
+
+
+@pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        (
+            "roll back checkout in shop",
+            {"remediation": "rollback", "service": "checkout", "namespace": "shop"},
+        ),
+        ("rollback deployment checkout", {"remediation": "rollback", "service": "checkout"}),
+        ("silence checkout for 2h", {"remediation": "silence", "service": "checkout", "silence_for": "2h"}),
+        (
+            "silence alerts for checkout for 30m",
+            {"remediation": "silence", "service": "checkout", "silence_for": "30m"},
+        ),
+    ],
+)
+def test_remediation_sentences_ask_for_incident_remediation(text: str, typed: dict[str, str]) -> None:
+    assert read(text) == WorkflowRequest(name="incident_remediation", typed=typed)
+
+
+@pytest.mark.parametrize(
+    ("silence_for", "problem"),
+    [
+        ("1m", "a silence lasts from 5m to 7d"),
+        ("8d", "a silence lasts from 5m to 7d"),
+        ("soon", "is not a length"),
+    ],
+)
+def test_silence_lengths_outside_five_minutes_to_a_week_are_refused(silence_for: str, problem: str) -> None:
+    request = WorkflowRequest(
+        name="incident_remediation",
+        typed={"remediation": "silence", "service": "checkout", "silence_for": silence_for},
+    )
+
+    with pytest.raises(UserError, match=problem):
+        CATALOG.inputs(request, environment="prod")
