@@ -14,11 +14,14 @@ HELP_LINES = (
     ("`/carapulse status <plan id>`", "where a plan is, shown only to you"),
     ("`/carapulse approve <plan id>`", "approve a plan, like its Approve button"),
     ("`/carapulse cancel <plan id>`", "cancel a plan that has not finished"),
+    ("`/carapulse workflow list`", "the workflows, their inputs and sentences"),
+    ("`/carapulse workflow show <name>`", "the steps of a workflow as this environment runs it"),
+    ("`/carapulse workflow start <name> [name=value …]`", "start a workflow (a form without values)"),
     ("`/carapulse freeze <env> <duration> <reason>`", "deny writes to an environment for a while (admins)"),
     ("`/carapulse unfreeze <env>`", "lift a freeze (admins)"),
 )
 
-PLAN_EXAMPLES_TITLE = "Plans I can make today:"
+PLAN_EXAMPLES_TITLE = "Sentences I read:"
 
 
 def help_blocks(examples: tuple[str, ...]) -> list[dict[str, Any]]:
