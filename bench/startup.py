@@ -5,16 +5,20 @@ Each run is a real `python -m bot serve` process with its worker, against the fa
 fake Kubernetes from tests/fakes, with kubernetes (a kubeconfig for the fake), prometheus and
 alertmanager (URLs on a local port nothing listens on) configured. N runs start on a fresh SQLite
 database, so the migrations run; one more starts on a database already at head. After /readyz
-answers, the run sends a signed `/carapulse scale checkout to 5 in shop` (a plan is stored and its
-card posted) and probes /healthz, /readyz and /metrics; once idle, RSS is VmRSS from
-/proc/<pid>/status. Also prints how many requests the fake cluster saw before the service was
+answers, the run sends a signed `/carapulse scale checkout to N in shop`, approves the plan as
+another user and waits until its card says it succeeded (so the worker ran the Kubernetes step and
+loaded the client library), then probes /healthz, /readyz and /metrics; once idle, RSS is VmRSS
+from /proc/<pid>/status. Also prints how many requests the fake cluster saw before the service was
 ready: tools must not connect at start-up.
 
 The children read and write bytecode in a cache of their own (PYTHONPYCACHEPREFIX in the temporary
 directory, whatever PYTHONDONTWRITEBYTECODE says here), as an installed package has its modules
 compiled: one uncounted first start fills the cache, and its time is printed as well.
 
-Usage: python bench/startup.py [--runs 5]
+`--python` runs serve with another interpreter, e.g. that of a venv holding only the runtime
+dependencies (`pip install .`, as the Dockerfile does), still on this checkout's code.
+
+Usage: python bench/startup.py [--runs 5] [--python PATH]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -33,12 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
 
+from blocks import ids
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_driver import SlackDriver
+from tests.fakes.slack_state import BOB
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 
+ROOT = Path(__file__).resolve().parents[1]
 TARGET_READY_SECONDS = 2.0
 TARGET_RSS_MB = 150.0
 IDLE_SECONDS = 2.0
@@ -55,7 +63,7 @@ class Start:
     cluster_requests_before_ready: int
 
 
-async def main(runs: int) -> int:
+async def main(runs: int, python: str) -> int:
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         async with FakeSlack() as slack, FakeKubernetes() as kube:
@@ -70,12 +78,19 @@ async def main(runs: int) -> int:
                     "PROMETHEUS_URL": nowhere,
                     "ALERTMANAGER_URL": nowhere,
                     "PYTHONPYCACHEPREFIX": str(workdir / "bytecode"),
+                    "PYTHONPATH": str(ROOT),
                 }
 
-            compiling = await _start(environment(workdir / "compiling.db"), slack, kube)
-            fresh = [await _start(environment(workdir / f"fresh-{n}.db"), slack, kube) for n in range(runs)]
-            migrated = await _start(environment(workdir / "fresh-0.db"), slack, kube)
-    print(f"carapulse serve cold start, {runs} runs on a fresh SQLite database")
+            # Each run scales to a count of its own, so every plan changes the deployment.
+            async def start(database: str, replicas: int) -> Start:
+                argv = [python, "-m", "bot", "serve"]
+                return await _start(argv, environment(workdir / database), slack, kube, replicas=replicas)
+
+            # Each run scales to a count of its own, so every plan changes the deployment.
+            compiling = await start("compiling.db", 3)
+            fresh = [await start(f"fresh-{n}.db", 4 + n) for n in range(runs)]
+            migrated = await start("fresh-0.db", 4 + runs)
+    print(f"carapulse serve cold start, {runs} runs on a fresh SQLite database, {python}")
     print("  (kubernetes, prometheus and alertmanager configured; worker running)")
     print(f"  {'':22s} {'min':>7s} {'median':>7s} {'max':>7s}   target")
     _row("/healthz 200 (s)", [s.healthz_seconds for s in fresh], TARGET_READY_SECONDS)
@@ -92,10 +107,11 @@ async def main(runs: int) -> int:
     return 0 if contacted == 0 else 1
 
 
-async def _start(environment: dict[str, str], slack: FakeSlack, kube: FakeKubernetes) -> Start:
+async def _start(
+    argv: list[str], environment: dict[str, str], slack: FakeSlack, kube: FakeKubernetes, *, replicas: int
+) -> Start:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    argv = [sys.executable, "-m", "bot", "serve"]
     child_environment = {**os.environ, **environment, "PORT": str(port)}
     child_environment.pop("PYTHONDONTWRITEBYTECODE", None)
     requests_before = len(kube.requests)
@@ -110,14 +126,31 @@ async def _start(environment: dict[str, str], slack: FakeSlack, kube: FakeKubern
         readyz = time.perf_counter() - started
         cpu = _cpu_seconds(process.pid)
         contacted = len(kube.requests) - requests_before
-        response = await SlackDriver(url, SIGNING_SECRET, slack).slash_command("scale checkout to 5 in shop")
-        if response.status != 200:
-            raise SystemExit(f"/carapulse got HTTP {response.status}: {response.body}")
+        await _scale_approved(SlackDriver(url, SIGNING_SECRET, slack), replicas)
         for path in PROBES:
             await _expect_ok(http, f"{url}{path}")
         await asyncio.sleep(IDLE_SECONDS)
         rss = _rss_mb(process.pid)
     return Start(healthz, readyz, cpu, rss, contacted)
+
+
+async def _scale_approved(driver: SlackDriver, replicas: int) -> None:
+    slack = driver.fake
+    calls_before = len(slack.calls)
+    response = await driver.slash_command(f"scale checkout to {replicas} in shop")
+    if response.status != 200:
+        raise SystemExit(f"/carapulse got HTTP {response.status}: {response.body}")
+    card = await slack.wait_for(lambda c: c.method == "chat.postMessage" and c.ok, after=calls_before)
+    plan = re.match(r"Plan #(\d+):", card.args["text"])
+    if plan is None:
+        raise SystemExit(f"the first message posted is not a plan card: {card.args['text']!r}")
+    channel, ts = card.response["channel"], card.response["ts"]
+    await driver.block_action(ids.PLAN_APPROVE, plan[1], user=BOB, message_ts=ts)
+
+    def succeeded() -> bool | None:
+        return "Succeeded" in str(slack.messages[channel][ts]["blocks"]) or None
+
+    await slack.wait_until(succeeded, timeout=30)
 
 
 async def _expect_ok(http: aiohttp.ClientSession, url: str) -> None:
@@ -151,4 +184,6 @@ def _row(label: str, samples: list[float], target: float | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    sys.exit(asyncio.run(main(parser.parse_args().runs)))
+    parser.add_argument("--python", default=sys.executable, help="interpreter that runs carapulse serve")
+    arguments = parser.parse_args()
+    sys.exit(asyncio.run(main(arguments.runs, arguments.python)))
