@@ -160,6 +160,9 @@ async def create_app(
         verify_checks=settings.verify_checks,
     )
     bolt = AsyncApp(
+        # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads
+        # the source of every loaded module (~0.1 s at start-up).
+        name="carapulse",
         client=client,
         signing_secret=settings.slack_signing_secret or None,
         # Only Socket Mode and `carapulse worker` run without a secret; HTTP mode refuses to start.

@@ -1,22 +1,21 @@
 """The `aws` tool: settings, the action list, and the `carapulse.tools` entry point.
 
 The actions live in one module per kind of job (aws_capacity, aws_waits, aws_inventory,
-aws_observability, aws_secrets) and share one AwsClients (aws_client), which owns sessions, retries
-and error messages.
+aws_observability, aws_secrets) on the base in aws_action, and share one AwsClients (aws_client),
+which owns sessions, retries and error messages. aws_client is the one module that imports boto3,
+and only a configured tool imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import boto3
 from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
 from tools.aws_capacity import RestartEcsService, ScaleAutoScalingGroup, ScaleEcsService
-from tools.aws_client import (
+from tools.aws_environments import (
     DEFAULT_ENVIRONMENT,
-    AwsClients,
     AwsConnection,
     AwsEnvironment,
     EnvironmentName,
@@ -32,7 +31,12 @@ from tools.aws_waits import WAIT_POLL_SECONDS, WaitForAutoScalingGroup, WaitForE
 from tools.base import Action, ToolError
 from tools.toolset import Toolset, ToolSettings, read_settings
 
-RoleSessionName = Annotated[str, StringConstraints(pattern=r"^[\w+=,.@-]{2,64}$")]
+if TYPE_CHECKING:
+    from tools.aws_client import AwsClients
+
+# The length is a constraint of its own: in the pattern, `{2,64}` of a Unicode `\w` takes pydantic's
+# regex engine ~40 ms to compile.
+RoleSessionName = Annotated[str, StringConstraints(min_length=2, max_length=64, pattern=r"^[\w+=,.@-]+$")]
 
 
 class EnvironmentSpec(BaseModel):
@@ -117,7 +121,10 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
     settings = read_settings("aws", AwsSettings, environ, required="AWS_REGION")
     settings.check()
     environments = settings.resolved_environments()
-    _check_profiles(environments)
+    # boto3 takes a quarter of a second to import: only a configured tool loads it.
+    from tools.aws_client import AwsClients, check_profiles
+
+    check_profiles(environments)
     aws = AwsClients(environments, settings.connection())
     where = f"region {settings.region}"
     if settings.endpoint_url:
@@ -125,17 +132,3 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
     if len(environments) > 1:
         where += f", environments {', '.join(name for name in environments if name != DEFAULT_ENVIRONMENT)}"
     return Toolset(name="aws", actions=actions(aws), status=f"enabled, {where}", closers=[aws.close])
-
-
-def _check_profiles(environments: Mapping[str, AwsEnvironment]) -> None:
-    wanted = {name: env.profile for name, env in environments.items() if env.profile is not None}
-    if not wanted:
-        return
-    available = set(boto3.Session().available_profiles)
-    for name, profile in wanted.items():
-        if profile not in available:
-            variable = "AWS_PROFILE" if name == DEFAULT_ENVIRONMENT else f"AWS_ENVIRONMENTS.{name}.profile"
-            raise ToolError(
-                f"aws: {variable}: profile {profile!r} is not in the AWS config or credentials file",
-                call="configuration",
-            )

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import boto3
 from botocore import xform_name
@@ -38,57 +35,11 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.session import Session as BotocoreSession
-from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from tools.base import Action, ActionArgs, ArgsT, ToolError
+from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment
+from tools.base import ToolError
 
-DEFAULT_ENVIRONMENT = "default"
-
-EnvironmentName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
-Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")]
-RoleArn = Annotated[
-    str, StringConstraints(max_length=2048, pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
-]
-ProfileName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 T = TypeVar("T")
-
-
-class AwsEnvironment(BaseModel):
-    """Where one environment's calls go and as whom: a region, optionally a named profile for the
-    source credentials, optionally a role to assume on top of them."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    region: Region
-    profile: ProfileName | None = None
-    role_arn: RoleArn | None = None
-
-
-@dataclass(frozen=True)
-class StaticKeys:
-    """Access keys given in the settings; used only by environments without a profile of their own."""
-
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None = None
-
-
-@dataclass(frozen=True)
-class AwsConnection:
-    """How every client connects, whatever its environment."""
-
-    endpoint_url: str | None = None
-    static_keys: StaticKeys | None = None
-    role_session_name: str = "carapulse"
-    max_attempts: int = 5
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-
-
-class AwsArgs(ActionArgs):
-    """Every AWS action may name the environment it acts in; None means the base settings."""
-
-    environment: EnvironmentName | None = None
 
 
 class AwsClients:
@@ -241,34 +192,20 @@ class AwsClients:
         return boto3.Session(botocore_session=botocore_session, region_name=settings.region)
 
 
-class AwsAction(Action[ArgsT]):
-    """Base of every AWS action: they all share one AwsClients."""
-
-    def __init__(self, aws: AwsClients) -> None:
-        self.aws = aws
-
-
-def jsonable(value: Any) -> Any:
-    """boto3 answers with datetimes (and Decimals for some services); action data must be JSON."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    return value
-
-
-def environment_args(args: AwsArgs) -> dict[str, str]:
-    """The environment key for result data and rollback args, present only when the step named one."""
-    return {"environment": args.environment} if args.environment else {}
-
-
-def tag_map(tags: Iterable[Mapping[str, str]] | None) -> dict[str, str]:
-    """AWS spells tags as [{"Key": k, "Value": v}]; a plain mapping reads better on a card."""
-    return {tag["Key"]: tag.get("Value", "") for tag in tags or []}
+def check_profiles(environments: Mapping[str, AwsEnvironment]) -> None:
+    """A ToolError naming the variable when an environment's profile is in neither the AWS config nor
+    the credentials file."""
+    wanted = {name: env.profile for name, env in environments.items() if env.profile is not None}
+    if not wanted:
+        return
+    available = set(boto3.Session().available_profiles)
+    for name, profile in wanted.items():
+        if profile not in available:
+            variable = "AWS_PROFILE" if name == DEFAULT_ENVIRONMENT else f"AWS_ENVIRONMENTS.{name}.profile"
+            raise ToolError(
+                f"aws: {variable}: profile {profile!r} is not in the AWS config or credentials file",
+                call="configuration",
+            )
 
 
 class _AssumedRole(CredentialProvider):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from tools.aws_client import AwsAction, AwsArgs, environment_args, jsonable, tag_map
+from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable, tag_map
 from tools.base import ActionResult, Effect, RiskHint, ToolError
 
 SecretId = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]

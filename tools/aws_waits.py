@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from tools.aws_action import AwsAction, environment_args
 from tools.aws_capacity import (
     AutoScalingGroupArgs,
     Capacity,
@@ -23,9 +24,11 @@ from tools.aws_capacity import (
     read_auto_scaling_group,
     read_ecs_service,
 )
-from tools.aws_client import AwsAction, AwsClients, environment_args
 from tools.base import ActionResult, ArgsT, Effect, ToolError
 from tools.polling import until
+
+if TYPE_CHECKING:
+    from tools.aws_client import AwsClients
 
 WaitSeconds = Annotated[float, Field(gt=0, le=1800)]
 # Instances and tasks take tens of seconds to start; a read every few seconds stays far below the

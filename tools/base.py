@@ -41,7 +41,9 @@ class ToolError(Exception):
 class ActionArgs(BaseModel):
     """Base for every action's arguments: unknown keys are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validators are built on first use, so the hundred-odd args models of tools that are not configured
+    # cost nothing at start-up.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ActionResult(BaseModel):

@@ -11,17 +11,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
 
-from botocore.exceptions import BotoCoreError
 from pydantic import AfterValidator, StringConstraints
 
 from tools.aws import AwsSettings
-from tools.aws_client import DEFAULT_ENVIRONMENT, AwsClients
+from tools.aws_environments import DEFAULT_ENVIRONMENT
 from tools.base import ToolError
 from tools.helm_values import check_values_document
 from tools.toolset import NotConfigured, read_settings
+
+if TYPE_CHECKING:
+    from tools.aws_client import AwsClients
 
 S3_VALUES_FILE = "values-s3.yaml"
 MAX_S3_VALUES_BYTES = 1024 * 1024
@@ -125,6 +127,9 @@ class S3ValuesSource:
     async def _read(self, ref: S3ValuesRef, answer: Mapping[str, Any]) -> bytes:
         """The body, refused unread past `max_bytes`: botocore checks it against Content-Length, so the
         size S3 announced is the most that is read."""
+        # botocore is loaded by now (AwsClients made `answer`); this module loads without it.
+        from botocore.exceptions import BotoCoreError
+
         body = answer["Body"]
         size = answer.get("ContentLength")
         try:
@@ -158,4 +163,7 @@ def s3_values_source(environ: Mapping[str, str], buckets: tuple[str, ...]) -> S3
     except ToolError as error:
         raise ToolError(f"helm: {error.message.removeprefix('aws: ')}", call=error.call) from None
     environment = settings.resolved_environments()[DEFAULT_ENVIRONMENT]
+    # boto3 is imported only when S3 values are configured.
+    from tools.aws_client import AwsClients
+
     return S3ValuesSource(AwsClients({DEFAULT_ENVIRONMENT: environment}, settings.connection()), buckets)

@@ -50,7 +50,8 @@ class ToolSettings(BaseModel):
     """Base for a tool's settings, read from environment variables named by field aliases
     (e.g. `server: str = Field(alias="ARGOCD_SERVER")`); other variables are ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+    # Built on first use: the settings of a tool whose switch is unset are never validated.
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True, defer_build=True)
 
 
 SettingsT = TypeVar("SettingsT", bound=ToolSettings)

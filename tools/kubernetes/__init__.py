@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from tools.base import Action
-from tools.kubernetes.client import KubernetesClient, RetryPolicy
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.config import KubernetesConfig
 from tools.kubernetes.deployment_logs import GetDeploymentLogs
@@ -33,9 +32,7 @@ from tools.toolset import Toolset
 __all__ = [
     "RESTARTED_AT_ANNOTATION",
     "Clusters",
-    "KubernetesClient",
     "KubernetesConfig",
-    "RetryPolicy",
     "actions",
     "toolset",
 ]

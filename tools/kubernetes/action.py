@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tools.base import Action, ArgsT
 from tools.kubernetes.args import ALLOWED_CLUSTERS, ClusterArgs
-from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.clusters import Clusters
+
+if TYPE_CHECKING:
+    from tools.kubernetes.client import KubernetesClient
 
 
 class KubernetesAction(Action[ArgsT]):

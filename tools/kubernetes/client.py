@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Self, TypeVar
 
 import urllib3
 from kubernetes.client import (
     ApiClient,
     AppsV1Api,
+    Configuration,
     CoreV1Api,
     CoreV1Event,
     V1Deployment,
@@ -26,54 +26,26 @@ from kubernetes.client import (
     VersionApi,
 )
 from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
+from kubernetes.config import ConfigException, load_incluster_config, new_client_from_config
 
 from tools.base import ToolError
-from tools.kubernetes.config import KubernetesConfig, api_client
+from tools.kubernetes.config import KubernetesConfig
 from tools.kubernetes.errors import api_error, connection_error, is_transient, malformed_answer
+from tools.kubernetes.resources import (
+    DEPLOYMENTS,
+    EVENTS,
+    JSON,
+    MERGE_PATCH,
+    NODES,
+    PODS,
+    REPLICA_SETS,
+    STRATEGIC_MERGE_PATCH,
+    Kind,
+    Page,
+)
 from tools.retries import RetryPolicy
 
-JSON = dict[str, Any]
 T = TypeVar("T")
-
-MERGE_PATCH = "application/merge-patch+json"
-STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
-JSON_PATCH = "application/json-patch+json"
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """Up to the items asked for; `more` when the server holds further items past them."""
-
-    items: list[T]
-    more: bool
-
-
-@dataclass(frozen=True)
-class Kind:
-    """How one resource is addressed: "deployment" under /apis/apps/v1, "node" cluster-wide under /api/v1."""
-
-    singular: str
-    plural: str
-    prefix: str
-    namespaced: bool = True
-
-    def path(self, namespace: str | None, name: str | None = None) -> str:
-        scope = f"/namespaces/{namespace}" if self.namespaced else ""
-        item = f"/{name}" if name else ""
-        return f"{self.prefix}{scope}/{self.plural}{item}"
-
-    def target(self, namespace: str | None, name: str | None = None) -> str:
-        if name is None:
-            return f"{self.plural} in namespace {namespace}" if self.namespaced else self.plural
-        return f"{self.singular} {namespace}/{name}" if self.namespaced else f"{self.singular} {name}"
-
-
-DEPLOYMENTS = Kind("deployment", "deployments", "/apis/apps/v1")
-REPLICA_SETS = Kind("replica set", "replicasets", "/apis/apps/v1")
-PODS = Kind("pod", "pods", "/api/v1")
-EVENTS = Kind("event", "events", "/api/v1")
-NODES = Kind("node", "nodes", "/api/v1", namespaced=False)
 
 
 class KubernetesClient:
@@ -266,6 +238,23 @@ class KubernetesClient:
             ) from None
         except ValueError as error:  # a 2xx body that is not the JSON object the client expects
             raise malformed_answer(error, call=call, target=target) from None
+
+
+def api_client(config: KubernetesConfig) -> ApiClient:
+    """A client of its own, never the library's process-wide default, with urllib3's silent retries
+    off: `KubernetesClient._call` is the one place that decides what is retried."""
+    configuration = Configuration()
+    configuration.retries = False
+    if config.in_cluster:
+        load_incluster_config(client_configuration=configuration)
+        return ApiClient(configuration)
+    config_file = str(config.kubeconfig) if config.kubeconfig else None
+    return new_client_from_config(
+        config_file=config_file,
+        context=config.context,
+        persist_config=False,
+        client_configuration=configuration,
+    )
 
 
 def _dry_run(dry_run: bool) -> str | None:

@@ -1,16 +1,29 @@
 """The clusters Carapulse may act on, by kubeconfig context name, each with its own client made on
-first use and closed with the toolset."""
+first use and closed with the toolset.
+
+The official client library is imported with the first client too, in the worker thread that loads
+the kubeconfig: it takes about a second to import, which a service pays only once a step needs a
+cluster, never at start-up."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from tools.base import ToolError
-from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.config import KubernetesConfig
 
-Connect = Callable[[KubernetesConfig], KubernetesClient]
+if TYPE_CHECKING:
+    from tools.kubernetes.client import KubernetesClient
+
+Connect = Callable[[KubernetesConfig], "KubernetesClient"]
+
+
+def official_client(config: KubernetesConfig) -> KubernetesClient:
+    from tools.kubernetes.client import KubernetesClient
+
+    return KubernetesClient.from_config(config)
 
 
 class Clusters:
@@ -23,7 +36,7 @@ class Clusters:
         configs: Mapping[str, KubernetesConfig],
         *,
         default: str,
-        connect: Connect = KubernetesClient.from_config,
+        connect: Connect = official_client,
     ) -> None:
         if default not in configs:
             raise ValueError(f"default cluster {default!r} is not one of {', '.join(configs)}")

@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from kubernetes.client import ApiClient, Configuration
-from kubernetes.config import load_incluster_config, new_client_from_config
 from pydantic import BaseModel, ConfigDict, model_validator
 
 
@@ -32,20 +30,3 @@ class KubernetesConfig(BaseModel):
             return "in-cluster service account"
         name = f"kubeconfig {self.kubeconfig}" if self.kubeconfig else "the default kubeconfig"
         return f"{name} (context {self.context})" if self.context else name
-
-
-def api_client(config: KubernetesConfig) -> ApiClient:
-    """A client of its own, never the library's process-wide default, with urllib3's silent retries
-    off: `KubernetesClient._call` is the one place that decides what is retried."""
-    configuration = Configuration()
-    configuration.retries = False
-    if config.in_cluster:
-        load_incluster_config(client_configuration=configuration)
-        return ApiClient(configuration)
-    config_file = str(config.kubeconfig) if config.kubeconfig else None
-    return new_client_from_config(
-        config_file=config_file,
-        context=config.context,
-        persist_config=False,
-        client_configuration=configuration,
-    )

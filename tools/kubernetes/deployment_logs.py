@@ -3,16 +3,18 @@ than one pod: the pods that look worst first (not ready, most restarts), a few l
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from tools.base import ActionResult, Effect
 from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import DeploymentArgs
-from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.pods import LOG_BYTES_CAP, ContainerName, PodState, log_lines
 from tools.kubernetes.selectors import selector_string
+
+if TYPE_CHECKING:
+    from tools.kubernetes.client import KubernetesClient
 
 _PODS_LISTED = 100
 _SHOWN_LINE_CHARS = 200

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kubernetes.client import V1Deployment, V1DeploymentStatus
+if TYPE_CHECKING:
+    from kubernetes.client import V1Deployment
 
 REVISION_ANNOTATION = "deployment.kubernetes.io/revision"
 
@@ -27,6 +29,10 @@ class DeploymentState:
 
     @classmethod
     def of(cls, deployment: V1Deployment) -> DeploymentState:
+        # Not imported at the top: the action modules load at start-up, the client library only
+        # with a cluster's first client, which made `deployment`.
+        from kubernetes.client import V1DeploymentStatus
+
         # The API server omits zero counts, and status is absent until the controller writes it.
         status = deployment.status or V1DeploymentStatus()
         stalled = next(

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from kubernetes.client import CoreV1Event
 from pydantic import Field, StringConstraints, model_validator
 
 from tools.base import ActionResult, Effect
 from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import NamespaceArgs, ObjectName
-from tools.kubernetes.client import KubernetesClient, Page
+from tools.kubernetes.resources import Page
+
+if TYPE_CHECKING:
+    from kubernetes.client import CoreV1Event
+
+    from tools.kubernetes.client import KubernetesClient
 
 KindName = Annotated[str, StringConstraints(max_length=63, pattern=r"^[A-Z][A-Za-z0-9]*$")]
 # The API server lists events in name order, not by time: read this many, then sort.

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
-from kubernetes.client import V1Pod
 from pydantic import Field, StringConstraints, model_validator
 
 from tools.base import ActionResult, Effect, Rehearsed, RiskHint
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import LabelSelector, ListLimit, NamespaceArgs, NamespacedArgs, ObjectName
 from tools.kubernetes.selectors import selector_string
+
+if TYPE_CHECKING:
+    from kubernetes.client import V1Pod
 
 ContainerName = Annotated[str, StringConstraints(max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
 # Logs land in the plan thread and the database: enough to diagnose, never a whole log file.

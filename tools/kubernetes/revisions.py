@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any
-
-from kubernetes.client import V1Deployment, V1ReplicaSet
+from typing import TYPE_CHECKING, Any
 
 from tools.base import ToolError
-from tools.kubernetes.client import JSON, KubernetesClient
 from tools.kubernetes.deployment_state import REVISION_ANNOTATION, revision_of
+from tools.kubernetes.resources import JSON
 from tools.kubernetes.selectors import selector_string
+
+if TYPE_CHECKING:
+    from kubernetes.client import V1Deployment, V1ReplicaSet
+
+    from tools.kubernetes.client import KubernetesClient
 
 POD_TEMPLATE_HASH = "pod-template-hash"
 # Annotations that describe a ReplicaSet's own rollout bookkeeping; `kubectl rollout undo` keeps the

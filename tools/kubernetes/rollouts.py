@@ -12,9 +12,9 @@ from pydantic import Field
 from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs, Replicas
-from tools.kubernetes.client import DEPLOYMENTS
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.deployment_state import DeploymentState
+from tools.kubernetes.resources import DEPLOYMENTS
 from tools.polling import until
 
 RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"

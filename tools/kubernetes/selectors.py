@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from kubernetes.client import V1LabelSelector
+from typing import TYPE_CHECKING
 
 from tools.base import ToolError
+
+if TYPE_CHECKING:
+    from kubernetes.client import V1LabelSelector
 
 _OPERATORS = {"In": "in", "NotIn": "notin"}
 

@@ -1,23 +1,27 @@
 """HashiCorp Vault: the `carapulse.tools` entry point and its settings.
 
 The actions live in submodules: `status` (server health, the bot's own token), `kv` (KV v2 secrets),
-`credentials` (leases, database rotations); `client` is the hvac client they share.
+`credentials` (leases, database rotations); `client` is the hvac client they share, imported only once
+Vault is configured; `auth` holds the login methods.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, SecretStr, StringConstraints
 
 from tools.base import Action, ToolError
 from tools.toolset import Toolset, ToolSettings, read_settings
-from tools.vault.client import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth, VaultClient
+from tools.vault.auth import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth
 from tools.vault.credentials import credentials_actions
 from tools.vault.kv import kv_actions
 from tools.vault.status import status_actions
+
+if TYPE_CHECKING:
+    from tools.vault.client import VaultClient
 
 DEFAULT_JWT_PATH = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 
@@ -86,6 +90,9 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
     Nothing is sent to Vault here; the first action logs in."""
     settings = read_settings("vault", VaultSettings, environ, required="VAULT_ADDR")
     auth = settings.auth()
+    # hvac takes a fifth of a second to import: only a configured tool loads it.
+    from tools.vault.client import VaultClient
+
     vault = VaultClient(
         settings.address,
         auth,

@@ -8,91 +8,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TypeVar
 
 import hvac
 import requests
 from hvac import exceptions as vault_errors
-from pydantic import BaseModel
 
-from tools import answers
 from tools.base import ToolError
 from tools.retries import RetryPolicy
+from tools.vault.auth import VaultAuth
 
 T = TypeVar("T")
-ModelT = TypeVar("ModelT", bound=BaseModel)
 VaultCall = Callable[[hvac.Client], T]
-
-
-class VaultAuth(Protocol):
-    """How the bot obtains its Vault token. Auth that logs in (`relogin`) may log in again when Vault
-    refuses the token it issued: an expired login token is answered with 403 like any other."""
-
-    relogin: ClassVar[bool]
-
-    @property
-    def login_call(self) -> str: ...
-
-    def login(self, client: hvac.Client) -> None: ...
-
-    def describe(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class TokenAuth:
-    token: str = field(repr=False)
-    relogin: ClassVar[bool] = False
-    login_call: ClassVar[str] = "VAULT_TOKEN"
-
-    def login(self, client: hvac.Client) -> None:
-        client.token = self.token
-
-    def describe(self) -> str:
-        return "token"
-
-
-@dataclass(frozen=True)
-class KubernetesAuth:
-    role: str
-    jwt_path: Path
-    mount: str = "kubernetes"
-    relogin: ClassVar[bool] = True
-
-    @property
-    def login_call(self) -> str:
-        return f"POST /v1/auth/{self.mount}/login"
-
-    def login(self, client: hvac.Client) -> None:
-        # Read on every login: the kubelet rotates projected service-account tokens.
-        try:
-            jwt = self.jwt_path.read_text().strip()
-        except OSError as error:
-            message = f"vault: cannot read the service-account token {self.jwt_path}: {error.strerror}"
-            raise ToolError(message, call=self.login_call) from None
-        client.auth.kubernetes.login(role=self.role, jwt=jwt, mount_point=self.mount)
-
-    def describe(self) -> str:
-        return f"kubernetes role {self.role}"
-
-
-@dataclass(frozen=True)
-class AppRoleAuth:
-    role_id: str = field(repr=False)
-    secret_id: str = field(repr=False)
-    mount: str = "approle"
-    relogin: ClassVar[bool] = True
-
-    @property
-    def login_call(self) -> str:
-        return f"POST /v1/auth/{self.mount}/login"
-
-    def login(self, client: hvac.Client) -> None:
-        client.auth.approle.login(role_id=self.role_id, secret_id=self.secret_id, mount_point=self.mount)
-
-    def describe(self) -> str:
-        return "approle"
 
 
 class VaultClient:
@@ -192,20 +119,6 @@ class VaultClient:
             except (KeyError, TypeError, ValueError):
                 raise ToolError(f"vault: {call} answered without a client token", call=call) from None
             self._generation += 1
-
-
-def parse_answer(model: type[ModelT], answer: Any, call: str) -> ModelT:
-    """hvac returns the decoded JSON for a 200 and the raw response otherwise, so a 200 that is not
-    JSON arrives here as a response object and is reported as a malformed answer."""
-    return answers.parse_answer("vault", model, answer, call)
-
-
-def duration(seconds: int) -> str:
-    """Vault's own short form for a TTL: 90 → "1m30s", 3600 → "1h"."""
-    hours, rest = divmod(max(seconds, 0), 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n]
-    return "".join(parts) or "0s"
 
 
 def vault_tool_error(error: vault_errors.VaultError, *, call: str, target: str) -> ToolError:

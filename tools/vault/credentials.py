@@ -8,13 +8,16 @@ or token ever appears in the results: Vault does not return them from these endp
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, ToolError
-from tools.vault.client import VaultClient, duration, parse_answer
+from tools.vault.answers import duration, parse_answer
 from tools.vault.kv import MountPath
+
+if TYPE_CHECKING:
+    from tools.vault.client import VaultClient
 
 LeaseId = Annotated[str, StringConstraints(max_length=512, pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")]
 ObjectName = Annotated[str, StringConstraints(max_length=128, pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")]

@@ -18,9 +18,8 @@ from __future__ import annotations
 import secrets
 import string
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
-import hvac
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,7 +31,12 @@ from pydantic import (
 )
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
-from tools.vault.client import VaultClient, parse_answer
+from tools.vault.answers import parse_answer
+
+if TYPE_CHECKING:
+    import hvac
+
+    from tools.vault.client import VaultClient
 
 
 def _no_dot_segments(path: str) -> str:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import hvac
 from pydantic import BaseModel
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, ToolError
-from tools.vault.client import VaultClient, duration, parse_answer
+from tools.vault.answers import duration, parse_answer
+
+if TYPE_CHECKING:
+    import hvac
+
+    from tools.vault.client import VaultClient
 
 # sys/health answers with its status code: what each one means, per Vault's API docs.
 HEALTH_STATES = {

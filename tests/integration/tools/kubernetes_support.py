@@ -12,9 +12,11 @@ from typing import Any
 
 from tests.fakes.kubernetes import FakeKubernetes
 from tools.base import Action, ActionResult, RollbackStep
-from tools.kubernetes import Clusters, KubernetesClient, KubernetesConfig, RetryPolicy, actions
+from tools.kubernetes import Clusters, KubernetesConfig, actions
+from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.clusters import Connect
 from tools.registry import Registry
+from tools.retries import RetryPolicy
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 CHECKOUT = {"namespace": "shop", "name": "checkout"}

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from tests.fakes.kubernetes import FakeKubernetes, write_kubeconfig
 from tests.integration.tools.kubernetes_support import CHECKOUT, fake_clusters
 from tools.base import ToolError
-from tools.kubernetes import KubernetesClient, KubernetesConfig, actions, toolset
+from tools.kubernetes import KubernetesConfig, actions, toolset
+from tools.kubernetes.client import KubernetesClient
 from tools.registry import Registry, installed_toolsets
 from tools.toolset import NotConfigured
 

@@ -16,7 +16,8 @@ from tools.registry import Registry
 from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
 from tools.vault import actions, toolset
-from tools.vault.client import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth, VaultClient
+from tools.vault.auth import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth
+from tools.vault.client import VaultClient
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 APP = {"path": "team/app"}
