@@ -18,7 +18,8 @@ from tests.fakes.aws_gateway import AwsGateway
 from tests.fakes.moto_server import FAKE_KEYS, REGION, MotoServer
 from tests.integration.tools.aws_support import CHECKOUT, WEB, create_group, create_service, run
 from tools.aws import actions
-from tools.aws_client import DEFAULT_ENVIRONMENT, AwsClients, AwsConnection, AwsEnvironment, StaticKeys
+from tools.aws_client import AwsClients
+from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment, StaticKeys
 from tools.base import ActionResult, Effect, ToolError
 from tools.registry import Registry
 
