@@ -123,8 +123,8 @@ class HelmRelease(Workflow[HelmReleaseInputs]):
     name: ClassVar[str] = "helm_release"
     version: ClassVar[str] = "1"
     description: ClassVar[str] = (
-        "helm upgrade --install a release to an exact chart version with pinned values, "
-        "then verify its rollout; rolls back to the revision it replaced."
+        "helm upgrade --install a release to an exact chart version: the diff runs while planning and what "
+        "it read is pinned; verify the rollout; roll back to the revision it replaced."
     )
     examples: ClassVar[tuple[str, ...]] = (
         "helm upgrade payments in prod",
