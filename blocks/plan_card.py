@@ -12,6 +12,7 @@ from blocks.text import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
     MESSAGE_TEXT_MAX,
+    SECTION_TEXT_MAX,
     context,
     duration,
     escape,
@@ -106,8 +107,13 @@ def _fields(view: PlanView) -> list[dict[str, Any]]:
 
 
 def _steps_text(steps: list[StepView]) -> str:
-    lines = ["*Steps*"] + [_step_line(number, step) for number, step in enumerate(steps, 1)]
-    return "\n".join(lines)
+    """Every step whole while they fit in the section, so a long step's arguments (the values a plan
+    pinned) and its state stay readable; past that, each line is cut to STEP_LINE_MAX."""
+    lines = [_step_line(number, step) for number, step in enumerate(steps, 1)]
+    text = "\n".join(["*Steps*", *lines])
+    if len(text) <= SECTION_TEXT_MAX:
+        return text
+    return "\n".join(["*Steps*", *(truncate(line, STEP_LINE_MAX) for line in lines)])
 
 
 def _step_line(number: int, step: StepView) -> str:
@@ -119,7 +125,7 @@ def _step_line(number: int, step: StepView) -> str:
         line += f"\n      {escape(step.output_summary)}"
     if step.error:
         line += f"\n      :warning: {escape(step.error)}"
-    return truncate(line, STEP_LINE_MAX)
+    return line
 
 
 def _buttons(view: PlanView) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from tools.helm_args import (
 )
 from tools.helm_client import HelmClient, Release, Revision
 from tools.helm_diff import diff_manifests
+from tools.helm_pins import latest_revision, require_revision, require_values
 from tools.helm_value_files import StepValues, ValuesWriter
 from tools.wording import count, listing
 
@@ -119,12 +120,14 @@ class _ChartAction(_HelmAction[UpgradeArgs]):
         self.values = values
 
     async def _upgrade(self, args: UpgradeArgs, *, dry_run: bool) -> tuple[Release, StepValues]:
-        """The release helm printed, and the values it was given (which S3 object version, if any)."""
+        """The release helm printed, and the values it was given (which commit and S3 object version);
+        values that moved since the plan pinned them stop it before helm runs."""
         with tempfile.TemporaryDirectory(prefix="carapulse-helm-") as directory:
             workdir = Path(directory)
             values = await self.values.write(
                 workdir, inline=args.values, git_ref=args.values_git, s3_ref=args.values_s3
             )
+            require_values(args, values)
             release = await self.client.upgrade(
                 args.ref,
                 args.chart,
@@ -138,11 +141,16 @@ class _ChartAction(_HelmAction[UpgradeArgs]):
             return release, values
 
     async def _diff(self, args: UpgradeArgs) -> ActionResult:
-        """`helm upgrade --install --dry-run` compared with the release's current manifest."""
-        current = await self.client.find_status(args.ref)
+        """`helm upgrade --install --dry-run` compared with the release's current manifest, with what a
+        plan pins (the latest revision, the values' commit and object version) and the revision an
+        upgrade's rollback would return to."""
+        history = await self.client.find_history(args.ref)
+        require_revision(args, history)
+        current = await self.client.status(args.ref) if history else None
         rendered, values = await self._upgrade(args, dry_run=True)
         diff = diff_manifests(current.manifest if current else "", rendered.manifest)
-        before = f"revision {current.revision}" if current else "not installed"
+        before = f"revision {latest_revision(history)}" if history else "not installed"
+        previous = _deployed(history)
         return ActionResult(
             summary=f"{args.ref} ({before}) → {rendered.chart}: {diff.counts}",
             data={
@@ -150,7 +158,9 @@ class _ChartAction(_HelmAction[UpgradeArgs]):
                 "release": args.release,
                 "chart": rendered.chart,
                 "app_version": rendered.app_version,
-                "current_revision": current.revision if current else None,
+                "current_revision": latest_revision(history) or None,
+                "previous_revision": previous.revision if previous else None,
+                "previous_chart": previous.chart if previous else None,
                 **values.as_data(),
                 **diff.as_data(),
             },
@@ -177,7 +187,11 @@ class UpgradeRelease(_ChartAction):
     timeout_seconds = _WRITE_TIMEOUT
 
     async def run(self, args: UpgradeArgs) -> ActionResult:
-        previous = _deployed(await self.client.find_history(args.ref))
+        history = await self.client.find_history(args.ref)
+        require_revision(args, history)
+        # With the revision pinned, this is the history the plan read, so the rollback returns to the
+        # revision the plan named.
+        previous = _deployed(history)
         release, values = await self._upgrade(args, dry_run=False)
         now = f"revision {release.revision} ({release.chart}, {release.status})"
         was = f"was revision {previous.revision} ({previous.chart})" if previous else "new install"

@@ -4,14 +4,14 @@ from git, from S3)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from tools.base import ActionArgs
 from tools.helm_client import ReleaseRef, Wait
 from tools.helm_values import GitValues, InlineValues
-from tools.helm_values_s3 import S3Values
+from tools.helm_values_s3 import S3ETag, S3Values, S3VersionId
 
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _CHART_NAME = r"[a-z0-9][a-z0-9._-]*"
@@ -32,6 +32,9 @@ ChartVersion = Annotated[
     str, StringConstraints(max_length=64, pattern=r"^v?[0-9]+(\.[0-9]+){0,2}([-+][0-9A-Za-z.-]+)*$")
 ]
 RevisionNumber = Annotated[int, Field(ge=1)]
+# 0 stands for "not installed": helm numbers a release's first revision 1.
+PinnedRevision = Annotated[int, Field(ge=0)]
+CommitId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}(?:[0-9a-f]{24})?$")]
 
 
 class ListReleasesArgs(ActionArgs):
@@ -73,6 +76,23 @@ class UpgradeArgs(WaitArgs):
     values_git: GitValues | None = None
     values_s3: S3Values | None = None
     reuse_values: bool = False
+    # Pins: what a plan's dry run read. The upgrade (and its dry run) refuses to go on when the live value
+    # moved since (tools/pins.py); None is "not pinned".
+    expected_revision: PinnedRevision | None = None
+    values_git_commit: CommitId | None = None
+    values_s3_version: S3VersionId | None = None
+    values_s3_etag: S3ETag | None = None
+
+    @model_validator(mode="after")
+    def _pins_have_their_source(self) -> Self:
+        for pin, source in (
+            ("values_git_commit", "values_git"),
+            ("values_s3_version", "values_s3"),
+            ("values_s3_etag", "values_s3"),
+        ):
+            if getattr(self, pin) is not None and getattr(self, source) is None:
+                raise ValueError(f"{pin} pins {source}, which is not set")
+        return self
 
 
 class RollbackArgs(WaitArgs):

@@ -150,12 +150,6 @@ class HelmClient:
         result = await self._run(["status", value(ref.name), _namespace(ref), "--output=json"], ref=ref)
         return _decode(result, Release.from_json)
 
-    async def find_status(self, ref: ReleaseRef) -> Release | None:
-        try:
-            return await self.status(ref)
-        except ReleaseNotFound:
-            return None
-
     async def history(self, ref: ReleaseRef, *, max_revisions: int = 256) -> list[Revision]:
         args = ["history", value(ref.name), _namespace(ref), option("--max", max_revisions), "--output=json"]
         result = await self._run(args, ref=ref)

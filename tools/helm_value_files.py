@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tools.base import ToolError
-from tools.helm_values import GitValuesRef, GitValuesSource
+from tools.helm_values import GitValuesFile, GitValuesRef, GitValuesSource
 from tools.helm_values_s3 import S3Object, S3ValuesRef, S3ValuesSource
 
 INLINE_VALUES_FILE = "values.yaml"
@@ -17,14 +17,21 @@ INLINE_VALUES_FILE = "values.yaml"
 
 @dataclass(frozen=True)
 class StepValues:
-    """The files to hand helm, relative to the working directory, and the S3 object one came from."""
+    """The files to hand helm, relative to the working directory, and where the shared ones came from
+    (which git commit, which S3 object version)."""
 
     files: list[str] = field(default_factory=list)
+    git: GitValuesFile | None = None
     s3: S3Object | None = None
 
     def as_data(self) -> dict[str, Any]:
-        """For the action's result data: which S3 object version helm received, when one did."""
-        return {"values_s3": self.s3.as_data()} if self.s3 else {}
+        """For the action's result data: exactly which commit and object version helm received."""
+        data: dict[str, Any] = {}
+        if self.git is not None:
+            data["values_git"] = self.git.as_data()
+        if self.s3 is not None:
+            data["values_s3"] = self.s3.as_data()
+        return data
 
 
 @dataclass(frozen=True)
@@ -38,11 +45,13 @@ class ValuesWriter:
         self, workdir: Path, *, inline: str | None, git_ref: str | None, s3_ref: str | None
     ) -> StepValues:
         files: list[str] = []
+        git_file: GitValuesFile | None = None
         s3_object: S3Object | None = None
         if git_ref is not None:
             if self.git is None:
                 raise _not_enabled("values_git", "HELM_VALUES_GIT_REPOS", "git")
-            files.append(await self.git.fetch(GitValuesRef.parse(git_ref), workdir))
+            git_file = await self.git.fetch(GitValuesRef.parse(git_ref), workdir)
+            files.append(git_file.path)
         if s3_ref is not None:
             if self.s3 is None:
                 raise _not_enabled("values_s3", "HELM_VALUES_S3_BUCKETS", "S3")
@@ -51,7 +60,7 @@ class ValuesWriter:
         if inline is not None:
             (workdir / INLINE_VALUES_FILE).write_text(inline, encoding="utf-8")
             files.append(INLINE_VALUES_FILE)
-        return StepValues(files=files, s3=s3_object)
+        return StepValues(files=files, git=git_file, s3=s3_object)
 
 
 def _not_enabled(arg: str, variable: str, source: str) -> ToolError:

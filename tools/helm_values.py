@@ -76,6 +76,18 @@ class GitValuesRef:
 
 
 @dataclass(frozen=True)
+class GitValuesFile:
+    """A fetched values file: its path relative to the working directory, and the commit it came from."""
+
+    path: str
+    ref: GitValuesRef
+    commit: str
+
+    def as_data(self) -> dict[str, str]:
+        return {"ref": str(self.ref), "commit": self.commit}
+
+
+@dataclass(frozen=True)
 class GitValuesSource:
     """Reads one file at one revision with a shallow fetch, from repositories the operator allowed."""
 
@@ -84,8 +96,7 @@ class GitValuesSource:
     env: Mapping[str, str] = field(default_factory=dict)
     time_limit: float = 120.0
 
-    async def fetch(self, ref: GitValuesRef, workdir: Path) -> str:
-        """The fetched file's path relative to `workdir`."""
+    async def fetch(self, ref: GitValuesRef, workdir: Path) -> GitValuesFile:
         if not any(_covers(prefix, ref.repo) for prefix in self.allowed_prefixes):
             message = f"values_git: repository {ref.repo} is not listed in HELM_VALUES_GIT_REPOS"
             raise ToolError(message, call="values_git")
@@ -100,14 +111,17 @@ class GitValuesSource:
         # A symlink in the repository could point helm at any file on this host.
         if file.is_symlink() or not file.is_file() or not file.resolve().is_relative_to(checkout):
             raise ToolError(f"values_git {ref}: {ref.path} is not a regular file", call="values_git")
-        return f"{GIT_CHECKOUT}/{ref.path}"
+        # The commit, not a tag object: what a plan pins and compares when the upgrade runs.
+        commit = await self._git(ref, ["-C", GIT_CHECKOUT, "rev-parse", "FETCH_HEAD^{commit}"], workdir)
+        return GitValuesFile(path=f"{GIT_CHECKOUT}/{ref.path}", ref=ref, commit=commit.strip())
 
-    async def _git(self, ref: GitValuesRef, args: list[str], workdir: Path) -> None:
+    async def _git(self, ref: GitValuesRef, args: list[str], workdir: Path) -> str:
         env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": GIT_PROTOCOLS, **self.env}
         result = await self.runner.run("git", args, time_limit=self.time_limit, env=env, cwd=workdir)
         if not result.ok:
             failure = result.failure("git")
             raise ToolError(f"values_git {ref}: {failure.message}", call=failure.call, status=failure.status)
+        return result.stdout
 
 
 def _covers(prefix: str, repo: str) -> bool:

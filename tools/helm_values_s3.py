@@ -70,6 +70,9 @@ def _check_s3_uri(text: str) -> str:
 
 
 S3Values = Annotated[str, StringConstraints(max_length=3200), AfterValidator(_check_s3_uri)]
+S3VersionId = Annotated[str, StringConstraints(pattern=_VERSION.pattern)]
+# An MD5 in hex, "-<parts>" after a multipart upload's; other encryption modes give other hex strings.
+S3ETag = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z]{1,128}(-[0-9]{1,5})?$")]
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from typing import Any
 from bot.workflows import overrides
 from bot.workflows.base import Workflow
 from bot.workflows.catalog import Catalog
+from bot.workflows.helm_release import HelmRelease
 from bot.workflows.incident_remediation import IncidentRemediation
 from bot.workflows.scale_service import ScaleService
 
 
 def built_in() -> list[Workflow[Any]]:
     """The workflows Carapulse ships, in the order the catalog lists them."""
-    return [ScaleService(), IncidentRemediation()]
+    return [ScaleService(), HelmRelease(), IncidentRemediation()]
 
 
 def build_catalog(directory: Path | None, *, environments: Iterable[str]) -> Catalog:

@@ -8,7 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.helm_output import Chart
+from tests.fakes.cli_standins import StandIn
+from tests.fakes.helm_output import Chart, history, release
 from tools.base import ActionResult
 from tools.registry import Registry
 
@@ -26,6 +27,13 @@ UPGRADE = [
     "--version=1.4.0",
 ]
 INLINE_VALUES = "replicaCount: 3\nimage:\n  tag: 2.1.0\n"
+
+
+def expect_diff_reads(helm: StandIn, revision: int, *, manifest: str = "") -> None:
+    """What a diff reads before it renders: the history (the revision a plan pins, the one a rollback
+    returns to), then the status for the release's manifest."""
+    helm.expect(*HISTORY, stdout=history([(revision, "deployed", OLD, "Upgrade complete")]))
+    helm.expect(*STATUS, stdout=release("web", "shop", revision, chart=None, manifest=manifest))
 
 
 def standin_environ(bin_dir: Path, tmp_path: Path) -> dict[str, str]:
@@ -64,5 +72,16 @@ def values_repository(root: Path) -> Path:
     return repo
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+def commit_values(repo: Path, path: str, text: str) -> str:
+    """Commit `text` as `path` on the checked-out branch (someone changing the values); the new commit."""
+    (repo / path).write_text(text)
+    _git(repo, "commit", "--quiet", "-am", f"{path}: {text.strip()}")
+    return commit_of(repo, "HEAD")
+
+
+def commit_of(repo: Path, rev: str) -> str:
+    return _git(repo, "rev-parse", f"{rev}^{{commit}}").strip()
+
+
+def _git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout

@@ -21,6 +21,7 @@ from tests.integration.tools.helm_support import (
     STATUS,
     UPGRADE,
     WEB,
+    expect_diff_reads,
     run,
     standin_environ,
     values_repository,
@@ -157,7 +158,7 @@ async def test_diff_compares_the_dry_run_with_the_release_and_hides_secrets(
 ) -> None:
     before = deployment_manifest("web", image="registry.example/web:2.0.0")
     after = deployment_manifest("web", image="registry.example/web:2.1.0", secret="hunter2-db")
-    helm.expect(*STATUS, stdout=_status(5, manifest=before))
+    expect_diff_reads(helm, 5, manifest=before)
     helm.expect(
         *UPGRADE,
         "--values=values.yaml",
@@ -182,14 +183,14 @@ async def test_diff_compares_the_dry_run_with_the_release_and_hides_secrets(
     assert "-        image: registry.example/web:2.0.0\n+        image: registry.example/web:2.1.0" in patch
     assert "# Secret/web-db added (contents hidden)" in patch
     assert base64.b64encode(b"hunter2-db").decode() not in str(result.data), "Secret data stays out"
-    assert helm.calls[1].files == {"values.yaml": INLINE_VALUES}
+    assert helm.calls[2].files == {"values.yaml": INLINE_VALUES}
     helm.assert_done()
 
 
 async def test_upgrade_dry_run_of_a_new_release_shows_every_resource_added(
     registry: Registry, helm: StandIn
 ) -> None:
-    helm.expect(*STATUS, stderr=NOT_FOUND, exit_code=1)
+    helm.expect(*HISTORY, stderr=NOT_FOUND, exit_code=1)
     rendered = release(
         "web",
         "shop",
@@ -434,7 +435,7 @@ async def test_a_hung_helm_is_killed_at_the_time_limit(helm: StandIn, environ: d
 async def test_a_dry_run_gets_the_read_time_limit_not_the_waits(
     helm: StandIn, environ: dict[str, str]
 ) -> None:
-    helm.expect(*STATUS, stdout=_status(5))
+    expect_diff_reads(helm, 5)
     helm.expect(*UPGRADE, "--dry-run", "--timeout=1800s", hang=True)
     client = HelmClient(CliRunner.resolve(["helm"], environ=environ), env={}, time_limit=0.5)
     raw = {**WEB, "chart": "example/web", "version": "1.4.0", "timeout_seconds": 1800}
@@ -442,7 +443,7 @@ async def test_a_dry_run_gets_the_read_time_limit_not_the_waits(
     with pytest.raises(ToolError, match=r"^helm: timed out after 0\.5s and was killed$"):
         await run(Registry(actions(client, ValuesWriter())), "helm.get_diff", raw)
 
-    assert not _alive(helm.calls[1].pid)
+    assert not _alive(helm.calls[2].pid)
 
 
 async def test_a_value_starting_with_a_dash_never_reaches_helm(

@@ -20,9 +20,9 @@ from tests.integration.tools.helm_support import (
     HISTORY,
     INLINE_VALUES,
     OLD,
-    STATUS,
     UPGRADE,
     WEB,
+    expect_diff_reads,
     run,
     standin_environ,
     values_repository,
@@ -128,14 +128,14 @@ async def test_s3_values_go_between_git_and_inline_values_and_the_version_read_i
 async def test_a_pinned_version_is_the_one_the_diff_renders_with(
     tools: Registry, helm: StandIn, versions: list[str]
 ) -> None:
-    helm.expect(*STATUS, stdout=release("web", "shop", 4, chart=None))
+    expect_diff_reads(helm, 4)
     helm.expect(*UPGRADE, "--values=values-s3.yaml", "--dry-run", "--timeout=300s", stdout=RENDERED)
 
     result = await run(
         tools, "helm.get_diff", {**UPGRADE_WEB, "values_s3": f"s3://{BUCKET}/{KEY}?versionId={versions[0]}"}
     )
 
-    assert helm.calls[1].files == {"values-s3.yaml": FIRST.decode()}
+    assert helm.calls[2].files == {"values-s3.yaml": FIRST.decode()}
     assert result.data["values_s3"]["version_id"] == versions[0]
     assert result.data["values_s3"]["etag"] == _etag(FIRST)
     helm.assert_done()
@@ -147,7 +147,7 @@ async def test_an_upgrade_dry_run_reads_an_unversioned_bucket_and_records_its_et
     s3 = moto.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="web.yaml", Body=b"{}\n")
-    helm.expect(*STATUS, stdout=release("web", "shop", 4, chart=None))
+    expect_diff_reads(helm, 4)
     helm.expect(*UPGRADE, "--values=values-s3.yaml", "--dry-run", "--timeout=300s", stdout=RENDERED)
 
     result = await run(
@@ -226,7 +226,7 @@ async def test_an_object_that_is_too_large_or_not_a_values_mapping_is_refused(
     s3 = moto.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_object(Bucket=BUCKET, Key="web.yaml", Body=body)
-    helm.expect(*STATUS, stdout=release("web", "shop", 4, chart=None))
+    expect_diff_reads(helm, 4)
 
     with pytest.raises(ToolError) as raised:
         await run(tools, "helm.get_diff", {**UPGRADE_WEB, "values_s3": f"s3://{BUCKET}/web.yaml"})
@@ -279,7 +279,7 @@ async def test_the_keys_from_the_toolsets_environment_sign_the_read(
     helm: StandIn, environ: dict[str, str], versions: list[str], moto: MotoServer
 ) -> None:
     keys = _user_keys(moto, allowed_actions=["s3:GetObject"])
-    helm.expect(*STATUS, stdout=release("web", "shop", 4, chart=None))
+    expect_diff_reads(helm, 4)
     helm.expect(*UPGRADE, "--values=values-s3.yaml", "--dry-run", "--timeout=300s", stdout=RENDERED)
 
     with _iam_checks(moto):

@@ -185,6 +185,28 @@ def test_huge_step_output_stays_inside_block_kit_limits() -> None:
     assert check_blocks(plan_card(view.model_copy(update={"steps": many}))) == []
 
 
+def test_a_long_step_is_shown_whole_while_the_steps_fit_in_their_section() -> None:
+    view = scale_view()
+    pinned = {**view.steps[0].args, "pinned_commit": "3f" * 20, "values": "n" * 500}
+    view.steps[0] = view.steps[0].model_copy(
+        update={"args": pinned, "state": StepState.FAILED, "error": "moved"}
+    )
+    crowded = [view.steps[0].model_copy(update={"position": n}) for n in range(8)]
+
+    whole = _steps(view)
+    cut = _steps(view.model_copy(update={"steps": crowded}))
+
+    assert whole.splitlines()[1].endswith('"values": "' + "n" * 500 + '"}` :x: failed')
+    assert whole.splitlines()[2] == "      :warning: moved"
+    assert cut.count("…") == 8, "eight such steps overflow the section: each is cut to its line"
+    assert check_blocks(plan_card(view.model_copy(update={"steps": crowded}))) == []
+
+
+def _steps(view: PlanView) -> str:
+    [block] = [b for b in plan_card(view) if b.get("block_id") == ids.PLAN_STEPS_BLOCK]
+    return block["text"]["text"]
+
+
 def test_outcome_reply_says_what_changed_and_who_approved() -> None:
     view = scale_view(
         PlanStatus.SUCCEEDED,
