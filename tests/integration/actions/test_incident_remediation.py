@@ -4,45 +4,30 @@ plan saw; a silence in the real Alertmanager."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 import pytest
 
-from blocks import ids
 from tests.fakes.prometheus_stack import RunningStack
-from tests.fakes.slack_state import ALICE, BOB
-from tests.harness import RunningBot, running_bot
+from tests.harness import RunningBot
+from tests.integration.actions.workflow_support import BotWith, approved_run, choice, field, open_form, submit
 
 FAST_RECOVERY = "version: 1-fast\nsteps:\n  recovery:\n    args: {window_seconds: 1, interval_seconds: 0.5}\n"
 ERROR_RATIO = 'max(checkout_error_ratio{job="checkout"})'
 CHECKOUT = {"namespace": "shop", "name": "checkout"}
 START = "workflow start incident_remediation"
 
-BotWith = Callable[..., AbstractAsyncContextManager[RunningBot]]
+RemediationBot = Callable[[], AbstractAsyncContextManager[RunningBot]]
 
 
 @pytest.fixture
-def bot_with(database_url: str, tmp_path: Path, stack: RunningStack) -> BotWith:
+def remediation_bot(bot_with: BotWith, stack: RunningStack) -> RemediationBot:
     """A bot with Prometheus and Alertmanager configured and the fast recovery check override."""
-
-    @asynccontextmanager
-    async def start() -> AsyncIterator[RunningBot]:
-        directory = tmp_path / "workflows" / "prod"
-        directory.mkdir(parents=True)
-        (directory / "incident_remediation.yaml").write_text(FAST_RECOVERY, encoding="utf-8")
-        overrides = {
-            "PROMETHEUS_URL": stack.prometheus_url,
-            "ALERTMANAGER_URL": stack.alertmanager_url,
-            "WORKFLOWS_DIR": str(tmp_path / "workflows"),
-        }
-        async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=overrides) as bot:
-            yield bot
-
-    return start
+    settings = {"PROMETHEUS_URL": stack.prometheus_url, "ALERTMANAGER_URL": stack.alertmanager_url}
+    return lambda: bot_with(settings, files={"prod/incident_remediation.yaml": FAST_RECOVERY})
 
 
 async def roll_out(bot: RunningBot, image: str) -> None:
@@ -59,35 +44,20 @@ def revision(bot: RunningBot) -> tuple[str, str]:
     return image, deployment["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
 
 
-async def approve(bot: RunningBot, plan_id: int, final: str) -> str:
-    await bot.card_text(plan_id, "Awaiting approval")
-    await bot.driver.block_action(ids.PLAN_APPROVE, str(plan_id), user=BOB)
-    return await bot.card_text(plan_id, final, timeout=30)
-
-
-def field(value: str | None) -> dict[str, Any]:
-    return {ids.WORKFLOW_INPUT: {"type": "plain_text_input", "value": value}}
-
-
-def choice(value: str) -> dict[str, Any]:
-    return {ids.WORKFLOW_INPUT: {"type": "static_select", "selected_option": {"value": value}}}
-
-
 async def test_a_restart_from_the_form_reads_diagnostics_first_and_holds_the_recovery_check(
-    bot_with: BotWith,
+    remediation_bot: RemediationBot,
 ) -> None:
-    async with bot_with() as bot:
-        await bot.driver.slash_command("workflow start incident_remediation")
-        await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
+    async with remediation_bot() as bot:
+        await open_form(bot, "incident_remediation")
         values = {
             "remediation": choice("restart"),
             "service": field("checkout"),
             "namespace": field("shop"),
             "recovery_check": field(f"{ERROR_RATIO} < 0.05"),
         }
-        await bot.driver.view_submission(ids.WORKFLOW_START_MODAL, values, user=ALICE)
+        await submit(bot, values)
 
-        card = await approve(bot, 1, "Succeeded")
+        card = await approved_run(bot, "Succeeded")
         restarted = bot.kube.deployment("shop", "checkout")["spec"]["template"]["metadata"]["annotations"]
     steps = card.index("kubernetes.get_deployment_summary"), card.index("kubernetes.list_pods")
     assert (
@@ -101,49 +71,49 @@ async def test_a_restart_from_the_form_reads_diagnostics_first_and_holds_the_rec
     assert "kubectl.kubernetes.io/restartedAt" in restarted
 
 
-async def test_a_scale_up_whose_recovery_check_fails_is_rolled_back(bot_with: BotWith) -> None:
-    async with bot_with() as bot:
+async def test_a_scale_up_whose_recovery_check_fails_is_rolled_back(remediation_bot: RemediationBot) -> None:
+    async with remediation_bot() as bot:
         inputs = "remediation=scale_up service=checkout namespace=shop replicas=4"
         await bot.driver.slash_command(f"{START} {inputs} recovery_check='{ERROR_RATIO} < 0.01'")
 
-        card = await approve(bot, 1, "Rolled back")
+        card = await approved_run(bot, "Rolled back")
         replicas = bot.kube.deployment("shop", "checkout")["spec"]["replicas"]
     assert "checkout recovery was 0.031" in card
     assert replicas == 2
 
 
-async def test_a_rollback_is_pinned_to_the_revision_the_plan_saw(bot_with: BotWith) -> None:
-    async with bot_with() as bot:
+async def test_a_rollback_is_pinned_to_the_revision_the_plan_saw(remediation_bot: RemediationBot) -> None:
+    async with remediation_bot() as bot:
         await roll_out(bot, "registry.example/checkout:1.5")
         await bot.driver.slash_command("roll back checkout in shop")
 
-        card = await approve(bot, 1, "Succeeded")
+        card = await approved_run(bot, "Succeeded")
         await bot.kube.settle()
         rolled = revision(bot)
     assert '"expected_revision": 2' in card and '"to_revision": 1' in card
     assert rolled == ("nginx:1.27", "3")
 
 
-async def test_a_rollback_refuses_once_another_revision_rolled_out(bot_with: BotWith) -> None:
-    async with bot_with() as bot:
+async def test_a_rollback_refuses_once_another_revision_rolled_out(remediation_bot: RemediationBot) -> None:
+    async with remediation_bot() as bot:
         await roll_out(bot, "registry.example/checkout:1.5")
         await bot.driver.slash_command("roll back checkout in shop")
         await bot.card_text(1, "Awaiting approval")
         await roll_out(bot, "registry.example/checkout:1.6")
 
-        card = await approve(bot, 1, "Failed")
+        card = await approved_run(bot, "Failed")
         after = revision(bot)
     assert "changed since the plan was made (pinned 2, now 3)" in card
     assert after == ("registry.example/checkout:1.6", "3")
 
 
 async def test_silencing_a_service_makes_a_silence_in_alertmanager(
-    bot_with: BotWith, stack: RunningStack
+    remediation_bot: RemediationBot, stack: RunningStack
 ) -> None:
-    async with bot_with() as bot:
+    async with remediation_bot() as bot:
         await bot.driver.slash_command("silence checkout for 2h")
 
-        card = await approve(bot, 1, "Succeeded")
+        card = await approved_run(bot, "Succeeded")
     silences = await _active_silences(stack.alertmanager_url)
     assert any(
         m == {"name": "service", "value": "checkout", "isRegex": False, "isEqual": True}
@@ -153,8 +123,10 @@ async def test_silencing_a_service_makes_a_silence_in_alertmanager(
     assert "kubernetes.rollout_status" not in card
 
 
-async def test_a_scale_up_to_fewer_replicas_than_run_is_refused_when_planned(bot_with: BotWith) -> None:
-    async with bot_with() as bot:
+async def test_a_scale_up_to_fewer_replicas_than_run_is_refused_when_planned(
+    remediation_bot: RemediationBot,
+) -> None:
+    async with remediation_bot() as bot:
         await bot.driver.slash_command(
             f"{START} remediation=scale_up service=checkout namespace=shop replicas=2"
         )
@@ -164,14 +136,9 @@ async def test_a_scale_up_to_fewer_replicas_than_run_is_refused_when_planned(bot
 
 
 async def test_scale_up_without_a_count_is_refused_beside_the_field(bot: RunningBot) -> None:
-    await bot.driver.slash_command("workflow start incident_remediation")
-    await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
+    await open_form(bot, "incident_remediation")
 
-    response = await bot.driver.view_submission(
-        ids.WORKFLOW_START_MODAL,
-        {"remediation": choice("scale_up"), "service": field("checkout")},
-        user=ALICE,
-    )
+    response = await submit(bot, {"remediation": choice("scale_up"), "service": field("checkout")})
 
     assert response.json() == {
         "response_action": "errors",

@@ -40,6 +40,10 @@ def field(value: str | None) -> dict[str, Any]:
     return {ids.WORKFLOW_INPUT: {"type": "plain_text_input", "value": value}}
 
 
+def choice(value: str) -> dict[str, Any]:
+    return {ids.WORKFLOW_INPUT: {"type": "static_select", "selected_option": {"value": value}}}
+
+
 def number(value: str) -> dict[str, Any]:
     return {ids.WORKFLOW_INPUT: {"type": "number_input", "value": value}}
 
@@ -54,8 +58,8 @@ async def submit(bot: RunningBot, values: dict[str, Any], *, user: str = ALICE) 
     return await bot.driver.view_submission(ids.WORKFLOW_START_MODAL, values, user=user)
 
 
-async def approved_run(bot: RunningBot, final: str) -> str:
-    """Approve plan 1 as Bob (the requester is Alice) and wait for its card to say `final`."""
-    await bot.card_text(1, "Awaiting approval")
-    await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB)
-    return await bot.card_text(1, final, timeout=30)
+async def approved_run(bot: RunningBot, final: str, *, plan_id: int = 1) -> str:
+    """Approve the plan as Bob (the requester is Alice) and wait for its card to say `final`."""
+    await bot.card_text(plan_id, "Awaiting approval")
+    await bot.driver.block_action(ids.PLAN_APPROVE, str(plan_id), user=BOB)
+    return await bot.card_text(plan_id, final, timeout=30)
