@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, Field, TypeAdapter, ValidationError
 
 from bot.domain import StepStage, Target
+from bot.workflows.annotations import ANNOTATE, annotation_step
 from bot.workflows.base import (
     PlannedStep,
     PlanningContext,
@@ -146,7 +147,7 @@ class HelmRelease(Workflow[HelmReleaseInputs]):
         ),
         StepDeclaration("check", StepStage.VERIFY, ("prometheus.query_threshold",), "Hold the PromQL check"),
         StepDeclaration(
-            "annotate", StepStage.FOLLOW_UP, ("grafana.annotate",), "Annotate Grafana (when it is configured)"
+            "annotate", StepStage.FOLLOW_UP, (ANNOTATE,), "Annotate Grafana (when it is configured)"
         ),
     )
     sentences: ClassVar[tuple[Sentence, ...]] = (
@@ -176,8 +177,14 @@ class HelmRelease(Workflow[HelmReleaseInputs]):
         ]
         if inputs.check:
             steps.append(check_step("check", inputs.check, label=f"{inputs.release} check"))
-        if context.has("grafana.annotate"):
-            steps.append(_annotation(inputs, diff))
+        annotate = annotation_step(
+            context,
+            workflow=self.name,
+            environment=inputs.environment,
+            service=inputs.release,
+            text=f"helm upgrade {where} to {diff['chart']}",
+        )
+        steps += [annotate] if annotate else []
         return WorkflowPlan(
             summary=_summary(where, inputs.environment, diff),
             target=Target(
@@ -240,16 +247,3 @@ def _rollback(where: str, diff: Mapping[str, Any]) -> str:
     )
     reverted = [f"{listing(diff[key], 5)} ({key})" for key in ("changed", "added", "removed") if diff[key]]
     return back + (f"; it reverts {'; '.join(reverted)}" if reverted else "")
-
-
-def _annotation(inputs: HelmReleaseInputs, diff: Mapping[str, Any]) -> PlannedStep:
-    where = f"{inputs.namespace}/{inputs.release}"
-    return PlannedStep(
-        "annotate",
-        "grafana.annotate",
-        {
-            "text": f"helm upgrade {where} to {diff['chart']} ({inputs.environment})",
-            "tags": ["carapulse", "helm", inputs.release, inputs.environment],
-        },
-        f"Annotate Grafana: {where} upgraded to {diff['chart']}",
-    )

@@ -137,7 +137,8 @@ async def test_the_form_plans_an_upgrade_with_its_diff_and_pins_on_the_card_and_
         "values-s3.yaml": S3_VALUES,
         "values.yaml": "{replicaCount: 3}",
     }
-    assert annotation["text"] == "helm upgrade shop/web to web-1.4.0 (prod)"
+    assert annotation["text"] == "helm upgrade shop/web to web-1.4.0 (Carapulse, requested by U0123ALICE1)"
+    assert annotation["tags"] == ["carapulse", "helm_release", "prod", "web"]
     setup.helm.assert_done()
 
 

@@ -187,8 +187,8 @@ async def test_each_deployment_is_verified_then_the_check_held_then_grafana_anno
     assert plan.steps[0].args["timeout_seconds"] == plan.steps[2].args["timeout_seconds"] == 600
     assert plan.steps[3].args["label"] == "payments check"
     assert plan.steps[4].args == {
-        "text": "helm upgrade shop/payments to payments-1.4.2 (prod)",
-        "tags": ["carapulse", "helm", "payments", "prod"],
+        "text": "helm upgrade shop/payments to payments-1.4.2 (Carapulse, requested by U0123ALICE1)",
+        "tags": ["carapulse", "helm_release", "prod", "payments"],
     }
 
 
