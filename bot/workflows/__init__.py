@@ -10,11 +10,12 @@ from bot.workflows import overrides
 from bot.workflows.base import Workflow
 from bot.workflows.catalog import Catalog
 from bot.workflows.scale_service import ScaleService
+from bot.workflows.secret_rotation import SecretRotation
 
 
 def built_in() -> list[Workflow[Any]]:
     """The workflows Carapulse ships, in the order the catalog lists them."""
-    return [ScaleService()]
+    return [ScaleService(), SecretRotation()]
 
 
 def build_catalog(directory: Path | None, *, environments: Iterable[str]) -> Catalog:
