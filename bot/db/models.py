@@ -134,7 +134,8 @@ class StepRun(Base):
     output: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
     # The inverse of this step ({"action", "args"}), worked out when it succeeded from the state it
-    # read before changing anything; None when it has none. Rollback runs what is stored here.
+    # read before changing anything; None when it has none. Rollback runs what is stored here. A
+    # step marked rerun_on_rollback stores itself with "rerun": true, run after the other undos.
     undo: Mapped[dict[str, Any] | None]
 
 
