@@ -71,8 +71,9 @@ class GetSecret(AwsAction[SecretArgs]):
         secret = await describe_secret(self, args)
         rotation = "rotation on" if secret.get("rotation_enabled") else "rotation off"
         last = f", last rotated {secret['last_rotated']}" if secret.get("last_rotated") else ""
+        # Never "<name>: …": redaction would read a name ending in -password as a key and mask the rest.
         return ActionResult(
-            summary=f"secret {secret['name']}: {rotation}{last}",
+            summary=f"secret {secret['name']} ({rotation}{last})",
             data={**environment_args(args), **secret},
         )
 
@@ -99,7 +100,7 @@ class RotateSecret(AwsAction[RotateSecretArgs]):
         )
         started = "started rotation of" if args.rotate_immediately else "tested rotation of"
         return ActionResult(
-            summary=f"{started} secret {secret['name']}: new version {answer.get('VersionId')}",
+            summary=f"{started} secret {secret['name']}, new version {answer.get('VersionId')}",
             data={
                 **environment_args(args),
                 "arn": secret["arn"],
@@ -176,7 +177,7 @@ class WaitForRotation(AwsAction[RotationWaitArgs]):
                 call=_DESCRIBE,
             )
         return ActionResult(
-            summary=f"secret {latest['name']}: rotation finished, version {stages.current} is AWSCURRENT",
+            summary=f"rotation of secret {latest['name']} finished, version {stages.current} is AWSCURRENT",
             data={
                 **environment_args(args),
                 "arn": latest["arn"],

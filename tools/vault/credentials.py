@@ -246,7 +246,7 @@ class GetStaticRole(Action[StaticRoleArgs]):
         role = await self.credentials.static_role(args)
         last = f", last rotated {role.last_vault_rotation}" if role.last_vault_rotation else ""
         return ActionResult(
-            summary=f"static role {args.mount}/{args.role}: user {role.username} on {role.db_name}{last}",
+            summary=f"static role {args.mount}/{args.role} (user {role.username} on {role.db_name}{last})",
             data={
                 "mount": args.mount,
                 "role": args.role,

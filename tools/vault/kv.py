@@ -291,7 +291,8 @@ class GetSecretMetadata(_KvAction[SecretArgs]):
         meta = await self.kv.metadata(args)
         states = list(meta.states.values())
         gone = ", ".join(f"{states.count(s)} {s}" for s in ("deleted", "destroyed") if s in states)
-        summary = f"{args.ref}: version {meta.current_version} current, {len(states)} kept"
+        # Never "<path>: …": redaction would read a path ending in password as a key and mask the rest.
+        summary = f"{args.ref} at version {meta.current_version}, {len(states)} kept"
         return ActionResult(
             summary=summary + (f" ({gone})" if gone else ""),
             data={

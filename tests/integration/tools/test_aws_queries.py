@@ -22,6 +22,7 @@ from tests.integration.tools.aws_support import (
 )
 from tools.aws import toolset
 from tools.base import RiskHint, ToolError
+from tools.redaction import Redactor
 from tools.registry import Registry
 
 SECRET_VALUE = "correct-horse-battery-staple"
@@ -228,7 +229,8 @@ async def test_secret_get_shows_metadata_and_never_the_value(tools: Registry, da
     assert result.data["rotation_rules"] == {"AutomaticallyAfterDays": 30}
     assert result.data["tags"] == {"service": "checkout"}
     assert ["AWSCURRENT"] in result.data["versions"].values()
-    assert result.summary.startswith("secret shop/db-password: rotation on, last rotated ")
+    assert result.summary.startswith("secret shop/db-password (rotation on, last rotated ")
+    assert Redactor().redact(result.summary) == result.summary
     assert SECRET_VALUE not in result.model_dump_json()
 
 
@@ -257,8 +259,9 @@ async def test_secret_rotate_is_high_risk_and_moves_the_current_version(
     assert result.data["version_id"] == _current_version(moto) != before
     assert (
         result.summary
-        == f"started rotation of secret shop/db-password: new version {result.data['version_id']}"
+        == f"started rotation of secret shop/db-password, new version {result.data['version_id']}"
     )
+    assert Redactor().redact(result.summary) == result.summary
     assert action.rollback(args, result) is None
     assert SECRET_VALUE not in result.model_dump_json()
 

@@ -29,6 +29,7 @@ from tests.integration.tools.aws_support import (
 from tools.aws import actions
 from tools.aws_client import DEFAULT_ENVIRONMENT, AwsClients, AwsConnection, AwsEnvironment, StaticKeys
 from tools.base import ActionResult, Effect, ToolError
+from tools.redaction import Redactor
 from tools.registry import Registry
 
 POLL_SECONDS = 0.02
@@ -522,7 +523,8 @@ async def test_secret_rotation_wait_passes_at_once_when_the_rotation_has_finishe
     )
 
     after = current_secret_version(moto, SECRET)
-    assert result.summary == f"secret {SECRET}: rotation finished, version {after} is AWSCURRENT"
+    assert result.summary == f"rotation of secret {SECRET} finished, version {after} is AWSCURRENT"
+    assert Redactor().redact(result.summary) == result.summary
     assert result.data | {"arn": None} == {
         "arn": None,
         "name": SECRET,

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from tests.fakes.vault import FakeVault
 from tools.base import Action, ActionResult, Effect, RiskHint, ToolError
+from tools.redaction import Redactor
 from tools.registry import Registry
 from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
@@ -112,7 +113,7 @@ async def test_metadata_lists_version_states_and_never_values(registry: Registry
 
     result = await run(registry, "vault.get_secret_metadata", APP)
 
-    assert result.summary == "secret/team/app: version 2 current, 2 kept (1 deleted)"
+    assert result.summary == "secret/team/app at version 2, 2 kept (1 deleted)"
     assert result.data["versions"] == {"1": "deleted", "2": "live"}
     assert result.data["current_version"] == 2
     assert OLD_PASSWORD not in str(result) and NEW_PASSWORD not in str(result)
@@ -531,7 +532,7 @@ async def test_get_static_role_shows_user_database_and_last_rotation(
     result = await run(registry, "vault.get_static_role", {"role": "orders-app"})
 
     assert result.summary == (
-        f"static role database/orders-app: user orders_app on orders, last rotated {rotated}"
+        f"static role database/orders-app (user orders_app on orders, last rotated {rotated})"
     )
     assert result.data == {
         "mount": "database",
@@ -807,3 +808,15 @@ async def test_toolset_shares_one_client_and_lists_its_actions(fake: FakeVault, 
         assert info.summary.startswith("vault token kubernetes-carapulse: policies default, carapulse")
     finally:
         await built.aclose()
+
+
+async def test_summaries_of_a_path_that_ends_like_a_secret_key_survive_redaction(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.put_secret("team/db-password", {"password": OLD_PASSWORD})
+
+    result = await run(registry, "vault.get_secret_metadata", {"path": "team/db-password"})
+
+    assert (
+        Redactor().redact(result.summary) == result.summary == "secret/team/db-password at version 1, 1 kept"
+    )
