@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints, TypeAdapter, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from bot.domain import RiskLevel, StepStage, Target
 from bot.workflows.base import PlanningContext, StepDeclaration, Workflow, WorkflowInputs, WorkflowPlan
@@ -105,7 +106,7 @@ class RotationInputs(WorkflowInputs):
         if backend not in _PATH_RULES:
             return path
         if path is None:
-            raise ValueError(f"{backend} needs the path of the secret to rotate")
+            raise _missing(f"{backend} needs the path of the secret to rotate")
         rule, message = _PATH_RULES[backend]
         return _checked(rule, path, message)
 
@@ -117,7 +118,7 @@ class RotationInputs(WorkflowInputs):
                 raise ValueError("only vault_database rotates a static role")
             return None
         if role is None:
-            raise ValueError("vault_database needs the static role whose password to rotate")
+            raise _missing("vault_database needs the static role whose password to rotate")
         return _checked(_ROLE, role, "a role name is letters, digits and ._-")
 
     @field_validator("keys")
@@ -141,7 +142,7 @@ class RotationInputs(WorkflowInputs):
     @classmethod
     def _ecs_needs_a_cluster(cls, cluster: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("consumer_kind") == "ecs" and info.data.get("consumers") and cluster is None:
-            raise ValueError("ECS consumers need their ecs_cluster")
+            raise _missing("ECS consumers need their ecs_cluster")
         return cluster
 
     @property
@@ -252,6 +253,12 @@ def _listed(text: str, what: str, limit: int, *, allow_none: bool = False) -> li
     if len(set(names)) != len(names):
         raise ValueError(f"a {what} is named twice")
     return names
+
+
+def _missing(message: str) -> PydanticCustomError:
+    """Required for this backend: a `missing` error, which a form shows as "required" and an
+    override file's defaults may leave to the person starting the workflow."""
+    return PydanticCustomError("missing", message)
 
 
 def _checked(rule: TypeAdapter[str], value: str, message: str) -> str:

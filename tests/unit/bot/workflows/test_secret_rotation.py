@@ -236,7 +236,7 @@ async def test_planning_without_the_backends_tool_names_it() -> None:
 @pytest.mark.parametrize(
     ("typed", "problems"),
     [
-        ({}, {"path": "Value error, vault_kv needs the path of the secret to rotate"}),
+        ({}, {"path": "required"}),
         (
             {"path": "../etc"},
             {"path": "Value error, a KV path is letters, digits and ._@+=- in segments split by /"},
@@ -249,7 +249,7 @@ async def test_planning_without_the_backends_tool_names_it() -> None:
             {"backend": "vault_database", "path": "db/x"},
             {
                 "path": "Value error, vault_database rotates a static role: give role, not path",
-                "role": "Value error, vault_database needs the static role whose password to rotate",
+                "role": "required",
             },
         ),
         ({"path": "db/x", "role": "app"}, {"role": "Value error, only vault_database rotates a static role"}),
@@ -269,7 +269,7 @@ async def test_planning_without_the_backends_tool_names_it() -> None:
         ),
         (
             {"path": "db/x", "consumer_kind": "ecs", "consumers": "checkout"},
-            {"ecs_cluster": "Value error, ECS consumers need their ecs_cluster"},
+            {"ecs_cluster": "required"},
         ),
         (
             {"path": "db/x", "check": "looks fine"},
@@ -291,6 +291,19 @@ def test_wrong_inputs_are_refused_naming_each_field(typed: dict[str, str], probl
 def test_no_input_has_a_name_the_card_would_mask() -> None:
     names = CATALOG.get("secret_rotation").inputs.model_fields
     assert [name for name in names if SECRET_KEY.search(name)] == []
+
+
+def test_an_override_may_leave_the_reference_to_whoever_starts_it(tmp_path: Path) -> None:
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "secret_rotation.yaml").write_text(
+        "version: 2\ndefaults: {backend: vault_database, mount: pg}\n", encoding="utf-8"
+    )
+
+    catalog = workflows.build_catalog(tmp_path, environments=["prod"])
+
+    with pytest.raises(InvalidInputs) as refused:
+        catalog.inputs(WorkflowRequest(name="secret_rotation", typed={}), environment="prod")
+    assert refused.value.problems == {"role": "required"}
 
 
 async def test_an_override_changes_arguments_but_cannot_lower_the_risk(tmp_path: Path) -> None:
