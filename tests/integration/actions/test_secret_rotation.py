@@ -234,6 +234,25 @@ async def test_break_glass_runs_a_rotation_with_one_approval(bot_with: BotWith, 
     assert restarts(bot, "checkout") == 1
 
 
+async def test_a_database_role_rotation_says_it_cannot_be_undone_and_restarts_once(
+    bot_with: BotWith, vault: FakeVault
+) -> None:
+    vault.add_static_role("orders-app", db_name="orders", username="orders_app")
+    before = vault.static_roles["orders-app"]["last_vault_rotation"]
+    async with bot_with(vault_settings(vault)) as started:
+        bot = prepared(started)
+        await bot.driver.slash_command("rotate database role orders-app and restart checkout in shop")
+
+        card = await bot.card_text(1, "Awaiting approval")
+        assert "*Risk*\\nhigh" in card
+        assert "*Rollback:* None for the rotation: the database no longer accepts the old password" in card
+        final = await two_approvals(bot, "Succeeded")
+
+    assert vault.static_roles["orders-app"]["last_vault_rotation"] != before
+    assert "rotated the password of static role database/orders-app (user orders_app on orders)" in final
+    assert restarts(bot, "checkout") == 1
+
+
 async def test_an_aws_rotation_waits_for_the_new_version_then_restarts_the_ecs_services(
     bot_with: BotWith, moto: MotoServer
 ) -> None:
