@@ -130,6 +130,12 @@ class StepSpec(BaseModel):
     description: str
     timeout_seconds: float | None = Field(default=None, gt=0)
     """Overrides the action's own timeout for this step; None keeps the action's."""
+    risk: RiskLevel | None = None
+    """A floor the planner sets (a secret rotation is high whatever writes it): policy takes the
+    higher of it and the action's own risk, so it can raise a step's risk but never lower it."""
+    rerun_on_rollback: bool = False
+    """Not undone but run again once every other completed step is undone: a restart, so that
+    consumers read what the rollback restored."""
 
 
 class WorkflowRef(BaseModel):

@@ -107,6 +107,8 @@ async def create(
                 args=step.args,
                 description=step.description,
                 timeout_seconds=step.timeout_seconds,
+                risk=step.risk,
+                rerun_on_rollback=step.rerun_on_rollback,
             )
             for position, step in enumerate(draft.steps)
         ],
@@ -281,7 +283,8 @@ async def plan_facts(session: AsyncSession, plan: Plan) -> PlanFacts:
         requester_id=plan.requester_id,
         environment=plan.target["environment"],
         steps=[
-            StepSpec(stage=s.stage, action=s.action, args=s.args, description=s.description) for s in steps
+            StepSpec(stage=s.stage, action=s.action, args=s.args, description=s.description, risk=s.risk)
+            for s in steps
         ],
         targets=plan.risk["targets"],
     )

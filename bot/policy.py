@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.clock import utcnow
-from bot.domain import Actor, PolicyDecision, StepSpec
+from bot.domain import Actor, PolicyDecision, RiskLevel, StepSpec
 from bot.policy_engine import (
     EnvironmentConfig,
     Freeze,
@@ -85,7 +85,7 @@ class Policy:
             tool=tool,
             action=verb or tool,
             effect=effect,
-            risk=self.risk_hints.get(step.action),  # type: ignore[arg-type]
+            risk=_higher(self.risk_hints.get(step.action), step.risk),  # type: ignore[arg-type]
         )
 
 
@@ -101,3 +101,12 @@ def as_decision(result: PolicyResult) -> PolicyDecision:
 def refusal(result: PolicyResult) -> str:
     """The sentence to show when the policy says no: its first reason, which is a denial."""
     return result.reasons[0] if result.reasons else "Denied by policy."
+
+
+def _higher(hint: str | None, floor: RiskLevel | None) -> str | None:
+    """The riskier of an action's own hint and the step's floor; either may be missing."""
+    known = [str(level) for level in (hint, floor) if level is not None]
+    return max(known, key=_LEVELS.index, default=None)
+
+
+_LEVELS = [level.value for level in RiskLevel]

@@ -142,6 +142,7 @@ class Worker:
             step.id,
             cancellable=True,
             step_timeout=step.timeout_seconds,
+            rerun_on_rollback=step.rerun_on_rollback,
         )
 
     async def _pause(self, execution: Execution, step: PlanStep, run: StepRun) -> None:
@@ -180,6 +181,7 @@ class Worker:
         *,
         cancellable: bool,
         step_timeout: float | None = None,
+        rerun_on_rollback: bool = False,
     ) -> tuple[StepRun, StepOutcome]:
         """Record, run and record again one step.
 
@@ -202,7 +204,11 @@ class Worker:
             if cancellable
             else await run_action(self._registry, action, args)
         )
-        undo = self._undo(action, args, outcome) if stage == StepStage.ACT and outcome.ok else None
+        undo = (
+            self._undo(action, args, outcome, rerun=rerun_on_rollback)
+            if stage == StepStage.ACT and outcome.ok
+            else None
+        )
         async with self._sessions.begin() as session:
             run = await executions.finish_step(
                 session,
@@ -240,9 +246,12 @@ class Worker:
         else:
             await self._finish(execution, ExecutionStatus.FAILED, reason)
 
-    def _undo(self, action: str, args: dict, outcome: StepOutcome) -> dict | None:
+    def _undo(self, action: str, args: dict, outcome: StepOutcome, *, rerun: bool) -> dict | None:
         """The inverse of a step that just succeeded, stored with it so a rollback (even by another
-        worker, or hours later on request) runs exactly what was worked out from the prior state."""
+        worker, or hours later on request) runs exactly what was worked out from the prior state.
+        A step marked to rerun on rollback is its own undo, run after the others."""
+        if rerun:
+            return {"action": action, "args": args, "rerun": True}
         try:
             inverse = rollback_for(self._registry, action, args, outcome.summary, outcome.data)
         except Exception:
@@ -251,17 +260,31 @@ class Worker:
         return None if inverse is None else {"action": inverse[0], "args": inverse[1]}
 
     async def _roll_back(self, execution: Execution, completed: Sequence[StepRun]) -> list[str]:
+        """Undo the completed act steps newest first, then run again, in plan order, those marked to
+        rerun (restarts, so consumers read what was restored). The reruns wait for every undo to
+        succeed: restarting onto a half-restored state helps nobody."""
+        undos = [run.undo for run in reversed(completed) if run.undo]
+        inverses = [undo for undo in undos if not undo.get("rerun")]
+        reruns = [undo for undo in reversed(undos) if undo.get("rerun")]
         errors: list[str] = []
-        for position, run in enumerate(reversed(completed)):
-            if not run.undo:
-                continue
-            action, args = run.undo["action"], run.undo["args"]
-            _, outcome = await self._run_step(
-                execution, StepStage.ROLLBACK, position, action, args, None, cancellable=False
-            )
-            if not outcome.ok:
-                errors.append(f"{action} {args}: {outcome.error}")
+        for position, undo in enumerate(inverses):
+            error = await self._run_undo(execution, position, undo)
+            if error:
+                errors.append(error)
+        if errors:
+            return errors + [f"{u['action']} {u['args']}: not run again, an undo failed" for u in reruns]
+        for position, undo in enumerate(reruns, start=len(inverses)):
+            error = await self._run_undo(execution, position, undo)
+            if error:
+                errors.append(error)
         return errors
+
+    async def _run_undo(self, execution: Execution, position: int, undo: dict) -> str:
+        action, args = undo["action"], undo["args"]
+        _, outcome = await self._run_step(
+            execution, StepStage.ROLLBACK, position, action, args, None, cancellable=False
+        )
+        return "" if outcome.ok else f"{action} {args}: {outcome.error}"
 
     async def _run_cancellable(
         self, execution: Execution, action: str, args: dict, step_timeout: float | None

@@ -26,7 +26,7 @@ from tools.aws_environments import (
 )
 from tools.aws_inventory import ListInstances, ListTaggedResources
 from tools.aws_observability import QueryCloudTrail, QueryCloudWatch
-from tools.aws_secrets import GetSecret, RotateSecret
+from tools.aws_secrets import GetSecret, RotateSecret, WaitForRotation
 from tools.aws_waits import WAIT_POLL_SECONDS, WaitForAutoScalingGroup, WaitForEcsService
 from tools.base import Action, ToolError
 from tools.toolset import Toolset, ToolSettings, read_settings
@@ -112,6 +112,7 @@ def actions(aws: AwsClients, *, poll_seconds: float = WAIT_POLL_SECONDS) -> list
         QueryCloudWatch(aws),
         GetSecret(aws),
         RotateSecret(aws),
+        WaitForRotation(aws, poll_seconds=poll_seconds),
     ]
 
 

@@ -44,7 +44,8 @@ class AutoScalingWaitArgs(AutoScalingGroupArgs):
 
 
 class EcsWaitArgs(EcsServiceArgs):
-    desired_count: Capacity
+    # None: whatever the service's desired count is (after a restart, which does not change it).
+    desired_count: Capacity | None = None
     timeout_seconds: WaitSeconds = 600
 
 
@@ -113,18 +114,18 @@ class WaitForEcsService(_AwsWait[EcsWaitArgs]):
         async def read() -> _ServiceState:
             return _ServiceState.of(await read_ecs_service(self, args))
 
-        wanted = args.desired_count
         service, _ = await until(
             read,
-            lambda s: s.refusal(wanted) is not None or s.ready(wanted),
+            lambda s: s.refusal(args.desired_count) is not None or s.ready(args.desired_count),
             time_limit=args.timeout_seconds,
             poll_seconds=self.poll_seconds,
         )
+        wanted = service.desired if args.desired_count is None else args.desired_count
         progress = _progress(service.running, wanted, "tasks running")
-        refusal = service.refusal(wanted)
+        refusal = service.refusal(args.desired_count)
         if refusal is not None:
             raise ToolError(f"aws: ECS service {args.ref} {refusal}", call=_DESCRIBE_SERVICES)
-        if not service.ready(wanted):
+        if not service.ready(args.desired_count):
             raise ToolError(
                 f"aws: ECS service {args.ref} has {progress} after {args.timeout_seconds:g}s"
                 f"{_listed(service.waiting_on())}",
@@ -206,24 +207,24 @@ class _ServiceState:
             rollout_reason=primary.get("rolloutStateReason") or "no reason given",
         )
 
-    def ready(self, wanted: int) -> bool:
+    def ready(self, wanted: int | None) -> bool:
         return (
-            self.running == self.desired == wanted
+            self.running == self.desired == (self.desired if wanted is None else wanted)
             and self.deployments <= 1
             and self.rollout_state in (None, "COMPLETED")
         )
 
-    def refusal(self, wanted: int) -> str | None:
+    def refusal(self, wanted: int | None) -> str | None:
         """Why the service cannot reach the state the plan meant, however long the step waits."""
         if self.status != "ACTIVE":
             return f"is {self.status}, not ACTIVE: it was deleted or is being deleted"
-        if self.desired != wanted:
+        if wanted is not None and self.desired != wanted:
             return (
                 f"has desired count {self.desired}, not the {wanted} this step waits for; it changed "
                 "after the plan set it (service auto scaling or another change)"
             )
         if self.rollout_state == "FAILED":
-            progress = _progress(self.running, wanted, "tasks running")
+            progress = _progress(self.running, self.desired, "tasks running")
             return f"deployment {self.deployment_id} failed: {self.rollout_reason} ({progress})"
         return None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from bot.db.types import UTCDateTime
@@ -71,6 +71,8 @@ class PlanStep(Base):
     args: Mapped[dict[str, Any]]
     description: Mapped[str] = mapped_column(Text)
     timeout_seconds: Mapped[float | None]
+    risk: Mapped[str | None] = mapped_column(String(16))
+    rerun_on_rollback: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Approval(Base):
@@ -132,7 +134,8 @@ class StepRun(Base):
     output: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str] = mapped_column(Text, default="")
     # The inverse of this step ({"action", "args"}), worked out when it succeeded from the state it
-    # read before changing anything; None when it has none. Rollback runs what is stored here.
+    # read before changing anything; None when it has none. Rollback runs what is stored here. A
+    # step marked rerun_on_rollback stores itself with "rerun": true, run after the other undos.
     undo: Mapped[dict[str, Any] | None]
 
 

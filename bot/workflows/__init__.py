@@ -12,11 +12,12 @@ from bot.workflows.catalog import Catalog
 from bot.workflows.helm_release import HelmRelease
 from bot.workflows.incident_remediation import IncidentRemediation
 from bot.workflows.scale_service import ScaleService
+from bot.workflows.secret_rotation import SecretRotation
 
 
 def built_in() -> list[Workflow[Any]]:
     """The workflows Carapulse ships, in the order the catalog lists them."""
-    return [ScaleService(), HelmRelease(), IncidentRemediation()]
+    return [ScaleService(), HelmRelease(), IncidentRemediation(), SecretRotation()]
 
 
 def build_catalog(directory: Path | None, *, environments: Iterable[str]) -> Catalog:

@@ -55,6 +55,9 @@ class PlannedStep:
     args: Mapping[str, Any]
     description: str
     timeout_seconds: float | None = None
+    # Set by the workflow's code only: an override file can change a step's arguments, never these.
+    risk: RiskLevel | None = None
+    rerun_on_rollback: bool = False
 
 
 @dataclass(frozen=True)

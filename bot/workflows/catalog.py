@@ -140,6 +140,8 @@ def _step_spec(
         args={**step.args, **render(changed.args, fields)},
         description=render(changed.description, fields) if changed.description else step.description,
         timeout_seconds=changed.timeout_seconds or step.timeout_seconds,
+        risk=step.risk,
+        rerun_on_rollback=step.rerun_on_rollback,
     )
 
 

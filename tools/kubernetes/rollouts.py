@@ -71,7 +71,9 @@ class RestartDeployment(Rehearsed, KubernetesAction[DeploymentArgs]):
     timeout_seconds = 60.0
 
     async def apply(self, args: DeploymentArgs, *, dry_run: bool) -> ActionResult:
-        restarted_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        # Finer than kubectl's seconds: a second restart within the same second (a rollback that
+        # restarts consumers again) must still change the template, or no pod is replaced.
+        restarted_at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         annotations = {RESTARTED_AT_ANNOTATION: restarted_at}
         body = {"spec": {"template": {"metadata": {"annotations": annotations}}}}
         client = await self.client(args)

@@ -234,6 +234,33 @@ class RotateRootCredentials(_CredentialsAction[ConnectionArgs]):
         )
 
 
+class GetStaticRole(Action[StaticRoleArgs]):
+    name = "vault.get_static_role"
+    description = "Show a database static role: its user, database and last rotation (never the password)."
+    args_model = StaticRoleArgs
+    effect = Effect.READ
+    idempotent = True
+    timeout_seconds = 30.0
+
+    def __init__(self, credentials: Credentials) -> None:
+        self.credentials = credentials
+
+    async def run(self, args: StaticRoleArgs) -> ActionResult:
+        role = await self.credentials.static_role(args)
+        last = f", last rotated {role.last_vault_rotation}" if role.last_vault_rotation else ""
+        return ActionResult(
+            summary=f"static role {args.mount}/{args.role} (user {role.username} on {role.db_name}{last})",
+            data={
+                "mount": args.mount,
+                "role": args.role,
+                "db_name": role.db_name,
+                "username": role.username,
+                "last_rotation": role.last_vault_rotation,
+                "rotation_period": role.rotation_period,
+            },
+        )
+
+
 class RotateRoleCredentials(_CredentialsAction[StaticRoleArgs]):
     name = "vault.rotate_role_credentials"
     description = "Rotate a database static role's password now; applications must read the new one."
@@ -266,5 +293,6 @@ def credentials_actions(vault: VaultClient) -> list[Action[Any]]:
         RenewLease(credentials),
         RevokeLease(credentials),
         RotateRootCredentials(credentials),
+        GetStaticRole(credentials),
         RotateRoleCredentials(credentials),
     ]

@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
+from tools.pins import require_unmoved
 from tools.vault.answers import parse_answer
 
 if TYPE_CHECKING:
@@ -94,6 +95,9 @@ class WriteSecretArgs(SecretArgs):
     # Keys named in neither keep their values from the current version (a rotation of one key);
     # otherwise the new version holds only the keys given, as a KV v2 write does.
     keep_other_keys: bool = False
+    # The current version the plan saw; the write refuses once the secret has moved past it, so the
+    # keys it keeps are those of the version the approvers were shown. None: not pinned.
+    expected_version: Version | None = None
 
     @model_validator(mode="after")
     def _some_keys_each_given_once(self) -> WriteSecretArgs:
@@ -291,7 +295,8 @@ class GetSecretMetadata(_KvAction[SecretArgs]):
         meta = await self.kv.metadata(args)
         states = list(meta.states.values())
         gone = ", ".join(f"{states.count(s)} {s}" for s in ("deleted", "destroyed") if s in states)
-        summary = f"{args.ref}: version {meta.current_version} current, {len(states)} kept"
+        # Never "<path>: …": redaction would read a path ending in password as a key and mask the rest.
+        summary = f"{args.ref} at version {meta.current_version}, {len(states)} kept"
         return ActionResult(
             summary=summary + (f" ({gone})" if gone else ""),
             data={
@@ -338,6 +343,12 @@ class WriteSecret(Rehearsed, _NewVersionAction[WriteSecretArgs]):
     async def apply(self, args: WriteSecretArgs, *, dry_run: bool) -> ActionResult:
         meta = await self.kv.metadata_if_exists(args)
         previous = meta.current_version if meta else 0
+        require_unmoved(
+            f"{args.ref} version",
+            pinned=args.expected_version,
+            live=previous,
+            call=f"GET /v1/{args.mount}/metadata/{args.path}",
+        )
         kept = await self._kept_values(args, meta)
         given = {key: value.get_secret_value() for key, value in args.data.items()}
         generated = {key: "" if dry_run else spec.make() for key, spec in args.generate.items()}

@@ -13,10 +13,17 @@ import pytest
 
 from tests.fakes.prometheus_stack import RunningStack
 from tests.harness import RunningBot
-from tests.integration.actions.workflow_support import BotWith, approved_run, choice, field, open_form, submit
+from tests.integration.actions.workflow_support import (
+    ERROR_RATIO,
+    BotWith,
+    approved_run,
+    choice,
+    field,
+    open_form,
+    submit,
+)
 
 FAST_RECOVERY = "version: 1-fast\nsteps:\n  recovery:\n    args: {window_seconds: 1, interval_seconds: 0.5}\n"
-ERROR_RATIO = 'max(checkout_error_ratio{job="checkout"})'
 CHECKOUT = {"namespace": "shop", "name": "checkout"}
 START = "workflow start incident_remediation"
 

@@ -14,6 +14,8 @@ from tests.fakes.prometheus_stack import RunningStack
 from tests.fakes.slack_state import BOB
 from tests.harness import RunningBot
 from tests.integration.actions.workflow_support import (
+    ERROR_RATIO,
+    FAST_CHECK,
     BotWith,
     approved_run,
     field,
@@ -22,9 +24,6 @@ from tests.integration.actions.workflow_support import (
     submit,
 )
 from tests.integration.tools.aws_support import create_group, create_service
-
-FAST_CHECK = "version: 2-fast\nsteps:\n  check:\n    args: {window_seconds: 1, interval_seconds: 0.5}\n"
-ERROR_RATIO = 'max(checkout_error_ratio{job="checkout"})'
 
 
 async def test_workflow_list_names_every_workflow_with_its_inputs(bot: RunningBot) -> None:

@@ -36,6 +36,12 @@ def bot_starter(database_url: str, tmp_path: Path) -> BotWith:
     return start
 
 
+# An override that makes a workflow's `check` step hold for one second, not a minute.
+FAST_CHECK = "version: 2-fast\nsteps:\n  check:\n    args: {window_seconds: 1, interval_seconds: 0.5}\n"
+# 0.031 in the real Prometheus of tests/fakes/prometheus_stack.py.
+ERROR_RATIO = 'max(checkout_error_ratio{job="checkout"})'
+
+
 def field(value: str | None) -> dict[str, Any]:
     return {ids.WORKFLOW_INPUT: {"type": "plain_text_input", "value": value}}
 

@@ -8,9 +8,9 @@ from bot import audit, plans
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory
 from bot.db.models import Approval, AuditEvent, Execution, Plan
-from bot.domain import Actor, ExecutionStatus, PlanStatus
+from bot.domain import Actor, ExecutionStatus, PlanStatus, RiskLevel
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
-from tests.builders import ALICE, BOB, CAROL, POLICY, TEAM, stored_plan
+from tests.builders import ALICE, BOB, CAROL, POLICY, TEAM, scale_draft, stored_plan
 
 
 async def count(sessions: SessionFactory, model: type) -> int:
@@ -186,3 +186,21 @@ async def test_an_expired_approval_does_not_count(sessions: SessionFactory) -> N
     async with sessions() as session:
         plan = await plans.get(session, team_id=TEAM, plan_id=plan_id)
         assert await plans.approver_ids(session, plan, valid_for=timedelta(hours=4)) == [BOB.user_id]
+
+
+async def test_a_steps_risk_floor_holds_at_approval_as_it_did_at_planning(sessions: SessionFactory) -> None:
+    drafted = await scale_draft()
+    floored = [drafted.steps[0].model_copy(update={"risk": RiskLevel.HIGH}), *drafted.steps[1:]]
+    plan_id = await stored_plan(sessions, draft=drafted.model_copy(update={"steps": floored}))
+
+    async with sessions.begin() as session:
+        first = await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
+    async with sessions.begin() as session:
+        second = await plans.approve(session, plan_id=plan_id, approver=CAROL, policy=POLICY)
+
+    assert first.execution is None
+    assert second.execution is not None
+    async with sessions() as session:
+        plan = await plans.get(session, team_id=TEAM, plan_id=plan_id)
+    assert plan.risk["level"] == "high"
+    assert plan.decision["required_approvals"] == 2

@@ -323,3 +323,47 @@ async def test_follow_ups_of_a_plan_that_failed_verify_never_run(
     assert result.steps[2].stage == StepStage.FOLLOW_UP
     assert result.steps[2].state == StepState.SKIPPED
     assert "note" not in dials.values
+
+
+def bump_dial_again_on_rollback(name: str) -> StepSpec:
+    return StepSpec(
+        stage=StepStage.ACT,
+        action="dial.bump",
+        args={"name": name},
+        description="bump",
+        rerun_on_rollback=True,
+    )
+
+
+async def test_a_step_marked_to_rerun_runs_again_after_the_earlier_steps_are_undone(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    dials.values.update(a=7)
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), bump_dial_again_on_rollback("b"), check_dial("a", 9))
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.ROLLED_BACK
+    assert dials.calls[-2:] == [("set", "a", 7), ("bump", "b", 2)]
+    assert dials.values == {"a": 7, "b": 2}
+
+
+async def test_a_rerun_waits_for_every_undo_and_is_skipped_when_one_failed(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    dials.values.update(a=7)
+    dials.fail_set_to.add(7)
+    plan_id = await approved_plan(
+        sessions, dial_draft(set_dial("a", 1), bump_dial_again_on_rollback("b"), check_dial("a", 9))
+    )
+
+    await worker.run_once()
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.FAILED
+    assert "dial a refused 7" in result.status_reason
+    assert "dial.bump {'name': 'b'}: not run again, an undo failed" in result.status_reason
+    assert [call for call in dials.calls if call[0] == "bump"] == [("bump", "b", 1)]

@@ -1,5 +1,6 @@
 """What the tests/integration/tools/test_aws*.py modules share: the AWS tool built through its entry
-point, running an action as the worker does, and the Auto Scaling group and ECS service they act on."""
+point, running an action as the worker does, and the Auto Scaling group, ECS service and secret they
+act on."""
 
 from __future__ import annotations
 
@@ -58,3 +59,19 @@ def create_service(moto: MotoServer, *, desired_count: int = 2) -> None:
     ecs.create_service(
         cluster="shop", serviceName="checkout", taskDefinition="checkout", desiredCount=desired_count
     )
+
+
+def create_rotatable_secret(moto: MotoServer, name: str, value: str) -> str:
+    """A secret whose rotation is configured, returning its ARN. moto accepts rotation rules without a
+    Lambda, and then rotates by itself at once: RotateSecret labels a new version AWSCURRENT (and the
+    old one AWSPREVIOUS) with no function run. Given a Lambda ARN it would invoke the function through
+    its Lambda backend, which needs Docker."""
+    secrets = moto.client("secretsmanager")
+    arn = secrets.create_secret(Name=name, SecretString=value, Tags=[{"Key": "service", "Value": "checkout"}])
+    secrets.rotate_secret(SecretId=name, RotationRules={"AutomaticallyAfterDays": 30})
+    return str(arn["ARN"])
+
+
+def current_secret_version(moto: MotoServer, name: str) -> str:
+    versions = moto.client("secretsmanager").describe_secret(SecretId=name)["VersionIdsToStages"]
+    return next(version for version, stages in versions.items() if "AWSCURRENT" in stages)

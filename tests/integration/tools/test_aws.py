@@ -365,6 +365,7 @@ async def test_the_toolset_lists_its_actions_and_uses_botocore_standard_retries(
             "aws.cloudwatch_query",
             "aws.secret_get",
             "aws.secret_rotate",
+            "aws.secret_rotation_wait",
         ]
         clients: AwsClients = built.actions[0].aws  # type: ignore[attr-defined]
         assert all(action.aws is clients for action in built.actions)  # type: ignore[attr-defined]

@@ -14,9 +14,15 @@ from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway, TrailEvent
 from tests.fakes.moto_server import MotoServer
-from tests.integration.tools.aws_support import aws_toolset, run
+from tests.integration.tools.aws_support import (
+    aws_toolset,
+    create_rotatable_secret,
+    current_secret_version,
+    run,
+)
 from tools.aws import toolset
 from tools.base import RiskHint, ToolError
+from tools.redaction import Redactor
 from tools.registry import Registry
 
 SECRET_VALUE = "correct-horse-battery-staple"
@@ -48,15 +54,7 @@ def instances(moto: MotoServer) -> dict[str, list[str]]:
 
 @pytest.fixture
 def database_secret(moto: MotoServer) -> str:
-    """A secret whose rotation is configured (moto accepts rotation rules without a Lambda)."""
-    secrets = moto.client("secretsmanager")
-    arn = secrets.create_secret(
-        Name="shop/db-password",
-        SecretString=SECRET_VALUE,
-        Tags=[{"Key": "service", "Value": "checkout"}],
-    )["ARN"]
-    secrets.rotate_secret(SecretId="shop/db-password", RotationRules={"AutomaticallyAfterDays": 30})
-    return str(arn)
+    return create_rotatable_secret(moto, "shop/db-password", SECRET_VALUE)
 
 
 async def test_ec2_list_applies_ec2_filters(tools: Registry, instances: dict[str, list[str]]) -> None:
@@ -231,7 +229,8 @@ async def test_secret_get_shows_metadata_and_never_the_value(tools: Registry, da
     assert result.data["rotation_rules"] == {"AutomaticallyAfterDays": 30}
     assert result.data["tags"] == {"service": "checkout"}
     assert ["AWSCURRENT"] in result.data["versions"].values()
-    assert result.summary.startswith("secret shop/db-password: rotation on, last rotated ")
+    assert result.summary.startswith("secret shop/db-password (rotation on, last rotated ")
+    assert Redactor().redact(result.summary) == result.summary
     assert SECRET_VALUE not in result.model_dump_json()
 
 
@@ -260,8 +259,9 @@ async def test_secret_rotate_is_high_risk_and_moves_the_current_version(
     assert result.data["version_id"] == _current_version(moto) != before
     assert (
         result.summary
-        == f"started rotation of secret shop/db-password: new version {result.data['version_id']}"
+        == f"started rotation of secret shop/db-password, new version {result.data['version_id']}"
     )
+    assert Redactor().redact(result.summary) == result.summary
     assert action.rollback(args, result) is None
     assert SECRET_VALUE not in result.model_dump_json()
 
@@ -276,6 +276,38 @@ async def test_secret_rotate_dry_run_checks_rotation_and_changes_nothing(
 
     assert result.summary == "dry run: would rotate secret shop/db-password with its rotation settings"
     assert result.data["version_id"] == before == _current_version(moto)
+
+
+@pytest.mark.parametrize("rehearse", [False, True], ids=["run", "dry_run"])
+async def test_a_pinned_rotation_is_refused_once_another_version_became_current(
+    tools: Registry, moto: MotoServer, database_secret: str, rehearse: bool
+) -> None:
+    pinned = _current_version(moto)
+    moto.client("secretsmanager").rotate_secret(SecretId="shop/db-password")
+    moved = _current_version(moto)
+    action = tools.get("aws.secret_rotate")
+    args = action.parse_args({"secret_id": "shop/db-password", "expected_version_id": pinned})
+
+    with pytest.raises(ToolError) as raised:
+        await (action.dry_run(args) if rehearse else action.run(args))
+
+    assert raised.value.message == (
+        "the current version (AWSCURRENT) of secret shop/db-password changed since the plan was made "
+        f"(pinned {pinned}, now {moved}); make a new plan"
+    )
+    assert _current_version(moto) == moved
+
+
+async def test_a_pinned_rotation_runs_while_its_version_is_current(
+    tools: Registry, moto: MotoServer, database_secret: str
+) -> None:
+    pinned = _current_version(moto)
+
+    result = await run(
+        tools, "aws.secret_rotate", {"secret_id": "shop/db-password", "expected_version_id": pinned}
+    )
+
+    assert result.data["previous_version_id"] == pinned != _current_version(moto)
 
 
 @pytest.mark.parametrize("rehearse", [False, True], ids=["run", "dry_run"])
@@ -330,7 +362,4 @@ def _event(name: str, user: str, at: datetime, *, error: str | None = None) -> T
 
 
 def _current_version(moto: MotoServer) -> str:
-    versions = moto.client("secretsmanager").describe_secret(SecretId="shop/db-password")[
-        "VersionIdsToStages"
-    ]
-    return next(version for version, stages in versions.items() if "AWSCURRENT" in stages)
+    return current_secret_version(moto, "shop/db-password")

@@ -1,7 +1,8 @@
-"""The AWS waits (aws.autoscaling_wait, aws.ecs_wait) against moto's server, through the gateway in
-front of it: moto's own APIs put instances Unhealthy or in Standby and start ECS tasks, and the gateway
-writes in what moto never reports (instances Pending, a rollout COMPLETED or FAILED, an old deployment
-still draining)."""
+"""The AWS waits (aws.autoscaling_wait, aws.ecs_wait, aws.secret_rotation_wait) against moto's server,
+through the gateway in front of it: moto's own APIs put instances Unhealthy or in Standby, start ECS
+tasks and move a secret's staging labels as a rotation function would, and the gateway writes in what
+moto never reports (instances Pending, a rollout COMPLETED or FAILED, an old deployment still
+draining)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,20 @@ from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway
 from tests.fakes.moto_server import FAKE_KEYS, REGION, MotoServer
-from tests.integration.tools.aws_support import CHECKOUT, WEB, create_group, create_service, run
+from tests.integration.tools.aws_support import (
+    CHECKOUT,
+    WEB,
+    create_group,
+    create_rotatable_secret,
+    create_service,
+    current_secret_version,
+    run,
+)
 from tools.aws import actions
 from tools.aws_client import AwsClients
 from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment, StaticKeys
 from tools.base import ActionResult, Effect, ToolError
+from tools.redaction import Redactor
 from tools.registry import Registry
 
 POLL_SECONDS = 0.02
@@ -254,6 +264,32 @@ async def test_ecs_wait_passes_once_the_old_deployment_is_gone(
     assert gateway.operations().count(DESCRIBE_SERVICES) >= 2
 
 
+async def test_ecs_wait_without_a_count_waits_for_the_services_own_desired_count(
+    tools: Registry, gateway: AwsGateway, moto: MotoServer
+) -> None:
+    create_service(moto, desired_count=0)
+    moto.client("ecs").update_service(cluster="shop", service="checkout", desiredCount=2)
+    await run(tools, "aws.ecs_restart", CHECKOUT)
+
+    result = await run(tools, "aws.ecs_wait", CHECKOUT)
+
+    assert result.summary == "ECS service shop/checkout: 2 of 2 tasks running, deployment finished"
+    assert result.data["desired_count"] == 2
+
+
+async def test_ecs_wait_without_a_count_still_waits_for_the_tasks(
+    tools: Registry, gateway: AwsGateway, moto: MotoServer
+) -> None:
+    create_service(moto, desired_count=2)  # no task running yet, its deployment IN_PROGRESS
+
+    with pytest.raises(ToolError) as raised:
+        await run(tools, "aws.ecs_wait", {**CHECKOUT, "timeout_seconds": 0.2})
+
+    assert raised.value.message == (
+        "aws: ECS service shop/checkout has 0 of 2 tasks running after 0.2s (2 pending, rollout IN_PROGRESS)"
+    )
+
+
 def _no_task_started(moto: MotoServer, gateway: AwsGateway) -> None:
     create_service(moto, desired_count=2)
 
@@ -362,6 +398,8 @@ async def test_ecs_wait_on_an_unknown_service_is_not_found(tools: Registry, moto
         ("aws.autoscaling_wait", {**WEB, "desired_capacity": 10000, "timeout_seconds": 1800}, 1800),
         ("aws.ecs_wait", {**CHECKOUT, "desired_count": 0, "timeout_seconds": 0.5}, 0.5),
         ("aws.ecs_wait", {**CHECKOUT, "desired_count": 3, "environment": "prod"}, 600),
+        ("aws.ecs_wait", CHECKOUT, 600),
+        ("aws.secret_rotation_wait", {"secret_id": "shop/db", "previous_version_id": "v1"}, 300),
     ],
 )
 def test_wait_args_accept_counts_and_bounded_timeouts(
@@ -385,11 +423,16 @@ def test_wait_args_accept_counts_and_bounded_timeouts(
         ("aws.autoscaling_wait", {**WEB, "desired_capacity": 2, "poll_seconds": 1}),
         ("aws.autoscaling_wait", {"group": "web:1", "desired_capacity": 2}),
         ("aws.ecs_wait", {**CHECKOUT, "desired_count": -1}),
-        ("aws.ecs_wait", CHECKOUT),
         ("aws.ecs_wait", {**CHECKOUT, "desired_count": 2, "timeout_seconds": -5}),
         ("aws.ecs_wait", {**CHECKOUT, "desired_count": 2, "timeout_seconds": 0}),
         ("aws.ecs_wait", {**CHECKOUT, "desired_count": 2, "timeout_seconds": 7200}),
         ("aws.ecs_wait", {"cluster": "shop", "desired_count": 2}),
+        ("aws.secret_rotation_wait", {"secret_id": "shop/db"}),
+        (
+            "aws.secret_rotation_wait",
+            {"secret_id": "shop/db", "previous_version_id": "v1", "timeout_seconds": 0},
+        ),
+        ("aws.secret_rotation_wait", {"secret_id": "shop db", "previous_version_id": "v1"}),
     ],
 )
 def test_wait_args_reject_bad_counts_and_timeouts(tools: Registry, name: str, raw: dict[str, Any]) -> None:
@@ -464,3 +507,82 @@ def _old_deployment(service: dict[str, Any]) -> None:
     """The deployment a new one replaces, still running its tasks until they are drained."""
     primary = service["deployments"][0]
     service["deployments"].append({**primary, "id": "ecs-svc/0000000000", "status": "ACTIVE"})
+
+
+SECRET = "shop/db-password"
+
+
+async def test_secret_rotation_wait_passes_at_once_when_the_rotation_has_finished(
+    tools: Registry, gateway: AwsGateway, moto: MotoServer
+) -> None:
+    create_rotatable_secret(moto, SECRET, "first-value-000")
+    before = current_secret_version(moto, SECRET)
+    await run(tools, "aws.secret_rotate", {"secret_id": SECRET})
+
+    result = await run(
+        tools, "aws.secret_rotation_wait", {"secret_id": SECRET, "previous_version_id": before}
+    )
+
+    after = current_secret_version(moto, SECRET)
+    assert result.summary == f"rotation of secret {SECRET} finished, version {after} is AWSCURRENT"
+    assert Redactor().redact(result.summary) == result.summary
+    assert result.data | {"arn": None} == {
+        "arn": None,
+        "name": SECRET,
+        "previous_version_id": before,
+        "version_id": after,
+    }
+    assert gateway.operations() == ["DescribeSecret", "RotateSecret", "DescribeSecret"]
+
+
+async def test_secret_rotation_wait_passes_once_the_function_moved_awscurrent(
+    tools: Registry, gateway: AwsGateway, moto: MotoServer
+) -> None:
+    before, pending = _rotation_started(moto)
+
+    def finished() -> None:
+        moto.client("secretsmanager").update_secret_version_stage(
+            SecretId=SECRET, VersionStage="AWSCURRENT", MoveToVersionId=pending, RemoveFromVersionId=before
+        )
+
+    result = await _changed_after_first_poll(
+        tools,
+        gateway,
+        "aws.secret_rotation_wait",
+        {"secret_id": SECRET, "previous_version_id": before},
+        "DescribeSecret",
+        finished,
+    )
+
+    assert result.data["version_id"] == pending
+    assert gateway.operations().count("DescribeSecret") >= 2
+
+
+async def test_secret_rotation_wait_fails_after_its_timeout_naming_the_labels(
+    tools: Registry, moto: MotoServer
+) -> None:
+    before, pending = _rotation_started(moto)
+
+    with pytest.raises(ToolError) as raised:
+        await run(
+            tools,
+            "aws.secret_rotation_wait",
+            {"secret_id": SECRET, "previous_version_id": before, "timeout_seconds": 0.2},
+        )
+
+    assert raised.value.message == (
+        f"aws: the rotation of secret {SECRET} has not finished after 0.2s: AWSCURRENT is still version "
+        f"{before}, version {pending} is AWSPENDING"
+    )
+    assert raised.value.call == "secretsmanager:DescribeSecret"
+
+
+def _rotation_started(moto: MotoServer) -> tuple[str, str]:
+    """A rotation function half-way: it created the new version (AWSPENDING) but has not moved
+    AWSCURRENT to it yet. Returns (current, pending)."""
+    create_rotatable_secret(moto, SECRET, "first-value-000")
+    before = current_secret_version(moto, SECRET)
+    pending = moto.client("secretsmanager").put_secret_value(
+        SecretId=SECRET, SecretString="second-value-000", VersionStages=["AWSPENDING"]
+    )["VersionId"]
+    return before, pending

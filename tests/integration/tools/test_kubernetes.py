@@ -104,6 +104,17 @@ async def test_rollout_restart_sets_the_restart_annotation_and_bumps_generation(
     assert action.rollback(args, result) is None
 
 
+async def test_a_second_restart_at_once_replaces_the_pods_again(kube: Kube) -> None:
+    action = kube.action("kubernetes.rollout_restart")
+    args = action.parse_args(CHECKOUT)
+
+    first = await action.run(args)
+    second = await action.run(args)
+
+    assert first.data["restarted_at"] != second.data["restarted_at"]
+    assert (first.data["generation"], second.data["generation"]) == (2, 3)
+
+
 async def test_rollout_restart_dry_run_leaves_the_pod_template_alone(
     kube: Kube,
 ) -> None:

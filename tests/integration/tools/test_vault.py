@@ -11,7 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.vault import FakeVault
-from tools.base import Action, ActionResult, RiskHint, ToolError
+from tools.base import Action, ActionResult, Effect, RiskHint, ToolError
+from tools.redaction import Redactor
 from tools.registry import Registry
 from tools.retries import RetryPolicy
 from tools.toolset import NotConfigured
@@ -113,7 +114,7 @@ async def test_metadata_lists_version_states_and_never_values(registry: Registry
 
     result = await run(registry, "vault.get_secret_metadata", APP)
 
-    assert result.summary == "secret/team/app: version 2 current, 2 kept (1 deleted)"
+    assert result.summary == "secret/team/app at version 2, 2 kept (1 deleted)"
     assert result.data["versions"] == {"1": "deleted", "2": "live"}
     assert result.data["current_version"] == 2
     assert OLD_PASSWORD not in str(result) and NEW_PASSWORD not in str(result)
@@ -252,6 +253,37 @@ async def test_a_rotation_dry_run_generates_nothing_and_writes_nothing(
     )
     assert writes(fake) == []
     assert fake.secret("team/app").current_version == 1
+
+
+@pytest.mark.parametrize("rehearse", [False, True], ids=["run", "dry_run"])
+async def test_a_pinned_rotation_refuses_once_the_secret_moved_and_writes_nothing(
+    registry: Registry, fake: FakeVault, rehearse: bool
+) -> None:
+    fake.put_secret("team/app", {"user": "app", "password": OLD_PASSWORD})
+    fake.put_secret("team/app", {"user": "someone-else", "password": NEW_PASSWORD})
+    raw = {**APP, "generate": {"password": {}}, "keep_other_keys": True, "expected_version": 1}
+
+    with pytest.raises(ToolError) as raised:
+        await (dry_run if rehearse else run)(registry, "vault.write_secret", raw)
+
+    assert raised.value.message == (
+        "secret/team/app version changed since the plan was made (pinned 1, now 2); make a new plan"
+    )
+    assert raised.value.call == "GET /v1/secret/metadata/team/app"
+    assert writes(fake) == []
+    assert fake.secret("team/app").current_version == 2
+
+
+async def test_a_pinned_rotation_writes_when_the_secret_is_still_at_its_version(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.put_secret("team/app", {"user": "app", "password": OLD_PASSWORD})
+    raw = {**APP, "generate": {"password": {}}, "keep_other_keys": True, "expected_version": 1}
+
+    result = await run(registry, "vault.write_secret", raw)
+
+    assert result.data["version"] == 2
+    assert fake.secret("team/app").versions[2].data["user"] == "app"
 
 
 async def test_keeping_other_keys_of_a_deleted_version_is_refused(
@@ -490,6 +522,36 @@ async def test_rotate_role_reports_the_rotation_time_before_and_after(
     assert result.data["previous_rotation"] == before
     assert result.data["last_rotation"] == fake.static_roles["orders-app"]["last_vault_rotation"] != before
     assert [r.path for r in writes(fake)] == ["/v1/database/rotate-role/orders-app"]
+
+
+async def test_get_static_role_shows_user_database_and_last_rotation(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.add_static_role("orders-app", db_name="orders", username="orders_app")
+    rotated = fake.static_roles["orders-app"]["last_vault_rotation"]
+
+    result = await run(registry, "vault.get_static_role", {"role": "orders-app"})
+
+    assert result.summary == (
+        f"static role database/orders-app (user orders_app on orders, last rotated {rotated})"
+    )
+    assert result.data == {
+        "mount": "database",
+        "role": "orders-app",
+        "db_name": "orders",
+        "username": "orders_app",
+        "last_rotation": rotated,
+        "rotation_period": 86400,
+    }
+    assert registry.get("vault.get_static_role").effect is Effect.READ
+    assert writes(fake) == []
+
+
+async def test_an_unknown_static_role_is_not_found(registry: Registry) -> None:
+    error = await failure(registry, "vault.get_static_role", {"role": "nope"})
+
+    assert error.message == "database static role nope not found in vault"
+    assert error.call == "GET /v1/database/static-roles/nope"
 
 
 # --- failures --------------------------------------------------------------------------------------
@@ -739,6 +801,7 @@ async def test_toolset_shares_one_client_and_lists_its_actions(fake: FakeVault, 
             "vault.renew_lease",
             "vault.revoke_lease",
             "vault.rotate_root_credentials",
+            "vault.get_static_role",
             "vault.rotate_role_credentials",
         ]
         assert fake.requests == [], "building the toolset sends nothing"
@@ -746,3 +809,15 @@ async def test_toolset_shares_one_client_and_lists_its_actions(fake: FakeVault, 
         assert info.summary.startswith("vault token kubernetes-carapulse: policies default, carapulse")
     finally:
         await built.aclose()
+
+
+async def test_summaries_of_a_path_that_ends_like_a_secret_key_survive_redaction(
+    registry: Registry, fake: FakeVault
+) -> None:
+    fake.put_secret("team/db-password", {"password": OLD_PASSWORD})
+
+    result = await run(registry, "vault.get_secret_metadata", {"path": "team/db-password"})
+
+    assert (
+        Redactor().redact(result.summary) == result.summary == "secret/team/db-password at version 1, 1 kept"
+    )

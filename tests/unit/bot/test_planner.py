@@ -65,6 +65,31 @@ def test_restart_sentences_plan_rollout_restart(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "typed"),
+    [
+        ("rotate secret db/checkout", {"path": "db/checkout"}),
+        ("Rotate the secret db/checkout", {"path": "db/checkout"}),
+        (
+            "rotate secret db/checkout and restart checkout,payments in shop",
+            {"path": "db/checkout", "consumers": "checkout,payments", "namespace": "shop"},
+        ),
+        (
+            "rotate secret db/checkout and restart checkout, payments -n shop",
+            {"path": "db/checkout", "consumers": "checkout, payments", "namespace": "shop"},
+        ),
+        ("rotate aws secret shop/db-password", {"backend": "aws", "path": "shop/db-password"}),
+        (
+            "rotate database role orders-app and restart orders in shop",
+            {"backend": "vault_database", "role": "orders-app", "consumers": "orders", "namespace": "shop"},
+        ),
+        ("rotate db static role orders-app", {"backend": "vault_database", "role": "orders-app"}),
+    ],
+)
+def test_rotation_sentences_ask_for_the_secret_rotation_workflow(text: str, typed: dict[str, str]) -> None:
+    assert read(text) == WorkflowRequest(name="secret_rotation", typed=typed)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "",
@@ -75,6 +100,9 @@ def test_restart_sentences_plan_rollout_restart(text: str) -> None:
         "restart",
         "scale checkout to 5 in shop please",
         "scale ecs checkout to 3",
+        "rotate secret",
+        "rotate secret db/checkout and restart",
+        "rotate database role orders/app",
     ],
 )
 def test_unreadable_text_is_refused_with_examples(text: str) -> None:
@@ -84,6 +112,7 @@ def test_unreadable_text_is_refused_with_examples(text: str) -> None:
     assert "/carapulse scale checkout to 5 in shop" in error.value.message
     assert "/carapulse scale asg web-asg to 6" in error.value.message
     assert "/carapulse restart checkout in shop" in error.value.message
+    assert "/carapulse rotate secret db/checkout" in error.value.message
 
 
 @pytest.mark.parametrize(

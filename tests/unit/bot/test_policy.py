@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.domain import StepSpec, StepStage
+from bot.domain import RiskLevel, StepSpec, StepStage
 from bot.policy import PlanFacts
 from tests.builders import ALICE, POLICY
 
@@ -29,3 +29,24 @@ def test_an_action_not_known_as_a_read_is_treated_as_a_write() -> None:
 
     assert result.risk.level == "medium"
     assert result.required_approvals == 1
+
+
+def test_a_steps_risk_floor_raises_the_plans_risk_but_never_lowers_it() -> None:
+    def floored(action: str, floor: RiskLevel) -> PlanFacts:
+        plain = _facts(action)
+        step = plain.steps[0].model_copy(update={"risk": floor})
+        return dataclasses.replace(plain, steps=[step])
+
+    hinted = dataclasses.replace(POLICY, risk_hints={"vault.rotate_role_credentials": "high"})
+
+    raised = POLICY.decide("plan.create", actor=ALICE, plan=floored("vault.write_secret", RiskLevel.HIGH))
+    kept = hinted.decide(
+        "plan.create", actor=ALICE, plan=floored("vault.rotate_role_credentials", RiskLevel.LOW)
+    )
+    not_lowered = POLICY.decide(
+        "plan.create", actor=ALICE, plan=floored("kubernetes.delete_pod", RiskLevel.LOW)
+    )
+
+    assert (raised.risk.level, raised.required_approvals) == ("high", 2)
+    assert (kept.risk.level, kept.required_approvals) == ("high", 2)
+    assert not_lowered.risk.level == "high"

@@ -134,7 +134,7 @@ async def test_override_arguments_are_checked_by_the_tool_when_the_plan_is_made(
         ),
         (
             {"prod/deploy.yaml": "version: 1"},
-            "there is no workflow deploy (known: helm_release, incident_remediation, ",
+            "there is no workflow deploy (known: helm_release, incident_remediation, scale_service, ",
         ),
         (
             {"prod/scale_service.yaml": "version: [1"},
