@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from tests.fakes.git_remote import BareRemote, git
 from tools.base import Action, ActionResult, ToolError
 from tools.git import toolset
 from tools.git_repo import Repository
@@ -36,66 +37,11 @@ image:
 replicaCount: 1
 """
 AUTHOR = {"author_name": "Ada Lovelace", "author_email": "ada@example.com"}
-# Test-side git (seeding and inspecting the remotes) must not read the developer's config either.
-TEST_GIT_ENV = {
-    "PATH": os.environ["PATH"],
-    "HOME": "/nonexistent",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "Seed",
-    "GIT_AUTHOR_EMAIL": "seed@example.com",
-    "GIT_COMMITTER_NAME": "Seed",
-    "GIT_COMMITTER_EMAIL": "seed@example.com",
-}
-
-
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=TEST_GIT_ENV, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-class Remote:
-    """A bare repository plus a scratch clone to make other people's commits with."""
-
-    def __init__(self, root: Path) -> None:
-        self.bare = root / "remotes" / "deploy.git"
-        self.url = f"file://{self.bare}"
-        self.scratch = root / "scratch"
-        self.bare.mkdir(parents=True)
-        git("init", "--quiet", "--bare", "--initial-branch=main", cwd=self.bare)
-        git("clone", "--quiet", self.url, str(self.scratch), cwd=root)
-        self.commit_files({PROD: PROD_VALUES, STAGING: STAGING_VALUES}, "Initial values")
-
-    def commit_files(self, files: dict[str, str], message: str, branch: str = "main") -> str:
-        git("fetch", "--quiet", "origin", cwd=self.scratch)
-        if git("ls-remote", "--heads", "origin", branch, cwd=self.scratch):
-            git("checkout", "--quiet", "--force", "-B", branch, f"origin/{branch}", cwd=self.scratch)
-        for name, text in files.items():
-            (self.scratch / name).parent.mkdir(parents=True, exist_ok=True)
-            (self.scratch / name).write_text(text)
-            git("add", name, cwd=self.scratch)
-        git("commit", "--quiet", "-m", message, cwd=self.scratch)
-        git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=self.scratch)
-        return self.tip(branch)
-
-    def tip(self, branch: str = "main") -> str:
-        return git("rev-parse", f"refs/heads/{branch}", cwd=self.bare)
-
-    def has_branch(self, branch: str) -> bool:
-        return bool(git("for-each-ref", f"refs/heads/{branch}", cwd=self.bare))
-
-    def show(self, file: str, ref: str = "main") -> str:
-        return git("show", f"{ref}:{file}", cwd=self.bare)
-
-    def log(self, fmt: str, ref: str = "main") -> list[str]:
-        return git("log", f"--format={fmt}", ref, cwd=self.bare).splitlines()
 
 
 @pytest.fixture
-def remote(tmp_path: Path) -> Remote:
-    return Remote(tmp_path)
+def remote(tmp_path: Path) -> BareRemote:
+    return BareRemote(tmp_path, {PROD: PROD_VALUES, STAGING: STAGING_VALUES})
 
 
 def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -123,7 +69,7 @@ async def run(registry: Registry, name: str, raw: dict[str, Any], *, dry_run: bo
     return await (action.dry_run(args) if dry_run else action.run(args))
 
 
-def set_tag(remote: Remote, tag: str, **extra: Any) -> dict[str, Any]:
+def set_tag(remote: BareRemote, tag: str, **extra: Any) -> dict[str, Any]:
     return {
         "remote": remote.url,
         "branch": "main",
@@ -135,7 +81,7 @@ def set_tag(remote: Remote, tag: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def test_get_value_reads_a_value_by_dotted_path(registry: Registry, remote: Remote) -> None:
+async def test_get_value_reads_a_value_by_dotted_path(registry: Registry, remote: BareRemote) -> None:
     raw = {"remote": remote.url, "branch": "main", "file": PROD, "path": "env.0.value"}
 
     result = await run(registry, "git.get_value", raw)
@@ -146,7 +92,7 @@ async def test_get_value_reads_a_value_by_dotted_path(registry: Registry, remote
 
 
 async def test_set_value_commits_one_changed_line_as_the_requester_and_pushes(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     before = remote.tip()
 
@@ -164,7 +110,7 @@ async def test_set_value_commits_one_changed_line_as_the_requester_and_pushes(
     assert remote.log("%P")[0] == before
 
 
-async def test_the_rollback_of_an_edit_reverts_its_commit(registry: Registry, remote: Remote) -> None:
+async def test_the_rollback_of_an_edit_reverts_its_commit(registry: Registry, remote: BareRemote) -> None:
     action = registry.get("git.set_value")
     args = action.parse_args(set_tag(remote, "1.5.0"))
     result = await action.run(args)
@@ -190,7 +136,7 @@ async def test_the_rollback_of_an_edit_reverts_its_commit(registry: Registry, re
 
 
 async def test_set_value_dry_run_shows_the_diff_and_pushes_nothing(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     before = remote.tip()
 
@@ -212,7 +158,9 @@ async def test_set_value_dry_run_shows_the_diff_and_pushes_nothing(
     assert remote.tip() == before
 
 
-async def test_setting_the_value_it_already_has_commits_nothing(registry: Registry, remote: Remote) -> None:
+async def test_setting_the_value_it_already_has_commits_nothing(
+    registry: Registry, remote: BareRemote
+) -> None:
     before = remote.tip()
     action = registry.get("git.set_value")
     args = action.parse_args(set_tag(remote, "1.4.2"))
@@ -224,7 +172,9 @@ async def test_setting_the_value_it_already_has_commits_nothing(registry: Regist
     assert action.rollback(args, result) is None
 
 
-async def test_numbers_stay_numbers_and_a_custom_message_is_used(registry: Registry, remote: Remote) -> None:
+async def test_numbers_stay_numbers_and_a_custom_message_is_used(
+    registry: Registry, remote: BareRemote
+) -> None:
     raw = {
         **set_tag(remote, 5),
         "path": "replicaCount",
@@ -240,7 +190,7 @@ async def test_numbers_stay_numbers_and_a_custom_message_is_used(registry: Regis
     )
 
 
-async def test_promote_copies_staging_value_into_production(registry: Registry, remote: Remote) -> None:
+async def test_promote_copies_staging_value_into_production(registry: Registry, remote: BareRemote) -> None:
     raw = {
         "remote": remote.url,
         "branch": "main",
@@ -267,7 +217,7 @@ async def test_promote_copies_staging_value_into_production(registry: Registry, 
 
 
 async def test_a_branch_that_moved_during_the_edit_is_not_overwritten(
-    registry: Registry, remote: Remote, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, remote: BareRemote, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checkout = Repository.checkout
 
@@ -287,7 +237,7 @@ async def test_a_branch_that_moved_during_the_edit_is_not_overwritten(
     assert remote.show(PROD) + "\n" == PROD_VALUES
 
 
-async def test_concurrent_steps_on_one_remote_take_turns(registry: Registry, remote: Remote) -> None:
+async def test_concurrent_steps_on_one_remote_take_turns(registry: Registry, remote: BareRemote) -> None:
     first = set_tag(remote, "1.5.0")
     second = {**set_tag(remote, 4), "path": "replicaCount"}
 
@@ -299,7 +249,7 @@ async def test_concurrent_steps_on_one_remote_take_turns(registry: Registry, rem
     assert len(remote.log("%H")) == 3
 
 
-async def test_create_branch_and_its_rollback_delete_it(registry: Registry, remote: Remote) -> None:
+async def test_create_branch_and_its_rollback_delete_it(registry: Registry, remote: BareRemote) -> None:
     raw = {"remote": remote.url, "branch": "carapulse/checkout-1.5.0", "from_ref": "main"}
     action = registry.get("git.create_branch")
     args = action.parse_args(raw)
@@ -326,7 +276,7 @@ async def test_create_branch_and_its_rollback_delete_it(registry: Registry, remo
     assert deleted.summary.startswith("deleted branch carapulse/checkout-1.5.0 (was ")
 
 
-async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry, remote: Remote) -> None:
+async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry, remote: BareRemote) -> None:
     feature = remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
     action = registry.get("git.delete_branch")
     args = action.parse_args({"remote": remote.url, "branch": "feature", "expected_commit": feature[:10]})
@@ -348,7 +298,7 @@ async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry,
     ],
 )
 async def test_delete_branch_refuses_what_it_must_not_delete(
-    registry: Registry, remote: Remote, raw: dict[str, str], message: str
+    registry: Registry, remote: BareRemote, raw: dict[str, str], message: str
 ) -> None:
     feature = remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
 
@@ -360,7 +310,7 @@ async def test_delete_branch_refuses_what_it_must_not_delete(
 
 
 async def test_a_push_the_remote_refuses_is_reported_with_its_reason(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
     git("config", "receive.denyDeletes", "true", cwd=remote.bare)
@@ -375,7 +325,9 @@ async def test_a_push_the_remote_refuses_is_reported_with_its_reason(
     assert raised.value.call == "git push"
 
 
-async def test_create_branch_refuses_to_move_an_existing_branch(registry: Registry, remote: Remote) -> None:
+async def test_create_branch_refuses_to_move_an_existing_branch(
+    registry: Registry, remote: BareRemote
+) -> None:
     feature = remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
 
     with pytest.raises(ToolError) as raised:
@@ -388,7 +340,7 @@ async def test_create_branch_refuses_to_move_an_existing_branch(registry: Regist
 
 
 async def test_revert_dry_run_shows_the_inverse_patch_and_pushes_nothing(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     bump = remote.commit_files({PROD: PROD_VALUES.replace("replicaCount: 3", "replicaCount: 9")}, "Scale up")
     raw = {"remote": remote.url, "branch": "main", "commit": bump, **AUTHOR}
@@ -403,7 +355,7 @@ async def test_revert_dry_run_shows_the_inverse_patch_and_pushes_nothing(
 
 
 async def test_a_revert_that_conflicts_fails_readably_and_leaves_the_clone_usable(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     bump = remote.commit_files({PROD: PROD_VALUES.replace('"1.4.2"', '"1.5.0"')}, "Bump")
     remote.commit_files({PROD: PROD_VALUES.replace('"1.4.2"', '"1.6.0"')}, "Bump again")
@@ -419,7 +371,9 @@ async def test_a_revert_that_conflicts_fails_readably_and_leaves_the_clone_usabl
     assert result.data["previous_value"] == "1.6.0"
 
 
-async def test_reverting_a_commit_from_another_branch_is_refused(registry: Registry, remote: Remote) -> None:
+async def test_reverting_a_commit_from_another_branch_is_refused(
+    registry: Registry, remote: BareRemote
+) -> None:
     other = remote.commit_files({"README.md": "x\n"}, "Elsewhere", branch="feature")
 
     with pytest.raises(ToolError, match=f"git: {other[:12]} is not on branch main of "):
@@ -442,7 +396,7 @@ async def test_reverting_a_commit_from_another_branch_is_refused(registry: Regis
     ],
 )
 async def test_missing_targets_are_named(
-    registry: Registry, remote: Remote, change: dict[str, str], message: str
+    registry: Registry, remote: BareRemote, change: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ToolError) as raised:
         await run(registry, "git.set_value", {**set_tag(remote, "1.5.0"), **change})
@@ -450,7 +404,7 @@ async def test_missing_targets_are_named(
     assert raised.value.message == message.format(url=remote.url)
 
 
-async def test_a_file_that_would_be_reformatted_is_not_edited(registry: Registry, remote: Remote) -> None:
+async def test_a_file_that_would_be_reformatted_is_not_edited(registry: Registry, remote: BareRemote) -> None:
     remote.commit_files({PROD: "image:\n  tag:   '1.4.2'\n"}, "Odd spacing")
     before = remote.tip()
 
@@ -465,7 +419,7 @@ async def test_a_file_that_would_be_reformatted_is_not_edited(registry: Registry
 
 
 async def test_a_symlink_out_of_the_repository_is_never_followed(
-    registry: Registry, remote: Remote, tmp_path: Path
+    registry: Registry, remote: BareRemote, tmp_path: Path
 ) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("image:\n  tag: secret\n")
@@ -519,7 +473,7 @@ async def test_a_hung_remote_is_killed_after_the_command_timeout(tmp_path: Path)
 
 
 async def test_a_lock_left_by_a_killed_git_does_not_wedge_the_clone(
-    registry: Registry, remote: Remote, tmp_path: Path
+    registry: Registry, remote: BareRemote, tmp_path: Path
 ) -> None:
     await run(registry, "git.set_value", set_tag(remote, "1.5.0"))
     [clone] = [path for path in (tmp_path / "work" / "repos").iterdir() if path.is_dir()]
