@@ -293,7 +293,6 @@ async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry,
     ("raw", "message"),
     [
         ({"branch": "main"}, "git: main is the default branch of {url}"),
-        ({"branch": "nope"}, "git: branch nope does not exist on {url}"),
         ({"branch": "feature", "expected_commit": "0000000"}, "git: branch feature is at {tip}, not 0000000"),
     ],
 )
@@ -307,6 +306,41 @@ async def test_delete_branch_refuses_what_it_must_not_delete(
 
     assert raised.value.message == message.format(url=remote.url, tip=feature[:12])
     assert remote.has_branch("main") and remote.has_branch("feature")
+
+
+async def test_a_branch_that_is_already_gone_counts_as_deleted(
+    registry: Registry, remote: BareRemote
+) -> None:
+    action = registry.get("git.delete_branch")
+    args = action.parse_args({"remote": remote.url, "branch": "carapulse/merged-and-gone"})
+
+    result = await action.run(args)
+
+    assert result.summary == (
+        f"branch carapulse/merged-and-gone does not exist on {remote.url}; nothing to delete"
+    )
+    assert action.rollback(args, result) is None
+
+
+async def test_create_branch_starts_only_from_the_pinned_commit(
+    registry: Registry, remote: BareRemote
+) -> None:
+    pinned = remote.tip()
+    raw = {"remote": remote.url, "branch": "carapulse/deploy", "from_ref": "main", "expected_commit": pinned}
+    await run(registry, "git.create_branch", raw, dry_run=True)
+    moved = remote.commit_files({"README.md": "pushed after the plan\n"}, "Someone else's change")
+
+    for dry_run in (True, False):
+        with pytest.raises(ToolError) as raised:
+            await run(registry, "git.create_branch", raw, dry_run=dry_run)
+        assert raised.value.message == (
+            f"main of {remote.url} changed since the plan was made (pinned {pinned}, now {moved}); "
+            "make a new plan"
+        )
+    assert not remote.has_branch("carapulse/deploy")
+    short = await run(registry, "git.create_branch", {**raw, "expected_commit": moved[:7]})
+    assert short.data["created"] is True
+    assert remote.tip("carapulse/deploy") == moved
 
 
 async def test_a_push_the_remote_refuses_is_reported_with_its_reason(
@@ -337,6 +371,38 @@ async def test_create_branch_refuses_to_move_an_existing_branch(
 
     assert raised.value.message == f"git: branch feature already exists on {remote.url} at {feature[:12]}"
     assert remote.tip("feature") == feature
+
+
+async def test_a_merge_commit_is_reverted_against_the_branch_it_was_merged_into(
+    registry: Registry, remote: BareRemote
+) -> None:
+    remote.commit_files({PROD: PROD_VALUES.replace('"1.4.2"', '"1.5.0"')}, "Bump", branch="release")
+    remote.commit_files({"README.md": "main moved on\n"}, "Unrelated")
+    merge = await remote.merge(
+        "main", "release", message="Merge release", author=("GitHub", "gh@example.com")
+    )
+    assert merge is not None and len(remote.log("%P")[0].split()) == 2
+
+    result = await run(
+        registry, "git.revert_commit", {"remote": remote.url, "branch": "main", "commit": merge, **AUTHOR}
+    )
+
+    assert result.data["reverted"] == merge
+    assert remote.show(PROD) + "\n" == PROD_VALUES
+    assert remote.show("README.md") == "main moved on"
+
+
+async def test_an_edit_on_a_proposal_branch_can_leave_its_undo_to_the_branchs_deletion(
+    registry: Registry, remote: BareRemote
+) -> None:
+    await run(registry, "git.create_branch", {"remote": remote.url, "branch": "proposal", "from_ref": "main"})
+    action = registry.get("git.set_value")
+    args = action.parse_args({**set_tag(remote, "1.5.0"), "branch": "proposal", "revert_on_rollback": False})
+
+    result = await action.run(args)
+
+    assert result.data["commit"] == remote.tip("proposal")
+    assert action.rollback(args, result) is None
 
 
 async def test_revert_dry_run_shows_the_inverse_patch_and_pushes_nothing(
