@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.git_remote import BareRemote, git
+from tests.integration.tools.git_support import git_environ
 from tools.base import Action, ActionResult, ToolError
 from tools.git import toolset
 from tools.git_repo import Repository
@@ -44,18 +45,9 @@ def remote(tmp_path: Path) -> BareRemote:
     return BareRemote(tmp_path, {PROD: PROD_VALUES, STAGING: STAGING_VALUES})
 
 
-def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "GIT_WORKDIR": str(tmp_path / "work"),
-        "GIT_ALLOWED_REMOTES": f"file://{tmp_path}/remotes",
-        "PATH": os.environ["PATH"],
-        **extra,
-    }
-
-
 @pytest.fixture
 def tools(tmp_path: Path) -> Toolset:
-    return toolset(environ(tmp_path))
+    return toolset(git_environ(tmp_path))
 
 
 @pytest.fixture
@@ -518,7 +510,7 @@ async def test_only_remotes_under_an_allowed_prefix_are_touched(
 async def test_a_hung_remote_is_killed_after_the_command_timeout(tmp_path: Path) -> None:
     # git runs GIT_SSH_COMMAND through a shell with the host and command appended; this one never answers.
     built = toolset(
-        environ(
+        git_environ(
             tmp_path,
             GIT_ALLOWED_REMOTES="ssh://git.example.invalid/",
             GIT_SSH_COMMAND='sh -c "sleep 30"',
@@ -605,18 +597,20 @@ def test_the_toolset_needs_a_work_dir_and_allowed_remotes(tmp_path: Path) -> Non
     with pytest.raises(ToolError, match="git: GIT_ALLOWED_REMOTES: Field required"):
         toolset({"GIT_WORKDIR": str(tmp_path)})
     with pytest.raises(ToolError, match="list at least one remote URL prefix"):
-        toolset(environ(tmp_path, GIT_ALLOWED_REMOTES=" , "))
+        toolset(git_environ(tmp_path, GIT_ALLOWED_REMOTES=" , "))
     with pytest.raises(ToolError, match=r"git\.example holds a password; pass it as GIT_HTTP_TOKEN"):
-        toolset(environ(tmp_path, GIT_ALLOWED_REMOTES="https://bot:hunter2@git.example/"))
+        toolset(git_environ(tmp_path, GIT_ALLOWED_REMOTES="https://bot:hunter2@git.example/"))
     with pytest.raises(ToolError, match="GIT_COMMAND_TIMEOUT"):
-        toolset(environ(tmp_path, GIT_COMMAND_TIMEOUT="0"))
+        toolset(git_environ(tmp_path, GIT_COMMAND_TIMEOUT="0"))
     (tmp_path / "file").write_text("")
     with pytest.raises(ToolError, match="git: GIT_WORKDIR: cannot use"):
-        toolset(environ(tmp_path, GIT_WORKDIR=str(tmp_path / "file")))
+        toolset(git_environ(tmp_path, GIT_WORKDIR=str(tmp_path / "file")))
 
 
 def test_the_toolset_names_its_actions_and_where_clones_live(tmp_path: Path) -> None:
-    built = toolset(environ(tmp_path, GIT_ALLOWED_REMOTES="https://git.example/a/, https://git.example/b/"))
+    built = toolset(
+        git_environ(tmp_path, GIT_ALLOWED_REMOTES="https://git.example/a/, https://git.example/b/")
+    )
 
     assert built.status == f"enabled, clones in {tmp_path / 'work'}, 2 allowed remote prefixes"
     assert [action.name for action in built.actions] == [
@@ -632,7 +626,7 @@ def test_the_toolset_names_its_actions_and_where_clones_live(tmp_path: Path) -> 
 
 def test_an_https_token_is_sent_only_to_the_allowed_https_remotes(tmp_path: Path) -> None:
     built = toolset(
-        environ(
+        git_environ(
             tmp_path,
             GIT_ALLOWED_REMOTES="https://git.example/team/,ssh://git.example/",
             GIT_HTTP_TOKEN="glpat-0123456789abcdefghij",
