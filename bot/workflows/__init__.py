@@ -9,12 +9,13 @@ from typing import Any
 from bot.workflows import overrides
 from bot.workflows.base import Workflow
 from bot.workflows.catalog import Catalog
+from bot.workflows.gitops_deploy import GitOpsDeploy
 from bot.workflows.scale_service import ScaleService
 
 
 def built_in() -> list[Workflow[Any]]:
     """The workflows Carapulse ships, in the order the catalog lists them."""
-    return [ScaleService()]
+    return [ScaleService(), GitOpsDeploy()]
 
 
 def build_catalog(directory: Path | None, *, environments: Iterable[str]) -> Catalog:
