@@ -65,7 +65,6 @@ class GitOpsDeploy(Workflow[GitOpsInputs]):
         StepDeclaration(
             "annotate", StepStage.FOLLOW_UP, ("grafana.annotate",), "Annotate the deploy in Grafana"
         ),
-        StepDeclaration("cleanup", StepStage.FOLLOW_UP, ("git.delete_branch",), "Delete the merged branch"),
     )
     sentences: ClassVar[tuple[Sentence, ...]] = (
         sentence(rf"deploy {named('service')} (?:version )?{_VERSION}{_TO}?"),
@@ -79,9 +78,7 @@ class GitOpsDeploy(Workflow[GitOpsInputs]):
         steps = [
             *act_steps(inputs, at, reading, requester=requester),
             *verify_steps(inputs, at, reading),
-            *follow_up_steps(
-                inputs, at, reading, requester=requester, grafana=context.has("grafana.annotate")
-            ),
+            *follow_up_steps(inputs, reading, requester=requester, grafana=context.has("grafana.annotate")),
         ]
         return WorkflowPlan(
             summary=_summary(inputs, at, reading),

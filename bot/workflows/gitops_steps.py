@@ -85,32 +85,25 @@ def verify_steps(inputs: GitOpsInputs, at: Where, reading: Reading) -> list[Plan
 
 
 def follow_up_steps(
-    inputs: GitOpsInputs, at: Where, reading: Reading, *, requester: Actor, grafana: bool
+    inputs: GitOpsInputs, reading: Reading, *, requester: Actor, grafana: bool
 ) -> list[PlannedStep]:
-    steps = []
-    if grafana:
-        text = (
-            f"{inputs.service} {reading.version} deployed to {inputs.environment} "
-            f"({inputs.tag_path} {reading.previous} → {reading.version}), asked by {requester.user_id}"
-        )
-        steps.append(
-            PlannedStep(
-                "annotate",
-                "grafana.annotate",
-                {"text": text, "tags": ["deploy", inputs.service, inputs.environment, "carapulse"]},
-                f"Annotate the deploy of {inputs.service} in Grafana",
-            )
-        )
-    branch = change_branch(inputs, reading)
-    steps.append(
-        PlannedStep(
-            "cleanup",
-            "git.delete_branch",
-            {"remote": at.remote, "branch": branch},
-            f"Delete {branch}, now merged",
-        )
+    """The merged branch is not deleted here: a delete step would make every deploy a high-risk plan.
+    GitLab removes it with the merge; on GitHub, the repository's "automatically delete head
+    branches" setting does."""
+    if not grafana:
+        return []
+    text = (
+        f"{inputs.service} {reading.version} deployed to {inputs.environment} "
+        f"({inputs.tag_path} {reading.previous} → {reading.version}), asked by {requester.user_id}"
     )
-    return steps
+    return [
+        PlannedStep(
+            "annotate",
+            "grafana.annotate",
+            {"text": text, "tags": ["deploy", inputs.service, inputs.environment, "carapulse"]},
+            f"Annotate the deploy of {inputs.service} in Grafana",
+        )
+    ]
 
 
 def change_branch(inputs: GitOpsInputs, reading: Reading) -> str:
@@ -122,10 +115,7 @@ def _propose(inputs: GitOpsInputs, at: Where, reading: Reading, branch: str, req
     title = f"Deploy {inputs.service} {reading.version} to {inputs.environment}"
     if inputs.promote_from:
         title += f" (promoted from {inputs.promote_from})"
-    body = (
-        f"{inputs.tag_path} {reading.previous} → {reading.version} in `{at.file}`.\n\n"
-        f"Asked for in Slack by {requester.user_id}; Carapulse merges this once the plan is approved."
-    )
+    body = f"Asked for in Slack by {requester.user_id}; Carapulse merges this once the plan is approved."
     if at.provider == "github":
         args: dict[str, Any] = {
             "repository": at.repository,
@@ -152,7 +142,12 @@ def _merge(inputs: GitOpsInputs, at: Where, branch: str, author: dict[str, str])
     if at.provider == "github":
         args: dict[str, Any] = {"repository": at.repository, "head": branch, "revert_via": revert_via}
     else:
-        args = {"project": at.repository, "source_branch": branch, "revert_via": revert_via}
+        args = {
+            "project": at.repository,
+            "source_branch": branch,
+            "should_remove_source_branch": True,
+            "revert_via": revert_via,
+        }
     return PlannedStep(
         "merge", _MERGE[at.provider], args, f"Merge it into {inputs.base_branch} (rollback: revert the merge)"
     )

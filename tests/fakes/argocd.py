@@ -189,7 +189,7 @@ class FakeArgoCD(StallingHttpServer):
                     who = f"sub: {USERNAME}, iat: 2024-05-01T12:00:00Z"
                     message = f"permission denied: applications, {action}, default/{name}, {who}"
                     raise GrpcError("PermissionDenied", message)
-                self._reconcile(app)
+                self.reconcile(app)
                 if app.git is not None and (request.query.get("refresh") or request.path.endswith("/sync")):
                     await self._refresh(app, app.git, body.get("revision"))
                 return web.json_response(await handler(app, body))
@@ -216,7 +216,8 @@ class FakeArgoCD(StallingHttpServer):
             if ref == app.target_revision:
                 app.head = commit
 
-    def _reconcile(self, app: FakeApp) -> None:
+    def reconcile(self, app: FakeApp) -> None:
+        """Finish the requested operation if it is due, as the controller does between requests."""
         due = time.monotonic() - app.requested_at >= self.operation_seconds
         if app.operation is not None and not app.held and due:
             app.finish()

@@ -104,6 +104,9 @@ class BareRemote:
         await self._git("update-ref", f"refs/heads/{base}", commit, base_tip)
         return commit
 
+    async def delete_branch(self, branch: str) -> None:
+        await self._git("update-ref", "-d", f"refs/heads/{branch}")
+
     async def _git(
         self, *args: str, ok: tuple[int, ...] = (0,), env: Mapping[str, str] | None = None, strip: bool = True
     ) -> str:

@@ -269,6 +269,9 @@ class FakeGitLab(StallingHttpServer):
             raise GitLabError(409, f"SHA does not match HEAD of source branch: {head}")
         squash = bool(body.get("squash"))
         landed = await self._land(project, iid, squash=squash)
+        if project.git is not None and body.get("should_remove_source_branch"):
+            await project.git.delete_branch(mr["source_branch"])
+            project.branches = await project.git.branches()
         mr.update(state="merged", merged_at=now(), squash=squash)
         mr["squash_commit_sha" if squash and project.git else "merge_commit_sha"] = landed
         return self._reply(project.merge_request_json(iid))

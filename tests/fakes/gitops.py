@@ -5,6 +5,7 @@ settings that point Carapulse's tools at them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -78,11 +79,16 @@ class GitOpsWorld:
         repository = GITHUB_REPOSITORY if provider == "github" else GITLAB_PROJECT
         return {"remote": self.remote.url, "repository": repository}
 
-    def image(self, environment: str) -> str:
-        """The image the application of `environment` runs now, in the fake cluster."""
-        [running] = [
-            obj for key, obj in self.argocd.live(f"{SERVICE}-{environment}").items() if key[1] == "Deployment"
-        ]
+    async def image(self, environment: str) -> str:
+        """The image the application of `environment` runs once Argo CD has finished what it was
+        asked to do (a rollback is only requested; nothing waits for it)."""
+        app = self.argocd.apps[f"{SERVICE}-{environment}"]
+        for _ in range(250):
+            self.argocd.reconcile(app)
+            if app.operation is None:
+                break
+            await asyncio.sleep(0.02)
+        [running] = [obj for key, obj in app.live.items() if key[1] == "Deployment"]
         return str(running["spec"]["template"]["spec"]["containers"][0]["image"])
 
 

@@ -4,10 +4,6 @@ group and an ECS service (moto), with a PromQL check held or failed against a re
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,63 +11,20 @@ import pytest
 from blocks import ids
 from tests.fakes.moto_server import MotoServer
 from tests.fakes.prometheus_stack import RunningStack
-from tests.fakes.slack_state import ALICE, BOB
-from tests.harness import RunningBot, running_bot
+from tests.fakes.slack_state import BOB
+from tests.harness import RunningBot
+from tests.integration.actions.workflow_support import (
+    BotWith,
+    approved_run,
+    field,
+    number,
+    open_form,
+    submit,
+)
 from tests.integration.tools.aws_support import create_group, create_service
 
 FAST_CHECK = "version: 2-fast\nsteps:\n  check:\n    args: {window_seconds: 1, interval_seconds: 0.5}\n"
 ERROR_RATIO = 'max(checkout_error_ratio{job="checkout"})'
-
-BotWith = Callable[..., AbstractAsyncContextManager[RunningBot]]
-
-
-@pytest.fixture
-def bot_with(database_url: str, tmp_path: Path) -> BotWith:
-    """A bot started with extra settings and override files ({"prod/x.yaml": text})."""
-
-    @asynccontextmanager
-    async def start(
-        overrides: dict[str, str] | None = None, files: dict[str, str] | None = None
-    ) -> AsyncIterator[RunningBot]:
-        settings = dict(overrides or {})
-        if files:
-            directory = tmp_path / "workflows"
-            for name, text in files.items():
-                (directory / name).parent.mkdir(parents=True, exist_ok=True)
-                (directory / name).write_text(text, encoding="utf-8")
-            settings["WORKFLOWS_DIR"] = str(directory)
-        async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=settings) as bot:
-            yield bot
-
-    return start
-
-
-def field(value: str | None) -> dict[str, Any]:
-    return {ids.WORKFLOW_INPUT: {"type": "plain_text_input", "value": value}}
-
-
-def choice(value: str) -> dict[str, Any]:
-    return {ids.WORKFLOW_INPUT: {"type": "static_select", "selected_option": {"value": value}}}
-
-
-def number(value: str) -> dict[str, Any]:
-    return {ids.WORKFLOW_INPUT: {"type": "number_input", "value": value}}
-
-
-async def open_form(bot: RunningBot, name: str = "scale_service") -> dict[str, Any]:
-    await bot.driver.slash_command(f"workflow start {name}")
-    opened = await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
-    return opened.args["view"] if isinstance(opened.args["view"], dict) else json.loads(opened.args["view"])
-
-
-async def submit(bot: RunningBot, values: dict[str, Any], *, user: str = ALICE) -> Any:
-    return await bot.driver.view_submission(ids.WORKFLOW_START_MODAL, values, user=user)
-
-
-async def approved_run(bot: RunningBot, final: str) -> str:
-    await bot.card_text(1, "Awaiting approval")
-    await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB)
-    return await bot.card_text(1, final, timeout=30)
 
 
 async def test_workflow_list_names_every_workflow_with_its_inputs(bot: RunningBot) -> None:

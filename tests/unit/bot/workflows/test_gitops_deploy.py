@@ -73,7 +73,6 @@ async def test_a_deploy_pins_the_base_commit_and_the_running_revision(world: Git
         (StepStage.ACT, "argocd.sync"),
         (StepStage.VERIFY, "argocd.app_status"),
         (StepStage.FOLLOW_UP, "grafana.annotate"),
-        (StepStage.FOLLOW_UP, "git.delete_branch"),
     ]
     args = by_action(draft)
     branch = f"carapulse/checkout-prod-v1.4.2-{base[:8]}"
@@ -101,7 +100,6 @@ async def test_a_deploy_pins_the_base_commit_and_the_running_revision(world: Git
         "timeout_seconds": 600.0,
         "stale_revision": base,
     }
-    assert args["git.delete_branch"] == where
     assert args["grafana.annotate"]["tags"] == ["deploy", "checkout", "prod", "carapulse"]
     assert draft.rollback == (
         f"Roll checkout-prod back to the deployment it runs now ({base[:7]}), then revert the merge commit "
@@ -119,6 +117,7 @@ async def test_gitlab_is_used_when_it_is_the_one_configured(world: GitOpsWorld, 
     assert args["gitlab.open_merge_request"]["project"] == GITLAB_PROJECT
     assert args["gitlab.open_merge_request"]["target_branch"] == "main"
     assert args["gitlab.merge_merge_request"]["source_branch"] == args["git.create_branch"]["branch"]
+    assert args["gitlab.merge_merge_request"]["should_remove_source_branch"] is True
     assert draft.rollback.endswith("A merge request left unmerged is closed and the change branch deleted.")
 
 
