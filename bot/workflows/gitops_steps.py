@@ -1,10 +1,11 @@
 """gitops_deploy's steps for one set of inputs and what planning read: the change on a branch of
 its own, the pull or merge request, the merge, Argo CD's diff and sync, the verification and the
-records of it.
+Grafana annotation.
 
-Every step's arguments are known when the plan is made, so later steps name what earlier ones
-create by the names the plan gave them: the pull request by its head branch, the merge by the base
-branch Argo CD tracks.
+Every step's arguments are fixed when the plan is made, so later steps name what earlier ones
+create by the names the plan gave them: the pull request by its head branch, and the merge commit
+as the tip of the base branch Argo CD tracks (the sync takes that branch; the wait accepts any
+revision but the base commit the plan read).
 """
 
 from __future__ import annotations
