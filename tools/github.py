@@ -39,6 +39,7 @@ from tools.github_client import (
     Workflow,
     error_message,
 )
+from tools.github_pulls import pull_data, why_not_mergeable
 from tools.http import HttpStatusError
 from tools.toolset import Toolset, ToolSettings, read_settings
 
@@ -67,7 +68,7 @@ class GetPullRequestStatus(_GitHubAction[PullRequestArgs]):
         mergeable = {True: "mergeable", False: "not mergeable", None: "mergeability unknown"}[pr.mergeable]
         return ActionResult(
             summary=f"{_ref(args)} {state}, {mergeable} ({pr.mergeable_state}), checks {checks.describe()}",
-            data={**_pull_data(pr), "checks": checks.as_data()},
+            data={**pull_data(pr), "checks": checks.as_data()},
         )
 
 
@@ -88,7 +89,7 @@ class OpenPullRequest(_GitHubAction[OpenPullRequestArgs]):
         pr = await self.client.write("POST", f"{_repo_path(args)}/pulls", PullRequest, body)
         return ActionResult(
             summary=f"opened {args.repository}#{pr.number} {args.head} → {args.base}: {pr.html_url}",
-            data={"repository": args.repository, **_pull_data(pr)},
+            data={"repository": args.repository, **pull_data(pr)},
         )
 
     async def dry_run(self, args: OpenPullRequestArgs) -> ActionResult:
@@ -198,7 +199,7 @@ class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
         except HttpStatusError as error:
             if error.status == 405:
                 refused = error_message(error.body) or "GitHub refused the merge"
-                why = _why_not_mergeable(await self._pull_request(ref)) or refused
+                why = why_not_mergeable(await self._pull_request(ref)) or refused
                 raise ToolError(
                     f"github: {_ref(ref)} cannot be merged: {why}", call=call, status=405
                 ) from None
@@ -212,7 +213,7 @@ class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
             summary=f"merged {_ref(ref)} ({args.merge_method}) as {merged.sha[:12]}",
             data={
                 "repository": args.repository,
-                **_pull_data(pr),
+                **pull_data(pr),
                 "merge_commit": merged.sha,
                 "merge_method": args.merge_method,
             },
@@ -220,12 +221,12 @@ class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
 
     async def dry_run(self, args: MergePullRequestArgs) -> ActionResult:
         ref, pr = await self._checked(args)
-        why = _why_not_mergeable(pr)
+        why = why_not_mergeable(pr)
         if why:
             raise ToolError(f"github: {_ref(ref)} cannot be merged: {why}", call=f"GET {_pull_path(ref)}")
         checks = await read_checks(self.client, args.repository, pr.head.sha)
         summary = f"dry run: {_ref(ref)} can be merged ({pr.mergeable_state}), checks {checks.describe()}"
-        return ActionResult(summary=summary, data={**_pull_data(pr), "checks": checks.as_data()})
+        return ActionResult(summary=summary, data={**pull_data(pr), "checks": checks.as_data()})
 
     def rollback(self, args: MergePullRequestArgs, result: ActionResult) -> RollbackStep | None:
         if args.revert_via is None or args.merge_method == "rebase":
@@ -455,45 +456,6 @@ def _ref(args: PullRequestArgs) -> str:
 
 def _segment(branch: str) -> str:
     return quote(branch, safe="")
-
-
-def _pull_data(pr: PullRequest) -> dict[str, Any]:
-    return {
-        "number": pr.number,
-        "state": pr.state,
-        "merged": pr.merged,
-        "draft": pr.draft,
-        "mergeable": pr.mergeable,
-        "mergeable_state": pr.mergeable_state,
-        "head": pr.head.ref,
-        "head_sha": pr.head.sha,
-        "base": pr.base.ref,
-        "html_url": pr.html_url,
-    }
-
-
-_BLOCKED_BECAUSE = {
-    "dirty": "it has merge conflicts",
-    "blocked": "required reviews or status checks are missing",
-    "behind": "its branch is behind the base branch",
-    "draft": "it is a draft",
-    "unknown": "GitHub is still computing whether it can be merged; try again shortly",
-}
-
-
-def _why_not_mergeable(pr: PullRequest) -> str:
-    """Empty when GitHub reports nothing against merging."""
-    if pr.merged:
-        return "it is already merged"
-    if pr.state != "open":
-        return "it is closed"
-    if pr.draft:
-        return _BLOCKED_BECAUSE["draft"]
-    if pr.mergeable_state in _BLOCKED_BECAUSE:
-        return _BLOCKED_BECAUSE[pr.mergeable_state]
-    if pr.mergeable is False:
-        return f"GitHub reports it unmergeable ({pr.mergeable_state})"
-    return ""
 
 
 def _input(value: str | int | float | bool) -> str:
