@@ -30,6 +30,7 @@ from tools.argocd_state import (
     tree_health,
 )
 from tools.base import Action, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.pins import require_unmoved
 from tools.polling import until
 from tools.toolset import Toolset, ToolSettings, read_settings
 
@@ -46,6 +47,14 @@ class SyncArgs(AppArgs):
     prune: bool = False
     force: bool = False
     strategy: Literal["hook", "apply"] = "hook"
+    # The revision the plan saw deployed (the newest history entry): the sync, and so its rollback
+    # to that deployment, refuses once another one was deployed since.
+    expected_live_revision: Revision | None = None
+
+
+class DiffArgs(AppArgs):
+    # Ask Argo CD to compare with git again first, so a commit pushed a moment ago is in the diff.
+    refresh: Literal["normal", "hard"] | None = None
 
 
 class RollbackArgs(AppArgs):
@@ -55,6 +64,9 @@ class RollbackArgs(AppArgs):
 
 class WaitArgs(AppArgs):
     timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 300
+    # A revision that does not count (the commit a change was made on): Synced and Healthy there
+    # means the application has not picked the change up yet.
+    stale_revision: Revision | None = None
 
 
 class _ArgoCDAction(Action[ArgsT]):
@@ -148,19 +160,21 @@ class GetResources(_ArgoCDAction[AppArgs]):
         return ActionResult(summary=summary, data=data)
 
 
-class GetDiff(_ArgoCDAction[AppArgs]):
+class GetDiff(_ArgoCDAction[DiffArgs]):
     """The sync preview: what differs between the live cluster and what git says it should be."""
 
     name = "argocd.get_diff"
     description = (
         "Preview what a sync would change: resources to create, update or prune, with changed fields."
     )
-    args_model = AppArgs
+    args_model = DiffArgs
     effect = Effect.READ
     idempotent = True
     timeout_seconds = 60.0
 
-    async def run(self, args: AppArgs) -> ActionResult:
+    async def run(self, args: DiffArgs) -> ActionResult:
+        if args.refresh:
+            await self.client.application(args, refresh=args.refresh)
         changes = changes_of(await self.client.managed_resources(args))
         if not changes:
             summary = f"{args.name}: live state matches the target; a sync would change nothing"
@@ -210,13 +224,23 @@ class AppStatus(_ArgoCDAction[WaitArgs]):
 
     async def run(self, args: WaitArgs) -> ActionResult:
         call = f"GET {app_path(args)}"
+
+        def arrived(state: AppState) -> bool:
+            return state.converged and state.revision != args.stale_revision
+
         state, _ = await self._until(
-            args, lambda s: s.converged or s.failed_operation is not None, args.timeout_seconds
+            args, lambda s: arrived(s) or s.failed_operation is not None, args.timeout_seconds
         )
-        if state.converged:
+        if arrived(state):
             return ActionResult(
                 summary=f"{args.name} is Synced and Healthy at {short(state.revision)}", data=state.data()
             )
+        if state.converged:
+            message = (
+                f"{args.name} is Synced and Healthy but still at {short(state.revision)}, the revision "
+                f"before the change: it did not pick the change up within {args.timeout_seconds:g}s"
+            )
+            raise ToolError(message, call=call)
         failed = state.failed_operation
         if failed is not None:
             message = (
@@ -239,15 +263,23 @@ class SyncApp(_ArgoCDAction[SyncArgs]):
     timeout_seconds = REHEARSAL_SECONDS + 60
 
     async def run(self, args: SyncArgs) -> ActionResult:
-        before = await self._state(args)
+        before = await self._unmoved(args)
         await self.client.sync(args, _sync_body(args, dry_run=False))
         revision = args.revision or before.target_revision
         return _started(f"sync of {args.name} to {revision}", args, before, revision=revision)
 
     async def dry_run(self, args: SyncArgs) -> ActionResult:
+        await self._unmoved(args)
         return await self._rehearse(
             args, "sync", lambda: self.client.sync(args, _sync_body(args, dry_run=True))
         )
+
+    async def _unmoved(self, args: SyncArgs) -> AppState:
+        state = await self._state(args)
+        live = state.current.revision if state.current else ""
+        what = f"the revision {args.name} runs"
+        require_unmoved(what, pinned=args.expected_live_revision, live=live, call=f"GET {app_path(args)}")
+        return state
 
     def rollback(self, args: SyncArgs, result: ActionResult) -> RollbackStep | None:
         return _back_to_previous(args, result)

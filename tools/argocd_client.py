@@ -68,8 +68,11 @@ class ArgoCDClient:
     async def close(self) -> None:
         await self.http.close()
 
-    async def application(self, app: AppArgs) -> JSON:
-        return await self._object("GET", app_path(app), params=_scope(app))
+    async def application(self, app: AppArgs, *, refresh: str | None = None) -> JSON:
+        """`refresh` ("normal" or "hard") makes the API server compare with git again before it
+        answers."""
+        params = _scope(app) | ({"refresh": refresh} if refresh else {})
+        return await self._object("GET", app_path(app), params=params)
 
     async def resource_tree(self, app: AppArgs) -> JSON:
         return await self._object("GET", f"{app_path(app)}/resource-tree", params=_scope(app))

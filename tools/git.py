@@ -16,15 +16,15 @@ from typing import Annotated, Any, TypeVar
 from pydantic import StringConstraints
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
-from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RepositoryFile
+from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RemoteUrl, RepositoryFile
 from tools.git_repo import Author, GitWorkspace, Repository
 from tools.git_settings import GitSettings, git_environment
 from tools.git_yaml import YamlDocument, YamlEdit, YamlPath, YamlScalar
+from tools.pins import require_unmoved
 from tools.redaction import Redactor
 from tools.runner import CliRunner
 from tools.toolset import Toolset, read_settings
 
-RemoteUrl = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\s-][^\s]*$")]
 CommitMessage = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 
 
@@ -53,6 +53,10 @@ class AuthoredArgs(ActionArgs):
 class ChangeArgs(RemoteArgs, AuthoredArgs):
     """A change committed to `branch` as the requester."""
 
+    # False for a commit on a branch that only carries a proposal (a pull request) and that the plan
+    # deletes on rollback: reverting it there first would be noise, and fails once the branch is gone.
+    revert_on_rollback: bool = True
+
 
 class SetValueArgs(ValueArgs, ChangeArgs):
     value: YamlScalar
@@ -66,6 +70,8 @@ class PromoteValueArgs(ChangeArgs):
 
 class CreateBranchArgs(RemoteArgs):
     from_ref: BranchName
+    # The commit the plan read `from_ref` at: the branch starts from exactly that commit, or not at all.
+    expected_commit: CommitSha | None = None
 
 
 class DeleteBranchArgs(RemoteArgs):
@@ -203,6 +209,13 @@ class CreateBranch(Rehearsed, _GitAction[CreateBranchArgs]):
     async def apply(self, args: CreateBranchArgs, *, dry_run: bool) -> ActionResult:
         async with self.workspace.open(args.remote) as repo:
             start = await repo.resolve(args.from_ref)
+            pinned = args.expected_commit
+            require_unmoved(
+                f"{args.from_ref} of {args.remote}",
+                pinned=pinned,
+                live=start[: len(pinned)] if pinned else start,
+                call="git rev-parse",
+            )
             existing = await repo.tip(args.branch)
             data = {**_where(args), "from_ref": args.from_ref, "commit": start, "created": False}
             if existing == start:
@@ -218,13 +231,19 @@ class CreateBranch(Rehearsed, _GitAction[CreateBranchArgs]):
 
 
 class DeleteBranch(Rehearsed, _GitAction[DeleteBranchArgs]):
+    """A branch that is already gone counts as deleted: it is what undoes a created branch, and a
+    hosting service may have deleted a merged branch already."""
+
     name = "git.delete_branch"
     description = "Delete a branch on the remote (never its default branch)."
     args_model = DeleteBranchArgs
     effect = Effect.WRITE
+    idempotent = True
 
-    def rollback(self, args: DeleteBranchArgs, result: ActionResult) -> RollbackStep:
+    def rollback(self, args: DeleteBranchArgs, result: ActionResult) -> RollbackStep | None:
         previous = result.data["previous_commit"]
+        if previous is None:
+            return None
         return RollbackStep(
             action=CreateBranch.name,
             args={**_where(args), "from_ref": previous},
@@ -235,7 +254,10 @@ class DeleteBranch(Rehearsed, _GitAction[DeleteBranchArgs]):
         async with self.workspace.open(args.remote) as repo:
             if args.branch == await repo.default_branch():
                 raise ToolError(f"git: {args.branch} is the default branch of {args.remote}", call="git push")
-            tip = await repo.require_tip(args.branch)
+            tip = await repo.tip(args.branch)
+            if tip is None:
+                summary = f"branch {args.branch} does not exist on {args.remote}; nothing to delete"
+                return ActionResult(summary=summary, data={**_where(args), "previous_commit": None})
             if args.expected_commit and not tip.startswith(args.expected_commit):
                 message = f"git: branch {args.branch} is at {tip[:12]}, not {args.expected_commit[:12]}"
                 raise ToolError(message, call="git push")
@@ -319,7 +341,7 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
 def _revert_step(args: ChangeArgs, result: ActionResult) -> RollbackStep | None:
     """Revert the commit a change pushed, as the same author; None when it pushed nothing."""
     commit = result.data.get("commit")
-    if not commit:
+    if not commit or not args.revert_on_rollback:
         return None
     return RollbackStep(
         action=RevertCommit.name,

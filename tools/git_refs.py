@@ -1,5 +1,5 @@
-"""Argument types shared by the git, GitHub and GitLab tools: branch names, commit ids, file paths in a
-repository and commit authors, checked before any command or request is built from them."""
+"""Argument types shared by the git, GitHub and GitLab tools: branch names, commit ids, remote URLs,
+file paths in a repository and commit authors, checked before any command or request is built from them."""
 
 from __future__ import annotations
 
@@ -41,5 +41,6 @@ RepositoryFile = Annotated[
     StringConstraints(min_length=1, max_length=500, pattern=r"^[A-Za-z0-9._/@+-]+$"),
     AfterValidator(_check_repository_file),
 ]
+RemoteUrl = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\s-][^\s]*$")]
 AuthorName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^<>\n\r\x00]+$")]
 AuthorEmail = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s<>]+@[^@\s<>]+$")]

@@ -130,9 +130,18 @@ class Repository:
         )
         return await self.head()
 
+    async def parents(self, commit: str) -> list[str]:
+        return (await self.git("rev-list", "--parents", "--max-count=1", value(commit))).stdout.split()[1:]
+
     async def revert(self, commit: str, author: Author) -> str:
-        """Revert `commit` on the checked-out tip; a conflict leaves no revert in progress behind."""
-        result = await self.git("revert", "--no-edit", value(commit), env=_author_env(author), ok=None)
+        """Revert `commit` on the checked-out tip; a conflict leaves no revert in progress behind.
+
+        A merge commit is reverted against its first parent, the branch it was merged into, which is
+        how a merged pull request is undone."""
+        mainline = [option("--mainline", 1)] if len(await self.parents(commit)) > 1 else []
+        result = await self.git(
+            "revert", "--no-edit", *mainline, value(commit), env=_author_env(author), ok=None
+        )
         if not result.ok:
             await self.git("revert", "--abort", ok=None)
             message = f"git: cannot revert {commit[:12]}: {_detail(result)}"

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from pydantic import AnyHttpUrl, Field, SecretStr
 
 from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.git_revert import revert_merge
 from tools.github_args import (
     CommentArgs,
     CreateDeploymentArgs,
@@ -38,6 +39,7 @@ from tools.github_client import (
     Workflow,
     error_message,
 )
+from tools.github_pulls import pull_data, why_not_mergeable
 from tools.http import HttpStatusError
 from tools.toolset import Toolset, ToolSettings, read_settings
 
@@ -66,7 +68,7 @@ class GetPullRequestStatus(_GitHubAction[PullRequestArgs]):
         mergeable = {True: "mergeable", False: "not mergeable", None: "mergeability unknown"}[pr.mergeable]
         return ActionResult(
             summary=f"{_ref(args)} {state}, {mergeable} ({pr.mergeable_state}), checks {checks.describe()}",
-            data={**_pull_data(pr), "checks": checks.as_data()},
+            data={**pull_data(pr), "checks": checks.as_data()},
         )
 
 
@@ -87,7 +89,7 @@ class OpenPullRequest(_GitHubAction[OpenPullRequestArgs]):
         pr = await self.client.write("POST", f"{_repo_path(args)}/pulls", PullRequest, body)
         return ActionResult(
             summary=f"opened {args.repository}#{pr.number} {args.head} → {args.base}: {pr.html_url}",
-            data={"repository": args.repository, **_pull_data(pr)},
+            data={"repository": args.repository, **pull_data(pr)},
         )
 
     async def dry_run(self, args: OpenPullRequestArgs) -> ActionResult:
@@ -142,13 +144,15 @@ class _SetPullRequestState(Rehearsed, _GitHubAction[PullRequestArgs]):
 
     async def apply(self, args: PullRequestArgs, *, dry_run: bool) -> ActionResult:
         pr = await self._pull_request(args)
+        data = {"repository": args.repository, "number": args.number, "previous_state": pr.state}
+        # A merged pull request is closed: closing it (the undo of opening it) changes nothing.
+        if pr.state == self.target:
+            merged = " (merged)" if pr.merged else ""
+            return ActionResult(summary=f"{_ref(args)} is already {self.target}{merged}", data=data)
         if pr.merged:
             raise ToolError(
                 f"github: {_ref(args)} is merged; its state cannot change", call=f"GET {_pull_path(args)}"
             )
-        data = {"repository": args.repository, "number": args.number, "previous_state": pr.state}
-        if pr.state == self.target:
-            return ActionResult(summary=f"{_ref(args)} is already {self.target}", data=data)
         if dry_run:
             return ActionResult(
                 summary=f"dry run: would set {_ref(args)} {pr.state} → {self.target}", data=data
@@ -174,7 +178,10 @@ class ReopenPullRequest(_SetPullRequestState):
 
 
 class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
-    """Merges exactly the head it read (GitHub's `sha` guard): a push after the check is a 409."""
+    """Merges exactly the head it read (GitHub's `sha` guard): a push after the check is a 409.
+
+    With `revert_via`, its inverse reverts the merge commit on the base branch; a rebase merge leaves
+    no single commit to revert, so it then has none."""
 
     name = "github.merge_pull_request"
     description = "Merge a pull request (merge, squash or rebase) if GitHub says it is mergeable."
@@ -182,49 +189,76 @@ class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
     effect = Effect.WRITE
 
     async def run(self, args: MergePullRequestArgs) -> ActionResult:
-        pr = await self._checked(args)
+        ref, pr = await self._checked(args)
         body: dict[str, Any] = {"merge_method": args.merge_method, "sha": pr.head.sha}
         if args.commit_title:
             body["commit_title"] = args.commit_title
-        call = f"PUT {_pull_path(args)}/merge"
+        call = f"PUT {_pull_path(ref)}/merge"
         try:
-            merged = await self.client.write("PUT", f"{_pull_path(args)}/merge", MergeResult, body)
+            merged = await self.client.write("PUT", f"{_pull_path(ref)}/merge", MergeResult, body)
         except HttpStatusError as error:
             if error.status == 405:
                 refused = error_message(error.body) or "GitHub refused the merge"
-                why = _why_not_mergeable(await self._pull_request(args)) or refused
+                why = why_not_mergeable(await self._pull_request(ref)) or refused
                 raise ToolError(
-                    f"github: {_ref(args)} cannot be merged: {why}", call=call, status=405
+                    f"github: {_ref(ref)} cannot be merged: {why}", call=call, status=405
                 ) from None
             if error.status == 409:
                 message = (
-                    f"github: {_ref(args)}'s head changed since Carapulse read it; review it and merge again"
+                    f"github: {_ref(ref)}'s head changed since Carapulse read it; review it and merge again"
                 )
                 raise ToolError(message, call=call, status=409) from None
             raise
         return ActionResult(
-            summary=f"merged {_ref(args)} ({args.merge_method}) as {merged.sha[:12]}",
-            data={**_pull_data(pr), "merge_commit": merged.sha, "merge_method": args.merge_method},
+            summary=f"merged {_ref(ref)} ({args.merge_method}) as {merged.sha[:12]}",
+            data={
+                "repository": args.repository,
+                **pull_data(pr),
+                "merge_commit": merged.sha,
+                "merge_method": args.merge_method,
+            },
         )
 
     async def dry_run(self, args: MergePullRequestArgs) -> ActionResult:
-        pr = await self._checked(args)
-        why = _why_not_mergeable(pr)
+        ref, pr = await self._checked(args)
+        why = why_not_mergeable(pr)
         if why:
-            raise ToolError(f"github: {_ref(args)} cannot be merged: {why}", call=f"GET {_pull_path(args)}")
+            raise ToolError(f"github: {_ref(ref)} cannot be merged: {why}", call=f"GET {_pull_path(ref)}")
         checks = await read_checks(self.client, args.repository, pr.head.sha)
-        summary = f"dry run: {_ref(args)} can be merged ({pr.mergeable_state}), checks {checks.describe()}"
-        return ActionResult(summary=summary, data={**_pull_data(pr), "checks": checks.as_data()})
+        summary = f"dry run: {_ref(ref)} can be merged ({pr.mergeable_state}), checks {checks.describe()}"
+        return ActionResult(summary=summary, data={**pull_data(pr), "checks": checks.as_data()})
 
-    async def _checked(self, args: MergePullRequestArgs) -> PullRequest:
-        pr = await self._pull_request(args)
+    def rollback(self, args: MergePullRequestArgs, result: ActionResult) -> RollbackStep | None:
+        if args.revert_via is None or args.merge_method == "rebase":
+            return None
+        what = f"the merge of {args.repository}#{result.data['number']}"
+        return revert_merge(
+            args.revert_via, branch=result.data["base"], commit=result.data["merge_commit"], what=what
+        )
+
+    async def _checked(self, args: MergePullRequestArgs) -> tuple[PullRequestArgs, PullRequest]:
+        ref = await self._find(args)
+        pr = await self._pull_request(ref)
         if args.expected_head_sha and not pr.head.sha.startswith(args.expected_head_sha):
             message = (
-                f"github: {_ref(args)}'s head is {pr.head.sha[:12]}, not the reviewed "
+                f"github: {_ref(ref)}'s head is {pr.head.sha[:12]}, not the reviewed "
                 f"{args.expected_head_sha[:12]}; review it and merge again"
             )
-            raise ToolError(message, call=f"GET {_pull_path(args)}", status=409)
-        return pr
+            raise ToolError(message, call=f"GET {_pull_path(ref)}", status=409)
+        return ref, pr
+
+    async def _find(self, args: MergePullRequestArgs) -> PullRequestArgs:
+        if args.number is not None:
+            return PullRequestArgs(repository=args.repository, number=args.number)
+        owner = args.repository.split("/")[0]
+        path = f"{_repo_path(args)}/pulls"
+        query = {"state": "open", "head": f"{owner}:{args.head}"}
+        found = await self.client.read_all(path, PullRequest, params=query)
+        if len(found) != 1:
+            many = f"{len(found)} open pull requests" if found else "no open pull request"
+            message = f"github: {args.repository} has {many} from {args.head}"
+            raise ToolError(message + ("; name one by number" if found else ""), call=f"GET {path}")
+        return PullRequestArgs(repository=args.repository, number=found[0].number)
 
 
 class CreateDeployment(_GitHubAction[CreateDeploymentArgs]):
@@ -422,45 +456,6 @@ def _ref(args: PullRequestArgs) -> str:
 
 def _segment(branch: str) -> str:
     return quote(branch, safe="")
-
-
-def _pull_data(pr: PullRequest) -> dict[str, Any]:
-    return {
-        "number": pr.number,
-        "state": pr.state,
-        "merged": pr.merged,
-        "draft": pr.draft,
-        "mergeable": pr.mergeable,
-        "mergeable_state": pr.mergeable_state,
-        "head": pr.head.ref,
-        "head_sha": pr.head.sha,
-        "base": pr.base.ref,
-        "html_url": pr.html_url,
-    }
-
-
-_BLOCKED_BECAUSE = {
-    "dirty": "it has merge conflicts",
-    "blocked": "required reviews or status checks are missing",
-    "behind": "its branch is behind the base branch",
-    "draft": "it is a draft",
-    "unknown": "GitHub is still computing whether it can be merged; try again shortly",
-}
-
-
-def _why_not_mergeable(pr: PullRequest) -> str:
-    """Empty when GitHub reports nothing against merging."""
-    if pr.merged:
-        return "it is already merged"
-    if pr.state != "open":
-        return "it is closed"
-    if pr.draft:
-        return _BLOCKED_BECAUSE["draft"]
-    if pr.mergeable_state in _BLOCKED_BECAUSE:
-        return _BLOCKED_BECAUSE[pr.mergeable_state]
-    if pr.mergeable is False:
-        return f"GitHub reports it unmergeable ({pr.mergeable_state})"
-    return ""
 
 
 def _input(value: str | int | float | bool) -> str:

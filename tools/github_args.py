@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, StringConstraints
+from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, StringConstraints, model_validator
 
 from tools.base import ActionArgs
 from tools.git_refs import BranchName, CommitSha
+from tools.git_revert import RevertVia
 
 
 def _not_a_dot_segment(name: str) -> str:
@@ -43,11 +44,23 @@ class OpenPullRequestArgs(RepositoryArgs):
     draft: bool = False
 
 
-class MergePullRequestArgs(PullRequestArgs):
+class MergePullRequestArgs(RepositoryArgs):
+    # By number, or as the one open pull request from `head`: a branch a plan names before the pull
+    # request it opens has a number.
+    number: PositiveInt | None = None
+    head: BranchName | None = None
     merge_method: Literal["merge", "squash", "rebase"] = "merge"
     # The head the requester reviewed: a newer head is refused rather than merged unseen.
     expected_head_sha: CommitSha | None = None
     commit_title: Title | None = None
+    # Given, the merge is rolled back by reverting its commit there; without it, it has no inverse.
+    revert_via: RevertVia | None = None
+
+    @model_validator(mode="after")
+    def _one_pull_request(self) -> Self:
+        if (self.number is None) == (self.head is None):
+            raise ValueError("name the pull request by number or by its head branch (one of them)")
+        return self
 
 
 class CreateDeploymentArgs(RepositoryArgs):

@@ -8,13 +8,22 @@ deleting it; a merge has no inverse.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
-from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, SecretStr, StringConstraints
+from pydantic import AnyHttpUrl, Field, SecretStr
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
-from tools.git_refs import BranchName, CommitSha
+from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.git_revert import revert_merge
+from tools.gitlab_args import (
+    AddNoteArgs,
+    DeleteNoteArgs,
+    MergeArgs,
+    MergeRequestArgs,
+    NoteTargetArgs,
+    OpenMergeRequestArgs,
+    ProjectArgs,
+)
 from tools.gitlab_client import (
     Branch,
     GitLabClient,
@@ -27,61 +36,6 @@ from tools.gitlab_client import (
 )
 from tools.http import HttpStatusError
 from tools.toolset import Toolset, ToolSettings, read_settings
-
-
-def _no_dot_segments(project: str) -> str:
-    if any(part in (".", "..") for part in project.split("/")):
-        raise ValueError(f"{project!r} is not a project path")
-    return project
-
-
-ProjectRef = Annotated[
-    str,
-    StringConstraints(
-        max_length=255, pattern=r"^([0-9]+|[A-Za-z0-9_.][A-Za-z0-9_.-]*(/[A-Za-z0-9_.][A-Za-z0-9_.-]*)+)$"
-    ),
-    AfterValidator(_no_dot_segments),
-]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=255)]
-NoteBody = Annotated[str, StringConstraints(min_length=1, max_length=1_000_000)]
-
-
-class ProjectArgs(ActionArgs):
-    project: ProjectRef
-
-
-class MergeRequestArgs(ProjectArgs):
-    iid: PositiveInt
-
-
-class OpenMergeRequestArgs(ProjectArgs):
-    source_branch: BranchName
-    target_branch: BranchName
-    title: Title
-    description: Annotated[str, StringConstraints(max_length=1_000_000)] = ""
-    draft: bool = False
-    remove_source_branch: bool = False
-
-
-class MergeArgs(MergeRequestArgs):
-    # The source head the requester reviewed: a newer head is refused rather than merged unseen.
-    expected_sha: CommitSha | None = None
-    squash: bool = False
-    should_remove_source_branch: bool = False
-    merge_commit_message: Title | None = None
-
-
-class NoteTargetArgs(ProjectArgs):
-    target: Literal["merge_request", "issue"] = "merge_request"
-    iid: PositiveInt
-
-
-class AddNoteArgs(NoteTargetArgs):
-    body: NoteBody
-
-
-class DeleteNoteArgs(NoteTargetArgs):
-    note_id: PositiveInt
 
 
 class _GitLabAction(Action[ArgsT]):
@@ -173,7 +127,7 @@ class _SetMergeRequestState(Rehearsed, _GitLabAction[MergeRequestArgs]):
     idempotent = True
 
     def rollback(self, args: MergeRequestArgs, result: ActionResult) -> RollbackStep | None:
-        if result.data["previous_state"] == self.target:
+        if result.data["previous_state"] == self.target or result.data["previous_state"] == "merged":
             return None
         return RollbackStep(
             action=self.inverse,
@@ -183,13 +137,14 @@ class _SetMergeRequestState(Rehearsed, _GitLabAction[MergeRequestArgs]):
 
     async def apply(self, args: MergeRequestArgs, *, dry_run: bool) -> ActionResult:
         mr = await self._merge_request(args)
+        data = {"project": args.project, "iid": args.iid, "previous_state": mr.state}
+        # A merged request is closed for good: closing it (the undo of opening it) changes nothing.
+        if mr.state == self.target or (mr.state == "merged" and self.target == "closed"):
+            return ActionResult(summary=f"{_ref(args)} is already {mr.state}", data=data)
         if mr.state not in ("opened", "closed"):
             raise ToolError(
                 f"gitlab: {_ref(args)} is {mr.state}; its state cannot change", call=f"GET {_mr_path(args)}"
             )
-        data = {"project": args.project, "iid": args.iid, "previous_state": mr.state}
-        if mr.state == self.target:
-            return ActionResult(summary=f"{_ref(args)} is already {self.target}", data=data)
         if dry_run:
             return ActionResult(
                 summary=f"dry run: would set {_ref(args)} {mr.state} → {self.target}", data=data
@@ -217,7 +172,10 @@ class ReopenMergeRequest(_SetMergeRequestState):
 
 
 class MergeMergeRequest(_GitLabAction[MergeArgs]):
-    """Merges exactly the source head it read (GitLab's `sha` guard: a newer head is a 409)."""
+    """Merges exactly the source head it read (GitLab's `sha` guard: a newer head is a 409).
+
+    With `revert_via`, its inverse reverts the merge (or squash) commit on the target branch; a
+    fast-forward merge leaves no such commit, so it then has none."""
 
     name = "gitlab.merge_merge_request"
     description = "Merge a merge request now, if GitLab says it can be merged."
@@ -225,7 +183,7 @@ class MergeMergeRequest(_GitLabAction[MergeArgs]):
     effect = Effect.WRITE
 
     async def run(self, args: MergeArgs) -> ActionResult:
-        mr = await self._checked(args)
+        ref, mr = await self._checked(args)
         body: dict[str, Any] = {
             "sha": mr.sha,
             "squash": args.squash,
@@ -234,34 +192,55 @@ class MergeMergeRequest(_GitLabAction[MergeArgs]):
         if args.merge_commit_message:
             body["merge_commit_message"] = args.merge_commit_message
         try:
-            merged = await self.client.write("PUT", f"{_mr_path(args)}/merge", MergeRequest, body)
+            merged = await self.client.write("PUT", f"{_mr_path(ref)}/merge", MergeRequest, body)
         except HttpStatusError as error:
-            raise await self._refusal(args, error) from None
+            raise await self._refusal(ref, error) from None
+        landed = merged.merge_commit_sha or merged.squash_commit_sha
         return ActionResult(
-            summary=f"merged {_ref(args)} as {(merged.merge_commit_sha or '')[:12]}",
-            data={**_mr_data(args, merged), "merged_sha": mr.sha},
+            summary=f"merged {_ref(ref)} as {(landed or '')[:12]}",
+            data={**_mr_data(ref, merged), "merged_sha": mr.sha, "landed_commit": landed},
         )
 
     async def dry_run(self, args: MergeArgs) -> ActionResult:
-        mr = await self._checked(args)
+        ref, mr = await self._checked(args)
         if not _can_merge(mr):
             raise ToolError(
-                f"gitlab: {_ref(args)} cannot be merged: {_merge_state(mr)}", call=f"GET {_mr_path(args)}"
+                f"gitlab: {_ref(ref)} cannot be merged: {_merge_state(mr)}", call=f"GET {_mr_path(ref)}"
             )
         pipeline = f", pipeline #{mr.head_pipeline.id} {mr.head_pipeline.status}" if mr.head_pipeline else ""
-        return ActionResult(summary=f"dry run: {_ref(args)} can be merged{pipeline}", data=_mr_data(args, mr))
+        return ActionResult(summary=f"dry run: {_ref(ref)} can be merged{pipeline}", data=_mr_data(ref, mr))
 
-    async def _checked(self, args: MergeArgs) -> MergeRequest:
-        mr = await self._merge_request(args)
+    def rollback(self, args: MergeArgs, result: ActionResult) -> RollbackStep | None:
+        landed = result.data.get("landed_commit")
+        if args.revert_via is None or not landed:
+            return None
+        what = f"the merge of {args.project}!{result.data['iid']}"
+        return revert_merge(args.revert_via, branch=result.data["target_branch"], commit=landed, what=what)
+
+    async def _checked(self, args: MergeArgs) -> tuple[MergeRequestArgs, MergeRequest]:
+        ref = await self._find(args)
+        mr = await self._merge_request(ref)
         if args.expected_sha and not (mr.sha or "").startswith(args.expected_sha):
             message = (
-                f"gitlab: {_ref(args)}'s source head is {(mr.sha or 'unknown')[:12]}, not the reviewed "
+                f"gitlab: {_ref(ref)}'s source head is {(mr.sha or 'unknown')[:12]}, not the reviewed "
                 f"{args.expected_sha[:12]}; review it and merge again"
             )
-            raise ToolError(message, call=f"GET {_mr_path(args)}", status=409)
-        return mr
+            raise ToolError(message, call=f"GET {_mr_path(ref)}", status=409)
+        return ref, mr
 
-    async def _refusal(self, args: MergeArgs, error: HttpStatusError) -> ToolError:
+    async def _find(self, args: MergeArgs) -> MergeRequestArgs:
+        if args.iid is not None:
+            return MergeRequestArgs(project=args.project, iid=args.iid)
+        path = f"{project_path(args.project)}/merge_requests"
+        query = {"state": "opened", "source_branch": args.source_branch}
+        found = await self.client.read_all(path, MergeRequest, params=query)
+        if len(found) != 1:
+            many = f"{len(found)} open merge requests" if found else "no open merge request"
+            message = f"gitlab: {args.project} has {many} from {args.source_branch}"
+            raise ToolError(message + ("; name one by iid" if found else ""), call=f"GET {path}")
+        return MergeRequestArgs(project=args.project, iid=found[0].iid)
+
+    async def _refusal(self, args: MergeRequestArgs, error: HttpStatusError) -> ToolError:
         """GitLab's merge answers: 401 may not merge, 405 not mergeable now (draft, closed, pipeline,
         approvals), 406 (422 on newer servers) conflicts, 409 the `sha` is no longer the head."""
         detail = error_message(error.body) or f"HTTP {error.status}"

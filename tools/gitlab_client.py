@@ -44,6 +44,7 @@ class MergeRequest(BaseModel):
     # GitLab 15.6+; older servers only have merge_status.
     detailed_merge_status: str | None = None
     merge_commit_sha: str | None = None
+    squash_commit_sha: str | None = None
     head_pipeline: Pipeline | None = None
 
 

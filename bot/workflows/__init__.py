@@ -9,6 +9,7 @@ from typing import Any
 from bot.workflows import overrides
 from bot.workflows.base import Workflow
 from bot.workflows.catalog import Catalog
+from bot.workflows.gitops_deploy import GitOpsDeploy
 from bot.workflows.helm_release import HelmRelease
 from bot.workflows.incident_remediation import IncidentRemediation
 from bot.workflows.scale_service import ScaleService
@@ -17,7 +18,7 @@ from bot.workflows.secret_rotation import SecretRotation
 
 def built_in() -> list[Workflow[Any]]:
     """The workflows Carapulse ships, in the order the catalog lists them."""
-    return [ScaleService(), HelmRelease(), IncidentRemediation(), SecretRotation()]
+    return [ScaleService(), GitOpsDeploy(), HelmRelease(), IncidentRemediation(), SecretRotation()]
 
 
 def build_catalog(directory: Path | None, *, environments: Iterable[str]) -> Catalog:

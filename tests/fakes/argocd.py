@@ -10,13 +10,16 @@ import json
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import PurePosixPath
 from typing import Any
 
+import yaml
 from aiohttp import web
 
 from tests.fakes.argocd_state import (
     USERNAME,
     FakeApp,
+    GitSource,
     application,
     keyed,
     managed_resources,
@@ -104,6 +107,34 @@ class FakeArgoCD(StallingHttpServer):
         self.apps[name] = app
         return app
 
+    def add_git_app(
+        self,
+        name: str,
+        *,
+        destination: str,
+        source: GitSource,
+        target_revision: str = "main",
+        auto_sync: bool = False,
+    ) -> FakeApp:
+        """An application tracking `target_revision` of a real repository, synced to its tip. Like an
+        Argo CD without a git webhook, it sees a later push only when asked to refresh or to sync."""
+        revision = source.remote.tip(target_revision)
+        values = yaml.safe_load(source.remote.show(source.values_file, revision))
+        app = self.add_app(
+            name,
+            destination=destination,
+            manifests=source.render(values),
+            revision=revision,
+            target_revision=target_revision,
+            auto_sync=auto_sync,
+        )
+        app.repo_url, app.path, app.git = (
+            source.remote.url,
+            str(PurePosixPath(source.values_file).parent),
+            source,
+        )
+        return app
+
     def push(self, name: str, revision: str, manifests: list[JSON]) -> None:
         """A new commit on the branch the application tracks."""
         app = self.apps[name]
@@ -158,7 +189,9 @@ class FakeArgoCD(StallingHttpServer):
                     who = f"sub: {USERNAME}, iat: 2024-05-01T12:00:00Z"
                     message = f"permission denied: applications, {action}, default/{name}, {who}"
                     raise GrpcError("PermissionDenied", message)
-                self._reconcile(app)
+                self.reconcile(app)
+                if app.git is not None and (request.query.get("refresh") or request.path.endswith("/sync")):
+                    await self._refresh(app, app.git, body.get("revision"))
                 return web.json_response(await handler(app, body))
             except GrpcError as error:
                 return error.response()
@@ -171,7 +204,20 @@ class FakeArgoCD(StallingHttpServer):
             raise GrpcError("NotFound", f'applications.argoproj.io "{name}" not found')
         return app
 
-    def _reconcile(self, app: FakeApp) -> None:
+    async def _refresh(self, app: FakeApp, source: GitSource, revision: str | None) -> None:
+        """Read the tracked branch's tip (and a requested revision) from git, rendering what is new."""
+        for ref in {app.target_revision, *([revision] if revision else [])}:
+            commit = await source.remote.resolve(ref)
+            if commit is None:
+                continue
+            if commit not in app.commits:
+                text = await source.remote.read(commit, source.values_file)
+                app.commits[commit] = source.render(yaml.safe_load(text)) if text else []
+            if ref == app.target_revision:
+                app.head = commit
+
+    def reconcile(self, app: FakeApp) -> None:
+        """Finish the requested operation if it is due, as the controller does between requests."""
         due = time.monotonic() - app.requested_at >= self.operation_seconds
         if app.operation is not None and not app.held and due:
             app.finish()

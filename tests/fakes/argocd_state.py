@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from tests.fakes.git_remote import BareRemote
 
 JSON = dict[str, Any]
 Key = tuple[str, str, str, str]  # group, kind, namespace, name
@@ -59,6 +62,16 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@dataclass(frozen=True)
+class GitSource:
+    """An application rendered from a real repository: the manifests of a commit are `render` of the
+    YAML in `values_file` there (a stand-in for a Helm chart's templates)."""
+
+    remote: BareRemote
+    values_file: str
+    render: Callable[[Any], list[JSON]]
+
+
 @dataclass
 class FakeApp:
     name: str
@@ -77,6 +90,7 @@ class FakeApp:
     operation_state: JSON | None = None
     requested_at: float = 0.0
     held: bool = False
+    git: GitSource | None = None
 
     def resolve(self, revision: str) -> str | None:
         """A branch resolves to its head; a commit to itself; anything else is unknown."""

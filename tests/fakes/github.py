@@ -16,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.git_remote import BareRemote
 from tests.fakes.github_state import (
     BOT_USER,
     DOCS,
@@ -40,6 +41,7 @@ _REPO = "/repos/{owner}/{repo}"
 _MERGE_DOCS = "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"
 _RATE_DOCS = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
 _DEPLOYMENT_STATES = {"error", "failure", "inactive", "in_progress", "queued", "pending", "success"}
+_MERGER = ("GitHub", "noreply@github.com")
 RepoHandler = Callable[[web.Request, FakeRepository], Awaitable[web.StreamResponse]]
 
 
@@ -56,9 +58,13 @@ class FakeGitHub(StallingHttpServer):
 
     # Seeding, for tests.
 
-    def add_repository(self, full_name: str, *, default_branch: str = "main") -> FakeRepository:
+    def add_repository(
+        self, full_name: str, *, default_branch: str = "main", git: BareRemote | None = None
+    ) -> FakeRepository:
+        """A repository with one made-up commit, or the real history of `git`."""
         owner, name = full_name.split("/")
-        repository = FakeRepository(owner, name, default_branch, branches={default_branch: [new_sha()]})
+        branches = {} if git else {default_branch: [new_sha()]}
+        repository = FakeRepository(owner, name, default_branch, branches=branches, git=git)
         self.repositories[full_name] = repository
         return repository
 
@@ -169,6 +175,8 @@ class FakeGitHub(StallingHttpServer):
                 repository = self.repositories.get(full_name)
                 if repository is None:
                     raise not_found()
+                if repository.git is not None:
+                    repository.branches = await repository.git.branches()
                 return await handler(request, repository)
             except GitHubError as error:
                 return self._reply(error.document, error.status)
@@ -278,13 +286,30 @@ class FakeGitHub(StallingHttpServer):
         if body.get("sha") and body["sha"] != head_sha:
             message = "Head branch was modified. Review and try the merge again."
             raise GitHubError(409, message, documentation_url=_MERGE_DOCS)
-        merge_commit = new_sha()
-        repository.branches[pull["base"]] += [*repository.ahead(pull["base"], pull["head"]), merge_commit]
+        merge_commit = await self._merge(repository, number, body.get("merge_method", "merge"))
         pull.update(state="closed", merged_at=now(), closed_at=now(), merge_commit_sha=merge_commit)
         repository.issues[number]["state"] = "closed"
         return self._reply(
             {"sha": merge_commit, "merged": True, "message": "Pull Request successfully merged"}
         )
+
+    async def _merge(self, repository: FakeRepository, number: int, method: str) -> str:
+        pull = repository.pulls[number]
+        base, head = pull["base"], pull["head"]
+        if repository.git is None:
+            merge_commit = new_sha()
+            repository.branches[base] += [*repository.ahead(base, head), merge_commit]
+            return merge_commit
+        if method == "rebase":
+            raise GitHubError(422, "this fake does not rebase into a git-backed repository")
+        message = f"Merge pull request #{number} from {repository.owner}/{head}\n\n{pull['title']}"
+        merged = await repository.git.merge(
+            base, head, message=message, author=_MERGER, squash=method == "squash"
+        )
+        if merged is None:
+            raise GitHubError(405, "Pull Request is not mergeable", documentation_url=_MERGE_DOCS)
+        repository.branches = await repository.git.branches()
+        return merged
 
     async def _compare(self, request: web.Request, repository: FakeRepository) -> web.Response:
         base, _, head = request.match_info["basehead"].partition("...")

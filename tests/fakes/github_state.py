@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from tests.fakes.git_remote import BareRemote
+
 JSON = dict[str, Any]
 DOCS = "https://docs.github.com/rest"
 _ids = itertools.count(4_000_001)
@@ -82,6 +84,9 @@ class FakeRepository:
     workflows: dict[str, Workflow] = field(default_factory=dict)
     dispatches: list[JSON] = field(default_factory=list)
     comments: dict[int, JSON] = field(default_factory=dict)
+    # Backed by a real repository, branches are read from it before every request and merges land
+    # in it; otherwise they are made-up histories that tests extend with add_commits.
+    git: BareRemote | None = None
 
     @property
     def full_name(self) -> str:

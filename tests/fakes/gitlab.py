@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from tests.fakes.git_remote import BareRemote
 from tests.fakes.gitlab_state import (
     JSON,
     NOT_MERGEABLE_NOW,
@@ -30,6 +31,7 @@ from tests.fakes.http_stall import StallingHttpServer
 
 _PROJECT = "/api/v4/projects/{project}"
 _NOTEABLE = "/{kind:merge_requests|issues}/{iid}"
+_MERGER = ("Carapulse Bot", "project_42_bot@noreply.gitlab.example")
 ProjectHandler = Callable[[web.Request, FakeProject], Awaitable[web.StreamResponse]]
 
 
@@ -47,13 +49,17 @@ class FakeGitLab(StallingHttpServer):
 
     # Seeding, for tests.
 
-    def add_project(self, path: str, *, default_branch: str = "main") -> FakeProject:
+    def add_project(
+        self, path: str, *, default_branch: str = "main", git: BareRemote | None = None
+    ) -> FakeProject:
+        """A project with one made-up commit, or the real history of `git`."""
         project = FakeProject(
             id=len(self.projects) + 42,
             path=path,
             web_url=f"https://gitlab.example/{path}",
             default_branch=default_branch,
-            branches={default_branch: [new_sha()]},
+            branches={} if git else {default_branch: [new_sha()]},
+            git=git,
         )
         self.projects[path] = project
         return project
@@ -134,7 +140,10 @@ class FakeGitLab(StallingHttpServer):
     def _in_project(self, handler: ProjectHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
             try:
-                return await handler(request, self._project(request.match_info["project"]))
+                project = self._project(request.match_info["project"])
+                if project.git is not None:
+                    project.branches = await project.git.branches()
+                return await handler(request, project)
             except GitLabError as error:
                 return self._reply(error.document, error.status)
 
@@ -258,13 +267,34 @@ class FakeGitLab(StallingHttpServer):
         head = project.tip(mr["source_branch"])
         if body.get("sha") and body["sha"] != head:
             raise GitLabError(409, f"SHA does not match HEAD of source branch: {head}")
-        merge_commit = new_sha()
-        target = project.branches[mr["target_branch"]]
-        target += [sha for sha in project.branches[mr["source_branch"]] if sha not in target] + [merge_commit]
-        mr.update(
-            state="merged", merged_at=now(), merge_commit_sha=merge_commit, squash=bool(body.get("squash"))
-        )
+        squash = bool(body.get("squash"))
+        landed = await self._land(project, iid, squash=squash)
+        if project.git is not None and body.get("should_remove_source_branch"):
+            await project.git.delete_branch(mr["source_branch"])
+            project.branches = await project.git.branches()
+        mr.update(state="merged", merged_at=now(), squash=squash)
+        mr["squash_commit_sha" if squash and project.git else "merge_commit_sha"] = landed
         return self._reply(project.merge_request_json(iid))
+
+    async def _land(self, project: FakeProject, iid: int, *, squash: bool) -> str:
+        """The commit the merge leaves on the target branch: a merge commit, or in a real repository
+        with `squash` a single squashed commit."""
+        mr = project.merge_requests[iid]
+        source, target = mr["source_branch"], mr["target_branch"]
+        if project.git is None:
+            merge_commit = new_sha()
+            history = project.branches[target]
+            history += [sha for sha in project.branches[source] if sha not in history] + [merge_commit]
+            return merge_commit
+        message = (
+            f"Merge branch '{source}' into '{target}'\n\n{mr['title']}\n\n"
+            f"See merge request {project.path}!{iid}"
+        )
+        landed = await project.git.merge(target, source, message=message, author=_MERGER, squash=squash)
+        if landed is None:
+            raise GitLabError(self.conflict_status, "Branch cannot be merged")
+        project.branches = await project.git.branches()
+        return landed
 
     async def _pipelines(self, request: web.Request, project: FakeProject) -> web.Response:
         mr = project.merge_requests[_iid(request, project.merge_requests)]

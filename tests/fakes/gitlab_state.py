@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from tests.fakes.git_remote import BareRemote
+
 JSON = dict[str, Any]
 _ids = itertools.count(90_001)
 
@@ -69,6 +71,9 @@ class FakeProject:
     merge_requests: dict[int, JSON] = field(default_factory=dict)
     issues: dict[int, JSON] = field(default_factory=dict)
     notes: dict[tuple[str, int], dict[int, JSON]] = field(default_factory=dict)
+    # Backed by a real repository, branches are read from it before every request and merges land
+    # in it; otherwise they are made-up histories that tests extend with add_commits.
+    git: BareRemote | None = None
 
     def tip(self, branch: str) -> str | None:
         history = self.branches.get(branch)
@@ -101,6 +106,7 @@ class FakeProject:
             "discussion_locked": mr["discussion_locked"],
             "sha": sha,
             "merge_commit_sha": mr["merge_commit_sha"],
+            "squash_commit_sha": mr.get("squash_commit_sha"),
             "squash": mr["squash"],
             "force_remove_source_branch": mr["remove_source_branch"],
             "references": {"short": f"!{iid}", "full": f"{self.path}!{iid}"},

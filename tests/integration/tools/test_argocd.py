@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from tests.fakes.argocd import FakeArgoCD
-from tests.fakes.argocd_state import config_map, deployment, service
+from tests.fakes.argocd_state import GitSource, config_map, deployment, service
+from tests.fakes.git_remote import BareRemote
 from tools.argocd import ArgoCDClient, actions, toolset
 from tools.base import Action, ActionResult, ToolError
 from tools.registry import Registry
@@ -346,6 +348,71 @@ async def test_app_status_times_out_naming_sync_and_health(registry: Registry, f
     )
 
 
+async def test_a_sync_refuses_once_another_deployment_went_live_since_the_plan(
+    registry: Registry, fake: FakeArgoCD
+) -> None:
+    fake.push("checkout", NEXT, next_release())
+    pinned = {**CHECKOUT, "expected_live_revision": LIVE}
+    await rehearse(registry, "argocd.sync", pinned)
+    await run(registry, "argocd.sync", CHECKOUT)
+    await wait_synced(registry)
+
+    for attempt in (rehearse, run):
+        with pytest.raises(ToolError) as raised:
+            await attempt(registry, "argocd.sync", pinned)
+        assert raised.value.message == (
+            f"the revision checkout runs changed since the plan was made (pinned {LIVE}, now {NEXT}); "
+            "make a new plan"
+        )
+    assert len(posts(fake, "sync")) == 2, "the dry run and the unpinned sync; nothing after"
+
+
+async def test_app_status_does_not_count_the_revision_before_the_change(
+    registry: Registry, fake: FakeArgoCD
+) -> None:
+    with pytest.raises(ToolError) as raised:
+        await run(registry, "argocd.app_status", {**CHECKOUT, "timeout_seconds": 0.2, "stale_revision": LIVE})
+
+    assert raised.value.message == (
+        "checkout is Synced and Healthy but still at aaaaaaa, the revision before the change: "
+        "it did not pick the change up within 0.2s"
+    )
+    fake.push("checkout", NEXT, next_release())
+    await run(registry, "argocd.sync", CHECKOUT)
+    synced = await run(
+        registry, "argocd.app_status", {**CHECKOUT, "timeout_seconds": 5, "stale_revision": LIVE}
+    )
+    assert synced.summary == "checkout is Synced and Healthy at bbbbbbb"
+
+
+async def test_an_app_rendered_from_git_sees_a_push_on_refresh_and_syncs_to_it(
+    registry: Registry, fake: FakeArgoCD, tmp_path: Path
+) -> None:
+    remote = BareRemote(tmp_path, {"apps/cart/values.yaml": "image:\n  tag: v1\n"})
+
+    def render(values: dict[str, Any]) -> list[dict[str, Any]]:
+        return [deployment("cart", "shop", image=f"registry.example/cart:{values['image']['tag']}")]
+
+    fake.add_git_app("cart", destination="shop", source=GitSource(remote, "apps/cart/values.yaml", render))
+    pushed = remote.commit_files({"apps/cart/values.yaml": "image:\n  tag: v2\n"}, "Bump cart")
+    cart = {"name": "cart"}
+
+    unrefreshed = await run(registry, "argocd.get_diff", cart)
+    refreshed = await run(registry, "argocd.get_diff", {**cart, "refresh": "normal"})
+
+    assert unrefreshed.data["change_count"] == 0
+    assert refreshed.summary == (
+        "cart: a sync would change 1 resources: update Deployment shop/cart "
+        "(spec.template.spec.containers[0].image: registry.example/cart:v1 → registry.example/cart:v2)"
+    )
+    assert fake.calls("GET", "/api/v1/applications/cart")[-1].query == {"refresh": "normal"}
+    await run(registry, "argocd.sync", cart)
+    synced = await run(registry, "argocd.app_status", {**cart, "timeout_seconds": 5})
+    assert synced.data["revision"] == pushed
+    assert synced.data["images"] == ["registry.example/cart:v2"]
+    assert synced.data["repo_url"] == remote.url
+
+
 async def test_a_second_sync_while_one_runs_is_a_readable_conflict(
     registry: Registry, fake: FakeArgoCD
 ) -> None:
@@ -494,6 +561,9 @@ async def test_an_answer_that_is_not_an_application_is_a_readable_error(
         ("argocd.rollback", {"name": "checkout"}),
         ("argocd.app_status", {"name": "checkout", "timeout_seconds": 0}),
         ("argocd.app_status", {"name": "checkout", "timeout_seconds": 3601}),
+        ("argocd.app_status", {"name": "checkout", "stale_revision": "-x"}),
+        ("argocd.get_diff", {"name": "checkout", "refresh": "soft"}),
+        ("argocd.sync", {"name": "checkout", "expected_live_revision": "a b"}),
     ],
 )
 def test_bad_arguments_are_rejected(registry: Registry, action: str, raw: dict[str, Any]) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from tests.fakes.git_remote import BareRemote, git
+from tests.integration.tools.git_support import git_environ
 from tools.base import Action, ActionResult, ToolError
 from tools.git import toolset
 from tools.git_repo import Repository
@@ -36,80 +38,16 @@ image:
 replicaCount: 1
 """
 AUTHOR = {"author_name": "Ada Lovelace", "author_email": "ada@example.com"}
-# Test-side git (seeding and inspecting the remotes) must not read the developer's config either.
-TEST_GIT_ENV = {
-    "PATH": os.environ["PATH"],
-    "HOME": "/nonexistent",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "Seed",
-    "GIT_AUTHOR_EMAIL": "seed@example.com",
-    "GIT_COMMITTER_NAME": "Seed",
-    "GIT_COMMITTER_EMAIL": "seed@example.com",
-}
-
-
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, env=TEST_GIT_ENV, capture_output=True, text=True, check=True
-    )
-    return done.stdout.strip()
-
-
-class Remote:
-    """A bare repository plus a scratch clone to make other people's commits with."""
-
-    def __init__(self, root: Path) -> None:
-        self.bare = root / "remotes" / "deploy.git"
-        self.url = f"file://{self.bare}"
-        self.scratch = root / "scratch"
-        self.bare.mkdir(parents=True)
-        git("init", "--quiet", "--bare", "--initial-branch=main", cwd=self.bare)
-        git("clone", "--quiet", self.url, str(self.scratch), cwd=root)
-        self.commit_files({PROD: PROD_VALUES, STAGING: STAGING_VALUES}, "Initial values")
-
-    def commit_files(self, files: dict[str, str], message: str, branch: str = "main") -> str:
-        git("fetch", "--quiet", "origin", cwd=self.scratch)
-        if git("ls-remote", "--heads", "origin", branch, cwd=self.scratch):
-            git("checkout", "--quiet", "--force", "-B", branch, f"origin/{branch}", cwd=self.scratch)
-        for name, text in files.items():
-            (self.scratch / name).parent.mkdir(parents=True, exist_ok=True)
-            (self.scratch / name).write_text(text)
-            git("add", name, cwd=self.scratch)
-        git("commit", "--quiet", "-m", message, cwd=self.scratch)
-        git("push", "--quiet", "origin", f"HEAD:refs/heads/{branch}", cwd=self.scratch)
-        return self.tip(branch)
-
-    def tip(self, branch: str = "main") -> str:
-        return git("rev-parse", f"refs/heads/{branch}", cwd=self.bare)
-
-    def has_branch(self, branch: str) -> bool:
-        return bool(git("for-each-ref", f"refs/heads/{branch}", cwd=self.bare))
-
-    def show(self, file: str, ref: str = "main") -> str:
-        return git("show", f"{ref}:{file}", cwd=self.bare)
-
-    def log(self, fmt: str, ref: str = "main") -> list[str]:
-        return git("log", f"--format={fmt}", ref, cwd=self.bare).splitlines()
 
 
 @pytest.fixture
-def remote(tmp_path: Path) -> Remote:
-    return Remote(tmp_path)
-
-
-def environ(tmp_path: Path, **extra: str) -> dict[str, str]:
-    return {
-        "GIT_WORKDIR": str(tmp_path / "work"),
-        "GIT_ALLOWED_REMOTES": f"file://{tmp_path}/remotes",
-        "PATH": os.environ["PATH"],
-        **extra,
-    }
+def remote(tmp_path: Path) -> BareRemote:
+    return BareRemote(tmp_path, {PROD: PROD_VALUES, STAGING: STAGING_VALUES})
 
 
 @pytest.fixture
 def tools(tmp_path: Path) -> Toolset:
-    return toolset(environ(tmp_path))
+    return toolset(git_environ(tmp_path))
 
 
 @pytest.fixture
@@ -123,7 +61,7 @@ async def run(registry: Registry, name: str, raw: dict[str, Any], *, dry_run: bo
     return await (action.dry_run(args) if dry_run else action.run(args))
 
 
-def set_tag(remote: Remote, tag: str, **extra: Any) -> dict[str, Any]:
+def set_tag(remote: BareRemote, tag: str, **extra: Any) -> dict[str, Any]:
     return {
         "remote": remote.url,
         "branch": "main",
@@ -135,7 +73,7 @@ def set_tag(remote: Remote, tag: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def test_get_value_reads_a_value_by_dotted_path(registry: Registry, remote: Remote) -> None:
+async def test_get_value_reads_a_value_by_dotted_path(registry: Registry, remote: BareRemote) -> None:
     raw = {"remote": remote.url, "branch": "main", "file": PROD, "path": "env.0.value"}
 
     result = await run(registry, "git.get_value", raw)
@@ -146,7 +84,7 @@ async def test_get_value_reads_a_value_by_dotted_path(registry: Registry, remote
 
 
 async def test_set_value_commits_one_changed_line_as_the_requester_and_pushes(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     before = remote.tip()
 
@@ -164,7 +102,7 @@ async def test_set_value_commits_one_changed_line_as_the_requester_and_pushes(
     assert remote.log("%P")[0] == before
 
 
-async def test_the_rollback_of_an_edit_reverts_its_commit(registry: Registry, remote: Remote) -> None:
+async def test_the_rollback_of_an_edit_reverts_its_commit(registry: Registry, remote: BareRemote) -> None:
     action = registry.get("git.set_value")
     args = action.parse_args(set_tag(remote, "1.5.0"))
     result = await action.run(args)
@@ -190,7 +128,7 @@ async def test_the_rollback_of_an_edit_reverts_its_commit(registry: Registry, re
 
 
 async def test_set_value_dry_run_shows_the_diff_and_pushes_nothing(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     before = remote.tip()
 
@@ -212,7 +150,9 @@ async def test_set_value_dry_run_shows_the_diff_and_pushes_nothing(
     assert remote.tip() == before
 
 
-async def test_setting_the_value_it_already_has_commits_nothing(registry: Registry, remote: Remote) -> None:
+async def test_setting_the_value_it_already_has_commits_nothing(
+    registry: Registry, remote: BareRemote
+) -> None:
     before = remote.tip()
     action = registry.get("git.set_value")
     args = action.parse_args(set_tag(remote, "1.4.2"))
@@ -224,7 +164,9 @@ async def test_setting_the_value_it_already_has_commits_nothing(registry: Regist
     assert action.rollback(args, result) is None
 
 
-async def test_numbers_stay_numbers_and_a_custom_message_is_used(registry: Registry, remote: Remote) -> None:
+async def test_numbers_stay_numbers_and_a_custom_message_is_used(
+    registry: Registry, remote: BareRemote
+) -> None:
     raw = {
         **set_tag(remote, 5),
         "path": "replicaCount",
@@ -240,7 +182,7 @@ async def test_numbers_stay_numbers_and_a_custom_message_is_used(registry: Regis
     )
 
 
-async def test_promote_copies_staging_value_into_production(registry: Registry, remote: Remote) -> None:
+async def test_promote_copies_staging_value_into_production(registry: Registry, remote: BareRemote) -> None:
     raw = {
         "remote": remote.url,
         "branch": "main",
@@ -267,7 +209,7 @@ async def test_promote_copies_staging_value_into_production(registry: Registry, 
 
 
 async def test_a_branch_that_moved_during_the_edit_is_not_overwritten(
-    registry: Registry, remote: Remote, monkeypatch: pytest.MonkeyPatch
+    registry: Registry, remote: BareRemote, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     checkout = Repository.checkout
 
@@ -287,7 +229,7 @@ async def test_a_branch_that_moved_during_the_edit_is_not_overwritten(
     assert remote.show(PROD) + "\n" == PROD_VALUES
 
 
-async def test_concurrent_steps_on_one_remote_take_turns(registry: Registry, remote: Remote) -> None:
+async def test_concurrent_steps_on_one_remote_take_turns(registry: Registry, remote: BareRemote) -> None:
     first = set_tag(remote, "1.5.0")
     second = {**set_tag(remote, 4), "path": "replicaCount"}
 
@@ -299,7 +241,7 @@ async def test_concurrent_steps_on_one_remote_take_turns(registry: Registry, rem
     assert len(remote.log("%H")) == 3
 
 
-async def test_create_branch_and_its_rollback_delete_it(registry: Registry, remote: Remote) -> None:
+async def test_create_branch_and_its_rollback_delete_it(registry: Registry, remote: BareRemote) -> None:
     raw = {"remote": remote.url, "branch": "carapulse/checkout-1.5.0", "from_ref": "main"}
     action = registry.get("git.create_branch")
     args = action.parse_args(raw)
@@ -326,7 +268,7 @@ async def test_create_branch_and_its_rollback_delete_it(registry: Registry, remo
     assert deleted.summary.startswith("deleted branch carapulse/checkout-1.5.0 (was ")
 
 
-async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry, remote: Remote) -> None:
+async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry, remote: BareRemote) -> None:
     feature = remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
     action = registry.get("git.delete_branch")
     args = action.parse_args({"remote": remote.url, "branch": "feature", "expected_commit": feature[:10]})
@@ -343,12 +285,11 @@ async def test_deleting_a_branch_rolls_back_to_recreating_it(registry: Registry,
     ("raw", "message"),
     [
         ({"branch": "main"}, "git: main is the default branch of {url}"),
-        ({"branch": "nope"}, "git: branch nope does not exist on {url}"),
         ({"branch": "feature", "expected_commit": "0000000"}, "git: branch feature is at {tip}, not 0000000"),
     ],
 )
 async def test_delete_branch_refuses_what_it_must_not_delete(
-    registry: Registry, remote: Remote, raw: dict[str, str], message: str
+    registry: Registry, remote: BareRemote, raw: dict[str, str], message: str
 ) -> None:
     feature = remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
 
@@ -359,8 +300,43 @@ async def test_delete_branch_refuses_what_it_must_not_delete(
     assert remote.has_branch("main") and remote.has_branch("feature")
 
 
+async def test_a_branch_that_is_already_gone_counts_as_deleted(
+    registry: Registry, remote: BareRemote
+) -> None:
+    action = registry.get("git.delete_branch")
+    args = action.parse_args({"remote": remote.url, "branch": "carapulse/merged-and-gone"})
+
+    result = await action.run(args)
+
+    assert result.summary == (
+        f"branch carapulse/merged-and-gone does not exist on {remote.url}; nothing to delete"
+    )
+    assert action.rollback(args, result) is None
+
+
+async def test_create_branch_starts_only_from_the_pinned_commit(
+    registry: Registry, remote: BareRemote
+) -> None:
+    pinned = remote.tip()
+    raw = {"remote": remote.url, "branch": "carapulse/deploy", "from_ref": "main", "expected_commit": pinned}
+    await run(registry, "git.create_branch", raw, dry_run=True)
+    moved = remote.commit_files({"README.md": "pushed after the plan\n"}, "Someone else's change")
+
+    for dry_run in (True, False):
+        with pytest.raises(ToolError) as raised:
+            await run(registry, "git.create_branch", raw, dry_run=dry_run)
+        assert raised.value.message == (
+            f"main of {remote.url} changed since the plan was made (pinned {pinned}, now {moved}); "
+            "make a new plan"
+        )
+    assert not remote.has_branch("carapulse/deploy")
+    short = await run(registry, "git.create_branch", {**raw, "expected_commit": moved[:7]})
+    assert short.data["created"] is True
+    assert remote.tip("carapulse/deploy") == moved
+
+
 async def test_a_push_the_remote_refuses_is_reported_with_its_reason(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
     git("config", "receive.denyDeletes", "true", cwd=remote.bare)
@@ -375,7 +351,9 @@ async def test_a_push_the_remote_refuses_is_reported_with_its_reason(
     assert raised.value.call == "git push"
 
 
-async def test_create_branch_refuses_to_move_an_existing_branch(registry: Registry, remote: Remote) -> None:
+async def test_create_branch_refuses_to_move_an_existing_branch(
+    registry: Registry, remote: BareRemote
+) -> None:
     feature = remote.commit_files({"README.md": "feature\n"}, "Feature work", branch="feature")
 
     with pytest.raises(ToolError) as raised:
@@ -387,8 +365,40 @@ async def test_create_branch_refuses_to_move_an_existing_branch(registry: Regist
     assert remote.tip("feature") == feature
 
 
+async def test_a_merge_commit_is_reverted_against_the_branch_it_was_merged_into(
+    registry: Registry, remote: BareRemote
+) -> None:
+    remote.commit_files({PROD: PROD_VALUES.replace('"1.4.2"', '"1.5.0"')}, "Bump", branch="release")
+    remote.commit_files({"README.md": "main moved on\n"}, "Unrelated")
+    merge = await remote.merge(
+        "main", "release", message="Merge release", author=("GitHub", "gh@example.com")
+    )
+    assert merge is not None and len(remote.log("%P")[0].split()) == 2
+
+    result = await run(
+        registry, "git.revert_commit", {"remote": remote.url, "branch": "main", "commit": merge, **AUTHOR}
+    )
+
+    assert result.data["reverted"] == merge
+    assert remote.show(PROD) + "\n" == PROD_VALUES
+    assert remote.show("README.md") == "main moved on"
+
+
+async def test_an_edit_on_a_proposal_branch_can_leave_its_undo_to_the_branchs_deletion(
+    registry: Registry, remote: BareRemote
+) -> None:
+    await run(registry, "git.create_branch", {"remote": remote.url, "branch": "proposal", "from_ref": "main"})
+    action = registry.get("git.set_value")
+    args = action.parse_args({**set_tag(remote, "1.5.0"), "branch": "proposal", "revert_on_rollback": False})
+
+    result = await action.run(args)
+
+    assert result.data["commit"] == remote.tip("proposal")
+    assert action.rollback(args, result) is None
+
+
 async def test_revert_dry_run_shows_the_inverse_patch_and_pushes_nothing(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     bump = remote.commit_files({PROD: PROD_VALUES.replace("replicaCount: 3", "replicaCount: 9")}, "Scale up")
     raw = {"remote": remote.url, "branch": "main", "commit": bump, **AUTHOR}
@@ -403,7 +413,7 @@ async def test_revert_dry_run_shows_the_inverse_patch_and_pushes_nothing(
 
 
 async def test_a_revert_that_conflicts_fails_readably_and_leaves_the_clone_usable(
-    registry: Registry, remote: Remote
+    registry: Registry, remote: BareRemote
 ) -> None:
     bump = remote.commit_files({PROD: PROD_VALUES.replace('"1.4.2"', '"1.5.0"')}, "Bump")
     remote.commit_files({PROD: PROD_VALUES.replace('"1.4.2"', '"1.6.0"')}, "Bump again")
@@ -419,7 +429,9 @@ async def test_a_revert_that_conflicts_fails_readably_and_leaves_the_clone_usabl
     assert result.data["previous_value"] == "1.6.0"
 
 
-async def test_reverting_a_commit_from_another_branch_is_refused(registry: Registry, remote: Remote) -> None:
+async def test_reverting_a_commit_from_another_branch_is_refused(
+    registry: Registry, remote: BareRemote
+) -> None:
     other = remote.commit_files({"README.md": "x\n"}, "Elsewhere", branch="feature")
 
     with pytest.raises(ToolError, match=f"git: {other[:12]} is not on branch main of "):
@@ -442,7 +454,7 @@ async def test_reverting_a_commit_from_another_branch_is_refused(registry: Regis
     ],
 )
 async def test_missing_targets_are_named(
-    registry: Registry, remote: Remote, change: dict[str, str], message: str
+    registry: Registry, remote: BareRemote, change: dict[str, str], message: str
 ) -> None:
     with pytest.raises(ToolError) as raised:
         await run(registry, "git.set_value", {**set_tag(remote, "1.5.0"), **change})
@@ -450,7 +462,7 @@ async def test_missing_targets_are_named(
     assert raised.value.message == message.format(url=remote.url)
 
 
-async def test_a_file_that_would_be_reformatted_is_not_edited(registry: Registry, remote: Remote) -> None:
+async def test_a_file_that_would_be_reformatted_is_not_edited(registry: Registry, remote: BareRemote) -> None:
     remote.commit_files({PROD: "image:\n  tag:   '1.4.2'\n"}, "Odd spacing")
     before = remote.tip()
 
@@ -465,7 +477,7 @@ async def test_a_file_that_would_be_reformatted_is_not_edited(registry: Registry
 
 
 async def test_a_symlink_out_of_the_repository_is_never_followed(
-    registry: Registry, remote: Remote, tmp_path: Path
+    registry: Registry, remote: BareRemote, tmp_path: Path
 ) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("image:\n  tag: secret\n")
@@ -498,7 +510,7 @@ async def test_only_remotes_under_an_allowed_prefix_are_touched(
 async def test_a_hung_remote_is_killed_after_the_command_timeout(tmp_path: Path) -> None:
     # git runs GIT_SSH_COMMAND through a shell with the host and command appended; this one never answers.
     built = toolset(
-        environ(
+        git_environ(
             tmp_path,
             GIT_ALLOWED_REMOTES="ssh://git.example.invalid/",
             GIT_SSH_COMMAND='sh -c "sleep 30"',
@@ -519,7 +531,7 @@ async def test_a_hung_remote_is_killed_after_the_command_timeout(tmp_path: Path)
 
 
 async def test_a_lock_left_by_a_killed_git_does_not_wedge_the_clone(
-    registry: Registry, remote: Remote, tmp_path: Path
+    registry: Registry, remote: BareRemote, tmp_path: Path
 ) -> None:
     await run(registry, "git.set_value", set_tag(remote, "1.5.0"))
     [clone] = [path for path in (tmp_path / "work" / "repos").iterdir() if path.is_dir()]
@@ -585,18 +597,20 @@ def test_the_toolset_needs_a_work_dir_and_allowed_remotes(tmp_path: Path) -> Non
     with pytest.raises(ToolError, match="git: GIT_ALLOWED_REMOTES: Field required"):
         toolset({"GIT_WORKDIR": str(tmp_path)})
     with pytest.raises(ToolError, match="list at least one remote URL prefix"):
-        toolset(environ(tmp_path, GIT_ALLOWED_REMOTES=" , "))
+        toolset(git_environ(tmp_path, GIT_ALLOWED_REMOTES=" , "))
     with pytest.raises(ToolError, match=r"git\.example holds a password; pass it as GIT_HTTP_TOKEN"):
-        toolset(environ(tmp_path, GIT_ALLOWED_REMOTES="https://bot:hunter2@git.example/"))
+        toolset(git_environ(tmp_path, GIT_ALLOWED_REMOTES="https://bot:hunter2@git.example/"))
     with pytest.raises(ToolError, match="GIT_COMMAND_TIMEOUT"):
-        toolset(environ(tmp_path, GIT_COMMAND_TIMEOUT="0"))
+        toolset(git_environ(tmp_path, GIT_COMMAND_TIMEOUT="0"))
     (tmp_path / "file").write_text("")
     with pytest.raises(ToolError, match="git: GIT_WORKDIR: cannot use"):
-        toolset(environ(tmp_path, GIT_WORKDIR=str(tmp_path / "file")))
+        toolset(git_environ(tmp_path, GIT_WORKDIR=str(tmp_path / "file")))
 
 
 def test_the_toolset_names_its_actions_and_where_clones_live(tmp_path: Path) -> None:
-    built = toolset(environ(tmp_path, GIT_ALLOWED_REMOTES="https://git.example/a/, https://git.example/b/"))
+    built = toolset(
+        git_environ(tmp_path, GIT_ALLOWED_REMOTES="https://git.example/a/, https://git.example/b/")
+    )
 
     assert built.status == f"enabled, clones in {tmp_path / 'work'}, 2 allowed remote prefixes"
     assert [action.name for action in built.actions] == [
@@ -612,7 +626,7 @@ def test_the_toolset_names_its_actions_and_where_clones_live(tmp_path: Path) -> 
 
 def test_an_https_token_is_sent_only_to_the_allowed_https_remotes(tmp_path: Path) -> None:
     built = toolset(
-        environ(
+        git_environ(
             tmp_path,
             GIT_ALLOWED_REMOTES="https://git.example/team/,ssh://git.example/",
             GIT_HTTP_TOKEN="glpat-0123456789abcdefghij",

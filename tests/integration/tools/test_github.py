@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from tests.fakes.git_remote import BareRemote
 from tests.fakes.github import FakeGitHub
+from tests.integration.tools.git_support import git_registry
 from tools.base import Action, ActionResult, ToolError
 from tools.github import actions, toolset
 from tools.github_client import GitHubClient
@@ -206,6 +209,78 @@ async def test_merge_sends_the_head_it_read_and_reports_the_merge_commit(
         )
         is None
     )
+
+
+VALUES = "apps/checkout/prod/values.yaml"
+AUTHOR = {"author_name": "U0123ALICE1", "author_email": "U0123ALICE1@users.carapulse.invalid"}
+
+
+async def test_a_pull_request_found_by_its_head_is_merged_and_rolled_back_by_reverting_the_merge(
+    registry: Registry, github: FakeGitHub, tmp_path: Path
+) -> None:
+    remote = BareRemote(tmp_path, {VALUES: "image:\n  tag: v1.4.1\n"})
+    github.add_repository("acme/gitops", git=remote)
+    git = git_registry(tmp_path)
+    where = {"remote": remote.url, "branch": "deploy/checkout"}
+    await run(git, "git.create_branch", {**where, "from_ref": "main"})
+    await run(
+        git, "git.set_value", {**where, "file": VALUES, "path": "image.tag", "value": "v1.4.2", **AUTHOR}
+    )
+    await run(
+        registry,
+        "github.open_pull_request",
+        {**open_args(head="deploy/checkout"), "repository": "acme/gitops"},
+    )
+    raw = {
+        "repository": "acme/gitops",
+        "head": "deploy/checkout",
+        "revert_via": {"remote": remote.url, **AUTHOR},
+    }
+    action = registry.get("github.merge_pull_request")
+
+    result = await action.run(action.parse_args(raw))
+
+    assert result.data["merge_commit"] == remote.tip("main")
+    assert remote.log("%s|%an|%P")[0].startswith("Merge pull request #1 from acme/deploy/checkout|GitHub|")
+    assert remote.show(VALUES) == "image:\n  tag: v1.4.2"
+    step = action.rollback(action.parse_args(raw), result)
+    assert step is not None
+    assert (step.action, step.args) == (
+        "git.revert_commit",
+        {"remote": remote.url, **AUTHOR, "branch": "main", "commit": result.data["merge_commit"]},
+    )
+    assert (
+        step.description == f"revert {result.data['merge_commit'][:12]} (the merge of acme/gitops#1) on main"
+    )
+    await run(git, step.action, step.args)
+    assert remote.show(VALUES) == "image:\n  tag: v1.4.1"
+    closed = await run(registry, "github.close_pull_request", {"repository": "acme/gitops", "number": 1})
+    assert closed.summary == "acme/gitops#1 is already closed (merged)"
+
+
+async def test_a_merge_by_head_needs_exactly_one_open_pull_request(
+    registry: Registry, github: FakeGitHub
+) -> None:
+    error = await failure(registry, "github.merge_pull_request", {"repository": SHOP, "head": "release/1.5"})
+    assert error.message == "github: acme/shop has no open pull request from release/1.5"
+
+    await opened(registry, github)
+    github.add_commits(SHOP, "release", count=1)
+    await run(registry, "github.open_pull_request", open_args(base="release"))
+    error = await failure(registry, "github.merge_pull_request", {"repository": SHOP, "head": "release/1.5"})
+    assert error.message == "github: acme/shop has 2 open pull requests from release/1.5; name one by number"
+
+
+async def test_a_merge_without_revert_via_or_by_rebase_has_no_rollback(
+    registry: Registry, github: FakeGitHub
+) -> None:
+    action = registry.get("github.merge_pull_request")
+    via = {"remote": "file:///r.git", **AUTHOR}
+    result = ActionResult(summary="merged", data={"number": 1, "base": "main", "merge_commit": "a" * 40})
+
+    assert action.rollback(action.parse_args({"repository": SHOP, "number": 1}), result) is None
+    rebase = {"repository": SHOP, "number": 1, "merge_method": "rebase", "revert_via": via}
+    assert action.rollback(action.parse_args(rebase), result) is None
 
 
 @pytest.mark.parametrize(
@@ -566,6 +641,9 @@ async def test_a_malformed_answer_is_named(
         ("github.open_pull_request", open_args(head="-x")),
         ("github.open_pull_request", open_args(title="")),
         ("github.merge_pull_request", {"repository": SHOP, "number": 1, "merge_method": "octopus"}),
+        ("github.merge_pull_request", {"repository": SHOP}),
+        ("github.merge_pull_request", {"repository": SHOP, "number": 1, "head": "release/1.5"}),
+        ("github.merge_pull_request", {"repository": SHOP, "number": 1, "revert_via": {"remote": "-x"}}),
         ("github.dispatch_workflow", {"repository": SHOP, "workflow": "../deploy.yml", "ref": "main"}),
         (
             "github.dispatch_workflow",

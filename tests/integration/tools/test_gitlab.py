@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from tests.fakes.git_remote import BareRemote
 from tests.fakes.gitlab import FakeGitLab
+from tests.integration.tools.git_support import git_registry
 from tools.base import Action, ActionResult, ToolError
 from tools.gitlab import actions, toolset
 from tools.gitlab_client import GitLabClient
@@ -196,6 +199,66 @@ async def test_merge_sends_the_head_it_read(registry: Registry, gitlab: FakeGitL
     assert gitlab.projects[APP].tip("main") == merged["merge_commit_sha"]
     action = registry.get("gitlab.merge_merge_request")
     assert action.rollback(action.parse_args(raw), result) is None
+
+
+VALUES = "apps/checkout/prod/values.yaml"
+AUTHOR = {"author_name": "U0123ALICE1", "author_email": "U0123ALICE1@users.carapulse.invalid"}
+
+
+@pytest.mark.parametrize("squash", [False, True])
+async def test_a_merge_request_found_by_its_source_is_merged_and_rolled_back_by_reverting_what_landed(
+    registry: Registry, gitlab: FakeGitLab, tmp_path: Path, squash: bool
+) -> None:
+    remote = BareRemote(tmp_path, {VALUES: "image:\n  tag: v1.4.1\n"})
+    gitlab.add_project("platform/gitops", git=remote)
+    git = git_registry(tmp_path)
+    where = {"remote": remote.url, "branch": "deploy/checkout"}
+    await run(git, "git.create_branch", {**where, "from_ref": "main"})
+    change = {**where, "file": VALUES, "path": "image.tag", "value": "v1.4.2", **AUTHOR}
+    await run(git, "git.set_value", change)
+    opening = open_args(project="platform/gitops", source_branch="deploy/checkout")
+    await run(registry, "gitlab.open_merge_request", opening)
+    raw = {
+        "project": "platform/gitops",
+        "source_branch": "deploy/checkout",
+        "squash": squash,
+        "revert_via": {"remote": remote.url, **AUTHOR},
+    }
+    action = registry.get("gitlab.merge_merge_request")
+
+    result = await action.run(action.parse_args(raw))
+
+    assert result.data["landed_commit"] == remote.tip("main")
+    assert len(remote.log("%P")[0].split()) == (1 if squash else 2)
+    assert remote.show(VALUES) == "image:\n  tag: v1.4.2"
+    step = action.rollback(action.parse_args(raw), result)
+    assert step is not None
+    assert (step.action, step.args["branch"], step.args["commit"]) == (
+        "git.revert_commit",
+        "main",
+        remote.tip("main"),
+    )
+    await run(git, step.action, step.args)
+    assert remote.show(VALUES) == "image:\n  tag: v1.4.1"
+    close = registry.get("gitlab.close_merge_request")
+    closing = close.parse_args({"project": "platform/gitops", "iid": 1})
+    closed = await close.run(closing)
+    assert closed.summary == "platform/gitops!1 is already merged"
+    assert close.rollback(closing, closed) is None
+
+
+async def test_a_merge_by_source_needs_exactly_one_open_merge_request(
+    registry: Registry, gitlab: FakeGitLab
+) -> None:
+    by_source = {"project": APP, "source_branch": "bump/1.5.0"}
+    error = await failure(registry, "gitlab.merge_merge_request", by_source)
+    assert error.message == f"gitlab: {APP} has no open merge request from bump/1.5.0"
+
+    await opened(registry, gitlab)
+    gitlab.add_commits(APP, "release")
+    await run(registry, "gitlab.open_merge_request", open_args(target_branch="release"))
+    error = await failure(registry, "gitlab.merge_merge_request", by_source)
+    assert error.message == f"gitlab: {APP} has 2 open merge requests from bump/1.5.0; name one by iid"
 
 
 @pytest.mark.parametrize(
@@ -409,6 +472,8 @@ async def test_a_malformed_answer_is_named(
         ("gitlab.open_merge_request", open_args(source_branch="a..b")),
         ("gitlab.open_merge_request", open_args(title="")),
         ("gitlab.merge_merge_request", {"project": APP, "iid": 1, "expected_sha": "HEAD"}),
+        ("gitlab.merge_merge_request", {"project": APP}),
+        ("gitlab.merge_merge_request", {"project": APP, "iid": 1, "source_branch": "bump/1.5.0"}),
         ("gitlab.add_comment", {"project": APP, "target": "epic", "iid": 1, "body": "x"}),
         ("gitlab.add_comment", {"project": APP, "iid": 1, "body": ""}),
     ],

@@ -134,7 +134,9 @@ async def test_override_arguments_are_checked_by_the_tool_when_the_plan_is_made(
         ),
         (
             {"prod/deploy.yaml": "version: 1"},
-            "there is no workflow deploy (known: helm_release, incident_remediation, scale_service, ",
+            "there is no workflow deploy (known: "
+            + ", ".join(sorted(workflow.name for workflow in workflows.built_in()))
+            + ")",
         ),
         (
             {"prod/scale_service.yaml": "version: [1"},
