@@ -95,8 +95,10 @@ async def test_a_deploy_is_merged_synced_verified_and_annotated(
     ) in final
     assert f"checkout-prod is Synced and Healthy at {world.remote.tip()[:7]}" in final
     [annotation] = world.grafana.annotations.values()
-    assert annotation["text"].startswith("checkout v1.4.2 deployed to prod (image.tag v1.4.1 → v1.4.2)")
-    assert annotation["tags"] == ["deploy", "checkout", "prod", "carapulse"]
+    assert annotation["text"] == (
+        "deploy checkout to prod: image.tag v1.4.1 → v1.4.2 (Carapulse, requested by U0123ALICE1)"
+    )
+    assert annotation["tags"] == ["carapulse", "gitops_deploy", "prod", "checkout"]
 
 
 async def test_a_deploy_through_gitlab_merges_its_merge_request(

@@ -100,7 +100,7 @@ async def test_a_deploy_pins_the_base_commit_and_the_running_revision(world: Git
         "timeout_seconds": 600.0,
         "stale_revision": base,
     }
-    assert args["grafana.annotate"]["tags"] == ["deploy", "checkout", "prod", "carapulse"]
+    assert args["grafana.annotate"]["tags"] == ["carapulse", "gitops_deploy", "prod", "checkout"]
     assert draft.rollback == (
         f"Roll checkout-prod back to the deployment it runs now ({base[:7]}), then revert the merge commit "
         "on main, so git says image.tag v1.4.1 again. A pull request left unmerged is closed and the "
