@@ -30,6 +30,7 @@ ACTION_NAMES = [
     "kubernetes.patch_deployment",
     "kubernetes.list_pods",
     "kubernetes.get_pod_logs",
+    "kubernetes.get_deployment_logs",
     "kubernetes.delete_pod",
     "kubernetes.list_events",
     "kubernetes.node_cordon",
