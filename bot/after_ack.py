@@ -5,7 +5,9 @@ post its card). asyncio runs ready callbacks first come, first served, so when t
 at once, every in-flight piece of follow-up work takes a turn before the next request is even read,
 and acks slow down by the size of the backlog. Two rules keep an ack from waiting on that work:
 
-- follow-up work starts only while no request is being answered (`RequestGate`);
+- follow-up work starts only once no request has been answered for a short quiet spell
+  (`RequestGate`), so a burst of requests is acked before any of the work it promised starts; a
+  piece waits at most `max_wait` seconds for that, so a steady stream cannot starve it;
 - at most `concurrency` pieces of it run at once, the rest wait their turn in order, parked off the
   ready queue (`AfterAck`).
 
@@ -16,6 +18,7 @@ loop at its own awaits, as any coroutine does.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -23,29 +26,55 @@ from typing import Any
 from bot.tasks import TaskSupervisor
 
 DEFAULT_CONCURRENCY = 4
+DEFAULT_QUIET_SECONDS = 0.05
+DEFAULT_MAX_WAIT_SECONDS = 2.0
 
 
 class RequestGate:
-    """Counts the requests being answered right now; `idle()` returns once there are none."""
+    """Counts the requests being answered; `idle()` returns once none has been for `quiet` seconds,
+    or once `max_wait` seconds have passed since it was called."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, quiet: float = DEFAULT_QUIET_SECONDS, max_wait: float = DEFAULT_MAX_WAIT_SECONDS
+    ) -> None:
+        self._quiet = quiet
+        self._max_wait = max_wait
         self._answering = 0
+        self._last_answered = -quiet
         self._idle = asyncio.Event()
         self._idle.set()
+        self._busy = asyncio.Event()
 
     @contextmanager
     def answering(self) -> Iterator[None]:
         self._answering += 1
         self._idle.clear()
+        self._busy.set()
         try:
             yield
         finally:
             self._answering -= 1
             if self._answering == 0:
+                self._last_answered = asyncio.get_running_loop().time()
+                self._busy.clear()
                 self._idle.set()
 
     async def idle(self) -> None:
-        await self._idle.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._quiet_spell(), self._max_wait)
+
+    async def _quiet_spell(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._idle.wait()
+            left = self._quiet - (loop.time() - self._last_answered)
+            if left <= 0:
+                return
+            try:
+                # A request arriving within the spell starts the wait over once it is answered.
+                await asyncio.wait_for(self._busy.wait(), left)
+            except TimeoutError:
+                return
 
 
 class AfterAck:

@@ -98,3 +98,36 @@ async def test_work_cancelled_at_shutdown_before_its_turn_is_closed_not_leaked()
     assert ran == []
     with pytest.raises(RuntimeError, match="shutting down"):
         after_ack.submit(work(), name="late")
+
+
+async def test_work_waits_for_a_quiet_spell_after_the_last_answer() -> None:
+    gate, supervisor = RequestGate(quiet=0.2, max_wait=5), TaskSupervisor()
+    after_ack = AfterAck(supervisor=supervisor, gate=gate)
+    started = asyncio.Event()
+
+    async def work() -> None:
+        started.set()
+
+    with gate.answering():
+        after_ack.submit(work(), name="work")
+    await asyncio.sleep(0.1)
+    with gate.answering():  # a request inside the spell starts it over
+        pass
+    await asyncio.sleep(0.15)
+    assert not started.is_set()
+    async with asyncio.timeout(1):
+        await started.wait()
+
+
+async def test_a_steady_stream_of_requests_does_not_hold_work_back_for_ever() -> None:
+    gate, supervisor = RequestGate(quiet=0.2, max_wait=0.3), TaskSupervisor()
+    after_ack = AfterAck(supervisor=supervisor, gate=gate)
+    started = asyncio.Event()
+
+    async def work() -> None:
+        started.set()
+
+    after_ack.submit(work(), name="work")
+    with gate.answering():
+        async with asyncio.timeout(1):
+            await started.wait()
