@@ -1,22 +1,42 @@
 """Execution state kept in the database: claiming with a lease, step transitions, the final state.
 
-Each function is one transition; the worker calls each inside its own transaction so the state is
-stored before anything is shown in Slack.
+The worker calls each transition as soon as it happens, so the state is stored before anything is
+shown in Slack. A transition and its audit event land together and are atomic by themselves: on
+PostgreSQL one autocommitted statement, on SQLite one transaction (bot.audited_writes, which also
+says why the statements are templates); inside a caller's transaction they join it. Every
+transition after the claim is conditioned on the execution's audit stream still ending where this
+worker left it (`Lease.head`), which stops being true exactly when another worker has taken the
+execution over; it then raises Conflict and writes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot import audit
-from bot.audit import AuditKind
+from bot.audit import AuditKind, ChainHead
+from bot.audited_writes import AuditedWrite, insert_from, param, values
 from bot.clock import utcnow
-from bot.db.models import Execution, Plan, PlanStep, StepRun
+from bot.db.engine import atomic
+from bot.db.models import AuditChain, Execution, Plan, PlanStep, StepRun
 from bot.domain import ExecutionStatus, PlanStatus, StepStage, StepState
 from bot.errors import Conflict
 from tools.redaction import Redactor
@@ -31,48 +51,93 @@ _EXECUTION_TO_PLAN = {
 }
 
 
-async def claim(session: AsyncSession, *, owner: str, lease_seconds: float) -> Execution | None:
-    """Take the oldest queued execution, or one whose worker's lease has expired.
+@dataclass
+class Lease:
+    """An execution as the worker holding its lease knows it.
+
+    `head` is the end of the execution's audit stream as this worker last wrote it, and
+    `cancel_requested` the cancel flag as last read (by the claim, then by every finished step);
+    the transitions below keep both current.
+    """
+
+    execution_id: int
+    team_id: str
+    plan_id: int
+    owner: str
+    resolution: str | None
+    started_at: datetime
+    cancel_requested: bool
+    head: ChainHead
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    id: int
+    stage: str
+    position: int
+    action: str
+    args: dict[str, Any]
+    timeout_seconds: float | None
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    stage: str
+    position: int
+    status: str
+    undo: dict[str, Any] | None
+
+
+async def claim(conn: AsyncConnection, *, owner: str, lease_seconds: float) -> Lease | None:
+    """Take the oldest queued execution, or one whose worker's lease has expired, inside the
+    caller's transaction, which holds the row until the claim is stored.
 
     On PostgreSQL `SKIP LOCKED` lets several workers claim different rows at once; on SQLite the
-    transaction already holds the database write lock.
+    transaction already holds the database write lock. None when there is nothing to claim, or
+    when the worker whose lease ran out wrote to the execution meanwhile (it is still at work).
     """
     now = utcnow()
-    execution = await session.scalar(
-        select(Execution)
-        .where(
-            or_(
-                Execution.status == ExecutionStatus.QUEUED,
-                (Execution.status == ExecutionStatus.RUNNING) & (Execution.lease_expires_at < now),
-            )
-        )
-        .order_by(Execution.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    if execution is None:
+    found = (await conn.execute(_CLAIMABLE, {"now": now})).first()
+    if found is None:
         return None
-    detail: dict[str, Any] = {"execution_id": execution.id}
-    if execution.status == ExecutionStatus.RUNNING:
-        detail["taken_over_from"] = execution.lease_owner
-    else:
-        execution.status = ExecutionStatus.RUNNING
-        execution.started_at = now
-        plan = await _plan(session, execution)
-        plan.status = PlanStatus.RUNNING
-        plan.updated_at = now
-    execution.lease_owner = owner
-    execution.lease_expires_at = now + timedelta(seconds=lease_seconds)
-    execution.attempts += 1
-    await audit.record(
-        session,
-        team_id=execution.team_id,
+    head = ChainHead(
+        found.team_id, audit.execution_stream(found.id), found.seq or 0, found.head_hash or audit.GENESIS_HASH
+    )
+    starting = found.status == ExecutionStatus.QUEUED
+    detail: dict[str, Any] = {"execution_id": found.id}
+    if not starting:
+        detail["taken_over_from"] = found.lease_owner
+    event = audit.seal(
+        head,
         actor_id=owner,
         kind=AuditKind.EXECUTION_STARTED,
-        plan_id=execution.plan_id,
+        plan_id=found.plan_id,
         detail=detail,
+        created_at=now,
     )
-    return execution
+    placeholders = values(
+        {
+            Execution.id: found.id,
+            Execution.lease_owner: owner,
+            Execution.lease_expires_at: now + timedelta(seconds=lease_seconds),
+            Execution.started_at: now,
+            Plan.team_id: found.team_id,
+            Plan.id: found.plan_id,
+            Plan.updated_at: now,
+        }
+    )
+    if await (_START if starting else _TAKE_OVER)(conn, event, placeholders) is None:
+        return None
+    return Lease(
+        execution_id=found.id,
+        team_id=found.team_id,
+        plan_id=found.plan_id,
+        owner=owner,
+        resolution=found.resolution,
+        started_at=now if starting else found.started_at,
+        cancel_requested=found.cancel_requested,
+        head=event.head,
+    )
 
 
 async def renew_lease(session: AsyncSession, *, execution_id: int, owner: str, lease_seconds: float) -> bool:
@@ -84,18 +149,15 @@ async def renew_lease(session: AsyncSession, *, execution_id: int, owner: str, l
     return True
 
 
-async def plan_steps(session: AsyncSession, execution: Execution) -> Sequence[PlanStep]:
-    rows = await session.scalars(
-        select(PlanStep).where(PlanStep.plan_id == execution.plan_id).order_by(PlanStep.position)
-    )
-    return rows.all()
+async def plan_steps(conn: AsyncConnection, lease: Lease) -> list[PlannedStep]:
+    return [
+        PlannedStep(**row._mapping) for row in await conn.execute(_PLAN_STEPS, {"plan_id": lease.plan_id})
+    ]
 
 
-async def step_runs(session: AsyncSession, *, execution_id: int) -> Sequence[StepRun]:
-    rows = await session.scalars(
-        select(StepRun).where(StepRun.execution_id == execution_id).order_by(StepRun.id)
-    )
-    return rows.all()
+async def recorded_runs(conn: AsyncConnection, lease: Lease) -> list[RecordedRun]:
+    rows = await conn.execute(_RECORDED_RUNS, {"execution_id": lease.execution_id})
+    return [RecordedRun(**row._mapping) for row in rows]
 
 
 async def is_cancel_requested(session: AsyncSession, *, execution_id: int) -> bool:
@@ -103,171 +165,332 @@ async def is_cancel_requested(session: AsyncSession, *, execution_id: int) -> bo
 
 
 async def start_step(
-    session: AsyncSession,
+    conn: AsyncConnection,
+    lease: Lease,
     *,
-    execution: Execution,
     stage: StepStage,
     position: int,
     action: str,
     args: dict[str, Any],
     plan_step_id: int | None,
-) -> StepRun:
-    run = await session.scalar(
-        select(StepRun).where(
-            StepRun.execution_id == execution.id,
-            StepRun.stage == stage,
-            StepRun.position == position,
-        )
-    )
-    if run is None:
-        run = StepRun(
-            execution_id=execution.id,
-            plan_step_id=plan_step_id,
-            stage=stage,
-            position=position,
-            action=action,
-            args=args,
-            output={},
-        )
-        session.add(run)
-    run.status = StepState.RUNNING
-    run.started_at = utcnow()
-    run.finished_at = None
-    run.error = ""
-    run.output_summary = ""
-    await session.flush()
-    await audit.record(
-        session,
-        team_id=execution.team_id,
-        actor_id=execution.lease_owner or "worker",
-        kind=AuditKind.STEP_STARTED,
-        plan_id=execution.plan_id,
-        # The audit log outlives everything: values under secret-sounding keys never enter it.
-        detail={
-            "stage": str(stage),
-            "position": position,
-            "action": action,
-            "args": _REDACTOR.redact_data(args),
-        },
-    )
-    return run
+) -> None:
+    """Record the step as running (again, if it ran before) with its step.started event."""
+    now = utcnow()
+    run = {
+        StepRun.execution_id: lease.execution_id,
+        StepRun.plan_step_id: plan_step_id,
+        StepRun.stage: stage,
+        StepRun.position: position,
+        StepRun.action: action,
+        StepRun.args: args,
+        StepRun.status: StepState.RUNNING,
+        StepRun.started_at: now,
+        StepRun.finished_at: None,
+        StepRun.output_summary: "",
+        StepRun.output: {},
+        StepRun.error: "",
+        StepRun.undo: None,
+    }
+    # The audit log outlives everything: values under secret-sounding keys never enter it.
+    detail = {
+        "stage": str(stage),
+        "position": position,
+        "action": action,
+        "args": _REDACTOR.redact_data(args),
+    }
+    await _transition(conn, lease, _START_STEP, AuditKind.STEP_STARTED, detail, run, created_at=now)
 
 
 async def finish_step(
-    session: AsyncSession,
+    conn: AsyncConnection,
+    lease: Lease,
     *,
-    execution: Execution,
-    run_id: int,
+    stage: StepStage,
+    position: int,
+    action: str,
     state: StepState,
     summary: str = "",
     output: dict[str, Any] | None = None,
     error: str = "",
     undo: dict[str, Any] | None = None,
-) -> StepRun:
-    run = await session.get_one(StepRun, run_id)
-    run.status = state
-    run.finished_at = utcnow()
-    run.output_summary = summary
-    run.output = output or {}
-    run.error = error
-    run.undo = undo
-    await audit.record(
-        session,
-        team_id=execution.team_id,
-        actor_id=execution.lease_owner or "worker",
-        kind=AuditKind.STEP_FINISHED,
-        plan_id=execution.plan_id,
-        detail={
-            "stage": run.stage,
-            "position": run.position,
-            "action": run.action,
-            "state": str(state),
-            "summary": summary,
-            "error": error,
-        },
+) -> None:
+    """Store the step's result and undo with its step.finished event, and read the cancel flag
+    in the same statement: that read is the check between steps."""
+    now = utcnow()
+    result = {
+        StepRun.execution_id: lease.execution_id,
+        StepRun.stage: stage,
+        StepRun.position: position,
+        StepRun.status: state,
+        StepRun.finished_at: now,
+        StepRun.output_summary: summary,
+        StepRun.output: output or {},
+        StepRun.error: error,
+        StepRun.undo: undo,
+    }
+    detail = {
+        "stage": str(stage),
+        "position": position,
+        "action": action,
+        "state": str(state),
+        "summary": summary,
+        "error": error,
+    }
+    head = await _transition(
+        conn, lease, _FINISH_STEP, AuditKind.STEP_FINISHED, detail, result, created_at=now
     )
-    return run
+    lease.cancel_requested = bool(head.cancel_requested)
 
 
-async def skip_steps(session: AsyncSession, *, execution: Execution, steps: Sequence[PlanStep]) -> None:
-    for step in steps:
-        session.add(
-            StepRun(
-                execution_id=execution.id,
-                plan_step_id=step.id,
-                stage=step.stage,
-                position=step.position,
-                action=step.action,
-                args=step.args,
-                status=StepState.SKIPPED,
-                output={},
-            )
-        )
-    await session.flush()
+async def skip_steps(conn: AsyncConnection, lease: Lease, steps: Sequence[PlannedStep]) -> None:
+    if not steps:
+        return
+    skipped = [
+        {
+            "execution_id": lease.execution_id,
+            "plan_step_id": step.id,
+            "stage": step.stage,
+            "position": step.position,
+            "action": step.action,
+            "args": step.args,
+            "status": StepState.SKIPPED,
+            "output": {},
+            "output_summary": "",
+            "error": "",
+        }
+        for step in steps
+    ]
+    async with atomic(conn, one_statement=True):
+        await conn.execute(insert(StepRun).values(skipped))
 
 
-async def pause(
-    session: AsyncSession, *, execution_id: int, owner: str, run_id: int, reason: str
-) -> Execution:
+async def pause(conn: AsyncConnection, lease: Lease, *, step: PlannedStep, reason: str) -> None:
     """Stop at an interrupted step that is not safe to repeat and hand the decision to people: the
     step is marked failed with `reason`, the lease is released, the plan waits in Paused."""
-    execution = await session.get_one(Execution, execution_id, with_for_update=True)
-    if execution.lease_owner != owner:
-        raise Conflict(f"execution {execution_id} is now owned by {execution.lease_owner}")
-    run = await session.get_one(StepRun, run_id)
-    run.status = StepState.FAILED
-    run.finished_at = utcnow()
-    run.error = reason
-    execution.status = ExecutionStatus.PAUSED
-    execution.lease_owner = None
-    execution.lease_expires_at = None
-    plan = await _plan(session, execution)
-    plan.status = PlanStatus.PAUSED
-    plan.status_reason = reason
-    plan.updated_at = utcnow()
-    await audit.record(
-        session,
-        team_id=execution.team_id,
-        actor_id=owner,
-        kind=AuditKind.EXECUTION_PAUSED,
-        plan_id=execution.plan_id,
-        detail={"execution_id": execution.id, "step": run.action, "position": run.position, "reason": reason},
-    )
-    return execution
-
-
-async def finish(
-    session: AsyncSession,
-    *,
-    execution_id: int,
-    owner: str,
-    status: ExecutionStatus,
-    error: str = "",
-) -> Execution:
-    """End the execution and its plan together; refuses if this worker no longer holds the lease."""
-    execution = await session.get_one(Execution, execution_id, with_for_update=True)
-    if execution.lease_owner != owner:
-        raise Conflict(f"execution {execution_id} is now owned by {execution.lease_owner}")
     now = utcnow()
-    execution.status = status
-    execution.error = error
-    execution.finished_at = now
-    execution.lease_expires_at = None
-    plan = await _plan(session, execution)
-    plan.status = _EXECUTION_TO_PLAN[status]
-    plan.status_reason = error or plan.status_reason
-    plan.updated_at = now
-    plan.finished_at = now
-    await audit.record(
-        session,
-        team_id=execution.team_id,
-        actor_id=owner,
-        kind=AuditKind.EXECUTION_FINISHED,
-        plan_id=execution.plan_id,
-        detail={"execution_id": execution.id, "status": str(status), "error": error},
+    paused = {
+        StepRun.execution_id: lease.execution_id,
+        StepRun.stage: step.stage,
+        StepRun.position: step.position,
+        StepRun.finished_at: now,
+        StepRun.error: reason,
+        Execution.id: lease.execution_id,
+        Plan.team_id: lease.team_id,
+        Plan.id: lease.plan_id,
+        Plan.status_reason: reason,
+        Plan.updated_at: now,
+    }
+    detail = {
+        "execution_id": lease.execution_id,
+        "step": step.action,
+        "position": step.position,
+        "reason": reason,
+    }
+    await _transition(conn, lease, _PAUSE, AuditKind.EXECUTION_PAUSED, detail, paused, created_at=now)
+
+
+async def finish(conn: AsyncConnection, lease: Lease, *, status: ExecutionStatus, error: str = "") -> None:
+    """End the execution and its plan together; `error`, if any, becomes the plan's status reason."""
+    now = utcnow()
+    ended = {
+        Execution.id: lease.execution_id,
+        Execution.status: status,
+        Execution.error: error,
+        Execution.finished_at: now,
+        Plan.team_id: lease.team_id,
+        Plan.id: lease.plan_id,
+        Plan.status: _EXECUTION_TO_PLAN[status],
+        Plan.updated_at: now,
+    }
+    detail = {"execution_id": lease.execution_id, "status": str(status), "error": error}
+    await _transition(conn, lease, _FINISH, AuditKind.EXECUTION_FINISHED, detail, ended, created_at=now)
+
+
+async def _transition(
+    conn: AsyncConnection,
+    lease: Lease,
+    write: AuditedWrite,
+    kind: AuditKind,
+    detail: dict[str, Any],
+    placeholders: dict[Any, Any],
+    *,
+    created_at: datetime,
+) -> Any:
+    event = audit.seal(
+        lease.head,
+        actor_id=lease.owner,
+        kind=kind,
+        plan_id=lease.plan_id,
+        detail=detail,
+        created_at=created_at,
     )
-    return execution
+    head = await write(conn, event, values(placeholders))
+    if head is None:
+        raise Conflict(f"execution {lease.execution_id} has been taken over by another worker")
+    lease.head = event.head
+    return head
 
 
-async def _plan(session: AsyncSession, execution: Execution) -> Plan:
-    return await session.get_one(Plan, execution.plan_id, with_for_update=True)
+# The statements, built once (see bot.audited_writes). Each write below is conditioned on `moved`.
+
+_CLAIMABLE = (
+    select(
+        Execution.id,
+        Execution.team_id,
+        Execution.plan_id,
+        Execution.status,
+        Execution.lease_owner,
+        Execution.resolution,
+        Execution.started_at,
+        Execution.cancel_requested,
+        AuditChain.seq,
+        AuditChain.head_hash,
+    )
+    .outerjoin(
+        AuditChain,
+        and_(
+            AuditChain.team_id == Execution.team_id,
+            AuditChain.stream == literal(audit.EXECUTION_STREAM_PREFIX) + cast(Execution.id, String),
+        ),
+    )
+    .where(
+        or_(
+            Execution.status == ExecutionStatus.QUEUED,
+            (Execution.status == ExecutionStatus.RUNNING) & (Execution.lease_expires_at < bindparam("now")),
+        )
+    )
+    .order_by(Execution.id)
+    .limit(1)
+    .with_for_update(skip_locked=True, of=Execution)
+)
+_PLAN_STEPS = (
+    select(
+        PlanStep.id,
+        PlanStep.stage,
+        PlanStep.position,
+        PlanStep.action,
+        PlanStep.args,
+        PlanStep.timeout_seconds,
+    )
+    .where(PlanStep.plan_id == bindparam("plan_id"))
+    .order_by(PlanStep.position)
+)
+_RECORDED_RUNS = (
+    select(StepRun.stage, StepRun.position, StepRun.status, StepRun.undo)
+    .where(StepRun.execution_id == bindparam("execution_id"))
+    .order_by(StepRun.id)
+)
+
+
+def _this_execution(moved: ColumnElement[bool]) -> Any:
+    return update(Execution).where(Execution.id == param(Execution.id), moved)
+
+
+def _its_plan(moved: ColumnElement[bool]) -> Any:
+    return update(Plan).where(Plan.team_id == param(Plan.team_id), Plan.id == param(Plan.id), moved)
+
+
+def _its_run(moved: ColumnElement[bool]) -> Any:
+    return update(StepRun).where(
+        StepRun.execution_id == param(StepRun.execution_id),
+        StepRun.stage == param(StepRun.stage),
+        StepRun.position == param(StepRun.position),
+        moved,
+    )
+
+
+def _leased(moved: ColumnElement[bool]) -> Any:
+    return _this_execution(moved).values(
+        lease_owner=param(Execution.lease_owner),
+        lease_expires_at=param(Execution.lease_expires_at),
+        attempts=Execution.attempts + 1,
+    )
+
+
+_START = AuditedWrite(
+    lambda moved, _: [
+        _leased(moved).values(status=ExecutionStatus.RUNNING, started_at=param(Execution.started_at)),
+        _its_plan(moved).values(status=PlanStatus.RUNNING, updated_at=param(Plan.updated_at)),
+    ]
+)
+_TAKE_OVER = AuditedWrite(lambda moved, _: [_leased(moved)])
+
+_RUN_COLUMNS = (
+    StepRun.execution_id,
+    StepRun.plan_step_id,
+    StepRun.stage,
+    StepRun.position,
+    StepRun.action,
+    StepRun.args,
+    StepRun.status,
+    StepRun.started_at,
+    StepRun.finished_at,
+    StepRun.output_summary,
+    StepRun.output,
+    StepRun.error,
+    StepRun.undo,
+)
+
+
+def _started_run(moved: ColumnElement[bool], dialect: str) -> Any:
+    restart = {"status": param(StepRun.status), "started_at": param(StepRun.started_at)}
+    return insert_from(StepRun, _RUN_COLUMNS, moved, dialect).on_conflict_do_update(
+        index_elements=["execution_id", "stage", "position"],
+        set_={**restart, "finished_at": None, "error": "", "output_summary": ""},
+    )
+
+
+_START_STEP = AuditedWrite(lambda moved, dialect: [_started_run(moved, dialect)])
+_FINISH_STEP = AuditedWrite(
+    lambda moved, _: [
+        _its_run(moved).values(
+            {
+                column: param(column)
+                for column in (
+                    StepRun.status,
+                    StepRun.finished_at,
+                    StepRun.output_summary,
+                    StepRun.output,
+                    StepRun.error,
+                    StepRun.undo,
+                )
+            }
+        )
+    ],
+    returning=[
+        select(Execution.cancel_requested)
+        .where(Execution.id == param(StepRun.execution_id))
+        .scalar_subquery()
+        .label("cancel_requested")
+    ],
+)
+_PAUSE = AuditedWrite(
+    lambda moved, _: [
+        _its_run(moved).values(
+            status=StepState.FAILED, finished_at=param(StepRun.finished_at), error=param(StepRun.error)
+        ),
+        _this_execution(moved).values(status=ExecutionStatus.PAUSED, lease_owner=None, lease_expires_at=None),
+        _its_plan(moved).values(
+            status=PlanStatus.PAUSED,
+            status_reason=param(Plan.status_reason),
+            updated_at=param(Plan.updated_at),
+        ),
+    ]
+)
+_FINISH = AuditedWrite(
+    lambda moved, _: [
+        _this_execution(moved).values(
+            status=param(Execution.status),
+            error=param(Execution.error),
+            finished_at=param(Execution.finished_at),
+            lease_expires_at=None,
+        ),
+        _its_plan(moved).values(
+            status=param(Plan.status),
+            # The execution's error explains the end; without one, the plan keeps its reason.
+            status_reason=func.coalesce(func.nullif(param(Execution.error), ""), Plan.status_reason),
+            updated_at=param(Plan.updated_at),
+            finished_at=param(Plan.updated_at),
+        ),
+    ]
+)

@@ -1,0 +1,127 @@
+"""State writes that land together with their audit event, conditioned on the event's stream still
+ending where the event was sealed (bot.audit explains the chain; bot.executions uses these).
+
+The statements are templates: built once per dialect from named placeholders (`param`) and run with
+fresh values each time, because building a statement and computing its cache key cost SQLAlchemy
+more CPU than the database spends running it. On PostgreSQL a template is one statement, the head's
+compare-and-set a CTE that every write and the event's insert depend on; outside a transaction it
+autocommits, one round trip with no BEGIN or COMMIT. On SQLite the head moves first and the writes
+follow in one transaction. Inside the caller's transaction, either joins it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import BindParameter, ColumnElement, Executable, Row, bindparam, exists, select, true, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.audit import Sealed
+from bot.db.engine import atomic, upsert_insert
+from bot.db.models import AuditChain, AuditEvent
+
+# Builds the writes that go with an event for a dialect, given the condition each must carry: that
+# the head moved.
+Writes = Callable[[ColumnElement[bool], str], Sequence[Executable]]
+
+_EVENT_COLUMNS = tuple(c for c in AuditEvent.__table__.c if c.key != "id")
+
+
+def param(column: Any) -> BindParameter[Any]:
+    """The placeholder for a value of `column` (a table column or ORM attribute), named after its
+    table and column and typed like it; `values` fills it."""
+    return bindparam(_name(column), type_=column.type)
+
+
+def values(columns: Mapping[Any, Any]) -> dict[str, Any]:
+    """Values for the placeholders of these columns."""
+    return {_name(column): value for column, value in columns.items()}
+
+
+def insert_from(table: Any, columns: Sequence[Any], condition: ColumnElement[bool], dialect: str) -> Any:
+    """An INSERT of one row of placeholders that happens only if `condition` holds, in the dialect's
+    own insert so that `on_conflict_do_update` can be added."""
+    chosen = select(*(param(column) for column in columns)).where(condition)
+    return upsert_insert(dialect, table).from_select([column.key for column in columns], chosen)
+
+
+@dataclass(frozen=True)
+class _Built:
+    advance: Executable
+    rest: Sequence[Executable]
+    fused: Executable | None
+
+
+class AuditedWrite:
+    """An event appended with the writes that go with it. Call it with the sealed event and the
+    values of the writes' placeholders; it returns the head row (its `seq`, then `returning`), or
+    None with nothing written when the stream no longer ends where the event was sealed."""
+
+    def __init__(self, writes: Writes, *, returning: Sequence[ColumnElement[Any]] = ()) -> None:
+        self._writes = writes
+        self._returning = tuple(returning)
+        self._built: dict[tuple[str, bool], _Built] = {}
+
+    async def __call__(
+        self, conn: AsyncConnection, event: Sealed, placeholders: dict[str, Any]
+    ) -> Row[Any] | None:
+        built = self._statements(conn.dialect.name, opens_stream=event.after.seq == 0)
+        bound = {**placeholders, **_event_values(event)}
+        if built.fused is not None:
+            async with atomic(conn, one_statement=True):
+                return (await conn.execute(built.fused, bound)).first()
+        async with atomic(conn):
+            row = (await conn.execute(built.advance, bound)).first()
+            if row is not None:
+                for statement in built.rest:
+                    await conn.execute(statement, bound)
+            return row
+
+    def _statements(self, dialect: str, *, opens_stream: bool) -> _Built:
+        key = (dialect, opens_stream)
+        if key not in self._built:
+            self._built[key] = self._build(dialect, opens_stream)
+        return self._built[key]
+
+    def _build(self, dialect: str, opens_stream: bool) -> _Built:
+        advance = _advance(dialect, opens_stream).returning(AuditChain.seq, *self._returning)
+        if dialect != "postgresql":
+            rest = [*self._writes(true(), dialect), insert_from(AuditEvent, _EVENT_COLUMNS, true(), dialect)]
+            return _Built(advance=advance, rest=rest, fused=None)
+        head = advance.cte("head")
+        moved = exists(head.select())
+        statements = [*self._writes(moved, dialect), insert_from(AuditEvent, _EVENT_COLUMNS, moved, dialect)]
+        fused = select(head).add_cte(*(s.cte(f"write_{n}") for n, s in enumerate(statements)))
+        return _Built(advance=advance, rest=(), fused=fused)
+
+
+def _advance(dialect: str, opens_stream: bool) -> Any:
+    """Move the head onto the event only if it is still where the event was sealed; an empty stream
+    gets its head row, unless a racing writer created it first."""
+    team, stream = param(AuditEvent.team_id), param(AuditEvent.stream)
+    new = {"seq": param(AuditEvent.seq), "head_hash": param(AuditEvent.hash)}
+    if opens_stream:
+        return (
+            upsert_insert(dialect, AuditChain)
+            .values(team_id=team, stream=stream, **new)
+            .on_conflict_do_nothing(index_elements=["team_id", "stream"])
+        )
+    return (
+        update(AuditChain)
+        .where(
+            AuditChain.team_id == team, AuditChain.stream == stream, AuditChain.seq == param(AuditChain.seq)
+        )
+        .values(**new)
+    )
+
+
+def _event_values(event: Sealed) -> dict[str, Any]:
+    row = {AuditEvent.__table__.c[name]: value for name, value in event.row.items()}
+    return values({**row, AuditChain.seq: event.after.seq})
+
+
+def _name(column: Any) -> str:
+    # Never the name of a column, which SQLAlchemy would take as a value to set.
+    return f"{column.table.name}__{column.key}"
