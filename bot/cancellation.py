@@ -53,12 +53,16 @@ class CancelWatch:
         return task.result()
 
     async def _watch(self, event: asyncio.Event, execution_id: int) -> None:
-        # The read is shielded: this watcher is cancelled whenever a step ends, and a cancel that
-        # lands mid-query would return the connection with its transaction (and SQLite's write
-        # lock) still open.
-        while not await asyncio.shield(self._requested(execution_id)):
+        # The worker read the flag just before the step (with the claim, or as the step before it
+        # finished), so the first read waits a poll: a step that ends sooner costs no read. Reads
+        # are shielded: this watcher is cancelled whenever a step ends, and a cancel that lands
+        # mid-query would return the connection with its transaction (and SQLite's write lock)
+        # still open.
+        while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), self._poll_seconds)
+            if await asyncio.shield(self._requested(execution_id)):
+                return
 
     async def _requested(self, execution_id: int) -> bool:
         async with self._sessions() as session:
