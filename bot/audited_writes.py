@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, Executable, Row, bindparam, exists, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import QueryableAttribute
 
 from bot.audit import Sealed
 from bot.db.engine import atomic, upsert_insert
@@ -118,10 +119,17 @@ def _advance(dialect: str, opens_stream: bool) -> Any:
 
 
 def _event_values(event: Sealed) -> dict[str, Any]:
-    row = {AuditEvent.__table__.c[name]: value for name, value in event.row.items()}
-    return values({**row, AuditChain.seq: event.after.seq})
+    bound = {_EVENT_PLACEHOLDERS[name]: value for name, value in event.row.items()}
+    bound[_HEAD_SEQ] = event.after.seq
+    return bound
 
 
 def _name(column: Any) -> str:
-    # Never the name of a column, which SQLAlchemy would take as a value to set.
-    return f"{column.table.name}__{column.key}"
+    # Never the name of a column, which SQLAlchemy would take as a value to set. Read off the ORM
+    # class when there is one: an attribute's `table` goes through slow proxies.
+    table = column.class_.__tablename__ if isinstance(column, QueryableAttribute) else column.table.name
+    return f"{table}__{column.key}"
+
+
+_EVENT_PLACEHOLDERS = {column.key: _name(column) for column in _EVENT_COLUMNS}
+_HEAD_SEQ = _name(AuditChain.seq)

@@ -52,24 +52,21 @@ async def atomic(conn: AsyncConnection, *, one_statement: bool = False) -> Async
     """Make what runs inside atomic: join the connection's transaction if it has one, else open one.
 
     `one_statement` promises that a single statement runs inside. On PostgreSQL that statement is
-    atomic by itself, so it autocommits, which spares the BEGIN and COMMIT round trips; on SQLite
-    it gets a transaction all the same, so that it takes the write lock up front.
+    atomic by itself, so it autocommits, which spares the BEGIN and COMMIT round trips (SQLAlchemy's
+    begin and commit send nothing then); on SQLite it gets a transaction all the same, so that it
+    takes the write lock up front. The connection stays in the mode it was last put in, so a run of
+    single statements switches it once.
     """
     if conn.in_transaction():
         yield
         return
-    if not (one_statement and is_postgres(conn)):
-        async with conn.begin():
-            yield
-        return
-    level = conn.sync_connection.default_isolation_level
-    await conn.execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        # In autocommit mode SQLAlchemy's begin() and commit() send nothing to the server.
-        async with conn.begin():
-            yield
-    finally:
-        await conn.execution_options(isolation_level=level)
+    if is_postgres(conn):
+        default = conn.sync_connection.default_isolation_level
+        wanted = "AUTOCOMMIT" if one_statement else default
+        if conn.sync_connection.get_execution_options().get("isolation_level", default) != wanted:
+            await conn.execution_options(isolation_level=wanted)
+    async with conn.begin():
+        yield
 
 
 def _serialize_sqlite_writers(engine: AsyncEngine) -> None:
