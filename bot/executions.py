@@ -18,10 +18,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     String,
     and_,
     bindparam,
     cast,
+    exists,
     func,
     insert,
     literal,
@@ -64,6 +66,7 @@ class Lease:
     team_id: str
     plan_id: int
     owner: str
+    attempt: int
     resolution: str | None
     started_at: datetime
     cancel_requested: bool
@@ -90,16 +93,31 @@ class RecordedRun:
 
 async def claim(conn: AsyncConnection, *, owner: str, lease_seconds: float) -> Lease | None:
     """Take the oldest queued execution, or one whose worker's lease has expired, inside the
-    caller's transaction, which holds the row until the claim is stored.
+    caller's transaction, which holds the row until the claim is stored; None when there is
+    nothing to claim.
 
     On PostgreSQL `SKIP LOCKED` lets several workers claim different rows at once; on SQLite the
-    transaction already holds the database write lock. None when there is nothing to claim, or
-    when the worker whose lease ran out wrote to the execution meanwhile (it is still at work).
+    transaction already holds the database write lock.
     """
-    now = utcnow()
-    found = (await conn.execute(_CLAIMABLE, {"now": now})).first()
-    if found is None:
-        return None
+    while True:
+        now = utcnow()
+        found = (await conn.execute(_CLAIMABLE, {"now": now})).first()
+        if found is None:
+            # On PostgreSQL a row that another worker claimed after this statement began drops out
+            # on the recheck, and LIMIT 1 takes no other in its place: look again while any is left.
+            if await conn.scalar(_ANY_CLAIMABLE, {"now": now}):
+                continue
+            return None
+        lease = await _take(conn, found, owner=owner, lease_seconds=lease_seconds, now=now)
+        # None: the worker whose lease ran out wrote to the execution meanwhile, so it is still at
+        # work; the next look sees where it got to.
+        if lease is not None:
+            return lease
+
+
+async def _take(
+    conn: AsyncConnection, found: Row[Any], *, owner: str, lease_seconds: float, now: datetime
+) -> Lease | None:
     head = ChainHead(
         found.team_id, audit.execution_stream(found.id), found.seq or 0, found.head_hash or audit.GENESIS_HASH
     )
@@ -133,6 +151,7 @@ async def claim(conn: AsyncConnection, *, owner: str, lease_seconds: float) -> L
         team_id=found.team_id,
         plan_id=found.plan_id,
         owner=owner,
+        attempt=found.attempts + 1,
         resolution=found.resolution,
         started_at=now if starting else found.started_at,
         cancel_requested=found.cancel_requested,
@@ -156,6 +175,9 @@ async def plan_steps(conn: AsyncConnection, lease: Lease) -> list[PlannedStep]:
 
 
 async def recorded_runs(conn: AsyncConnection, lease: Lease) -> list[RecordedRun]:
+    """The runs earlier attempts recorded; the first attempt knows there are none without asking."""
+    if lease.attempt == 1:
+        return []
     rows = await conn.execute(_RECORDED_RUNS, {"execution_id": lease.execution_id})
     return [RecordedRun(**row._mapping) for row in rows]
 
@@ -333,6 +355,11 @@ async def _transition(
 
 # The statements, built once (see bot.audited_writes). Each write below is conditioned on `moved`.
 
+_CLAIMABLE_NOW = or_(
+    Execution.status == ExecutionStatus.QUEUED,
+    (Execution.status == ExecutionStatus.RUNNING) & (Execution.lease_expires_at < bindparam("now")),
+)
+_ANY_CLAIMABLE = select(exists().where(_CLAIMABLE_NOW))
 _CLAIMABLE = (
     select(
         Execution.id,
@@ -340,6 +367,7 @@ _CLAIMABLE = (
         Execution.plan_id,
         Execution.status,
         Execution.lease_owner,
+        Execution.attempts,
         Execution.resolution,
         Execution.started_at,
         Execution.cancel_requested,
@@ -353,12 +381,7 @@ _CLAIMABLE = (
             AuditChain.stream == literal(audit.EXECUTION_STREAM_PREFIX) + cast(Execution.id, String),
         ),
     )
-    .where(
-        or_(
-            Execution.status == ExecutionStatus.QUEUED,
-            (Execution.status == ExecutionStatus.RUNNING) & (Execution.lease_expires_at < bindparam("now")),
-        )
-    )
+    .where(_CLAIMABLE_NOW)
     .order_by(Execution.id)
     .limit(1)
     .with_for_update(skip_locked=True, of=Execution)
