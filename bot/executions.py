@@ -17,28 +17,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Row,
-    String,
-    and_,
-    bindparam,
-    cast,
-    exists,
-    func,
     insert,
-    literal,
-    or_,
     select,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot import audit
+from bot import execution_statements as statements
 from bot.audit import AuditKind, ChainHead
-from bot.audited_writes import AuditedWrite, insert_from, param, values
+from bot.audited_writes import AuditedWrite, values
 from bot.clock import utcnow
 from bot.db.engine import atomic
-from bot.db.models import AuditChain, Execution, Plan, PlanStep, StepRun
+from bot.db.models import Execution, Plan, StepRun
 from bot.domain import ExecutionStatus, PlanStatus, StepStage, StepState
 from bot.errors import Conflict
 from tools.redaction import Redactor
@@ -101,11 +92,11 @@ async def claim(conn: AsyncConnection, *, owner: str, lease_seconds: float) -> L
     """
     while True:
         now = utcnow()
-        found = (await conn.execute(_CLAIMABLE, {"now": now})).first()
+        found = (await conn.execute(statements.CLAIMABLE, {"now": now})).first()
         if found is None:
             # On PostgreSQL a row that another worker claimed after this statement began drops out
             # on the recheck, and LIMIT 1 takes no other in its place: look again while any is left.
-            if await conn.scalar(_ANY_CLAIMABLE, {"now": now}):
+            if await conn.scalar(statements.ANY_CLAIMABLE, {"now": now}):
                 continue
             return None
         lease = await _take(conn, found, owner=owner, lease_seconds=lease_seconds, now=now)
@@ -144,7 +135,7 @@ async def _take(
             Plan.updated_at: now,
         }
     )
-    if await (_START if starting else _TAKE_OVER)(conn, event, placeholders) is None:
+    if await (statements.START if starting else statements.TAKE_OVER)(conn, event, placeholders) is None:
         return None
     return Lease(
         execution_id=found.id,
@@ -170,7 +161,8 @@ async def renew_lease(session: AsyncSession, *, execution_id: int, owner: str, l
 
 async def plan_steps(conn: AsyncConnection, lease: Lease) -> list[PlannedStep]:
     return [
-        PlannedStep(**row._mapping) for row in await conn.execute(_PLAN_STEPS, {"plan_id": lease.plan_id})
+        PlannedStep(**row._mapping)
+        for row in await conn.execute(statements.PLAN_STEPS, {"plan_id": lease.plan_id})
     ]
 
 
@@ -178,7 +170,7 @@ async def recorded_runs(conn: AsyncConnection, lease: Lease) -> list[RecordedRun
     """The runs earlier attempts recorded; the first attempt knows there are none without asking."""
     if lease.attempt == 1:
         return []
-    rows = await conn.execute(_RECORDED_RUNS, {"execution_id": lease.execution_id})
+    rows = await conn.execute(statements.RECORDED_RUNS, {"execution_id": lease.execution_id})
     return [RecordedRun(**row._mapping) for row in rows]
 
 
@@ -220,7 +212,7 @@ async def start_step(
         "action": action,
         "args": _REDACTOR.redact_data(args),
     }
-    await _transition(conn, lease, _START_STEP, AuditKind.STEP_STARTED, detail, run, created_at=now)
+    await _transition(conn, lease, statements.START_STEP, AuditKind.STEP_STARTED, detail, run, created_at=now)
 
 
 async def finish_step(
@@ -259,7 +251,7 @@ async def finish_step(
         "error": error,
     }
     head = await _transition(
-        conn, lease, _FINISH_STEP, AuditKind.STEP_FINISHED, detail, result, created_at=now
+        conn, lease, statements.FINISH_STEP, AuditKind.STEP_FINISHED, detail, result, created_at=now
     )
     lease.cancel_requested = bool(head.cancel_requested)
 
@@ -308,7 +300,9 @@ async def pause(conn: AsyncConnection, lease: Lease, *, step: PlannedStep, reaso
         "position": step.position,
         "reason": reason,
     }
-    await _transition(conn, lease, _PAUSE, AuditKind.EXECUTION_PAUSED, detail, paused, created_at=now)
+    await _transition(
+        conn, lease, statements.PAUSE, AuditKind.EXECUTION_PAUSED, detail, paused, created_at=now
+    )
 
 
 async def finish(conn: AsyncConnection, lease: Lease, *, status: ExecutionStatus, error: str = "") -> None:
@@ -325,7 +319,9 @@ async def finish(conn: AsyncConnection, lease: Lease, *, status: ExecutionStatus
         Plan.updated_at: now,
     }
     detail = {"execution_id": lease.execution_id, "status": str(status), "error": error}
-    await _transition(conn, lease, _FINISH, AuditKind.EXECUTION_FINISHED, detail, ended, created_at=now)
+    await _transition(
+        conn, lease, statements.FINISH, AuditKind.EXECUTION_FINISHED, detail, ended, created_at=now
+    )
 
 
 async def _transition(
@@ -351,169 +347,3 @@ async def _transition(
         raise Conflict(f"execution {lease.execution_id} has been taken over by another worker")
     lease.head = event.head
     return head
-
-
-# The statements, built once (see bot.audited_writes). Each write below is conditioned on `moved`.
-
-_CLAIMABLE_NOW = or_(
-    Execution.status == ExecutionStatus.QUEUED,
-    (Execution.status == ExecutionStatus.RUNNING) & (Execution.lease_expires_at < bindparam("now")),
-)
-_ANY_CLAIMABLE = select(exists().where(_CLAIMABLE_NOW))
-_CLAIMABLE = (
-    select(
-        Execution.id,
-        Execution.team_id,
-        Execution.plan_id,
-        Execution.status,
-        Execution.lease_owner,
-        Execution.attempts,
-        Execution.resolution,
-        Execution.started_at,
-        Execution.cancel_requested,
-        AuditChain.seq,
-        AuditChain.head_hash,
-    )
-    .outerjoin(
-        AuditChain,
-        and_(
-            AuditChain.team_id == Execution.team_id,
-            AuditChain.stream == literal(audit.EXECUTION_STREAM_PREFIX) + cast(Execution.id, String),
-        ),
-    )
-    .where(_CLAIMABLE_NOW)
-    .order_by(Execution.id)
-    .limit(1)
-    .with_for_update(skip_locked=True, of=Execution)
-)
-_PLAN_STEPS = (
-    select(
-        PlanStep.id,
-        PlanStep.stage,
-        PlanStep.position,
-        PlanStep.action,
-        PlanStep.args,
-        PlanStep.timeout_seconds,
-    )
-    .where(PlanStep.plan_id == bindparam("plan_id"))
-    .order_by(PlanStep.position)
-)
-_RECORDED_RUNS = (
-    select(StepRun.stage, StepRun.position, StepRun.status, StepRun.undo)
-    .where(StepRun.execution_id == bindparam("execution_id"))
-    .order_by(StepRun.id)
-)
-
-
-def _this_execution(moved: ColumnElement[bool]) -> Any:
-    return update(Execution).where(Execution.id == param(Execution.id), moved)
-
-
-def _its_plan(moved: ColumnElement[bool]) -> Any:
-    return update(Plan).where(Plan.team_id == param(Plan.team_id), Plan.id == param(Plan.id), moved)
-
-
-def _its_run(moved: ColumnElement[bool]) -> Any:
-    return update(StepRun).where(
-        StepRun.execution_id == param(StepRun.execution_id),
-        StepRun.stage == param(StepRun.stage),
-        StepRun.position == param(StepRun.position),
-        moved,
-    )
-
-
-def _leased(moved: ColumnElement[bool]) -> Any:
-    return _this_execution(moved).values(
-        lease_owner=param(Execution.lease_owner),
-        lease_expires_at=param(Execution.lease_expires_at),
-        attempts=Execution.attempts + 1,
-    )
-
-
-_START = AuditedWrite(
-    lambda moved, _: [
-        _leased(moved).values(status=ExecutionStatus.RUNNING, started_at=param(Execution.started_at)),
-        _its_plan(moved).values(status=PlanStatus.RUNNING, updated_at=param(Plan.updated_at)),
-    ]
-)
-_TAKE_OVER = AuditedWrite(lambda moved, _: [_leased(moved)])
-
-_RUN_COLUMNS = (
-    StepRun.execution_id,
-    StepRun.plan_step_id,
-    StepRun.stage,
-    StepRun.position,
-    StepRun.action,
-    StepRun.args,
-    StepRun.status,
-    StepRun.started_at,
-    StepRun.finished_at,
-    StepRun.output_summary,
-    StepRun.output,
-    StepRun.error,
-    StepRun.undo,
-)
-
-
-def _started_run(moved: ColumnElement[bool], dialect: str) -> Any:
-    restart = {"status": param(StepRun.status), "started_at": param(StepRun.started_at)}
-    return insert_from(StepRun, _RUN_COLUMNS, moved, dialect).on_conflict_do_update(
-        index_elements=["execution_id", "stage", "position"],
-        set_={**restart, "finished_at": None, "error": "", "output_summary": ""},
-    )
-
-
-_START_STEP = AuditedWrite(lambda moved, dialect: [_started_run(moved, dialect)])
-_FINISH_STEP = AuditedWrite(
-    lambda moved, _: [
-        _its_run(moved).values(
-            {
-                column: param(column)
-                for column in (
-                    StepRun.status,
-                    StepRun.finished_at,
-                    StepRun.output_summary,
-                    StepRun.output,
-                    StepRun.error,
-                    StepRun.undo,
-                )
-            }
-        )
-    ],
-    returning=[
-        select(Execution.cancel_requested)
-        .where(Execution.id == param(StepRun.execution_id))
-        .scalar_subquery()
-        .label("cancel_requested")
-    ],
-)
-_PAUSE = AuditedWrite(
-    lambda moved, _: [
-        _its_run(moved).values(
-            status=StepState.FAILED, finished_at=param(StepRun.finished_at), error=param(StepRun.error)
-        ),
-        _this_execution(moved).values(status=ExecutionStatus.PAUSED, lease_owner=None, lease_expires_at=None),
-        _its_plan(moved).values(
-            status=PlanStatus.PAUSED,
-            status_reason=param(Plan.status_reason),
-            updated_at=param(Plan.updated_at),
-        ),
-    ]
-)
-_FINISH = AuditedWrite(
-    lambda moved, _: [
-        _this_execution(moved).values(
-            status=param(Execution.status),
-            error=param(Execution.error),
-            finished_at=param(Execution.finished_at),
-            lease_expires_at=None,
-        ),
-        _its_plan(moved).values(
-            status=param(Plan.status),
-            # The execution's error explains the end; without one, the plan keeps its reason.
-            status_reason=func.coalesce(func.nullif(param(Execution.error), ""), Plan.status_reason),
-            updated_at=param(Plan.updated_at),
-            finished_at=param(Plan.updated_at),
-        ),
-    ]
-)
