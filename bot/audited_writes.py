@@ -15,7 +15,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Executable, Row, bindparam, exists, select, true, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Row,
+    bindparam,
+    exists,
+    insert,
+    select,
+    true,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import QueryableAttribute
 
@@ -30,10 +42,10 @@ Writes = Callable[[ColumnElement[bool], str], Sequence[Executable]]
 _EVENT_COLUMNS = tuple(c for c in AuditEvent.__table__.c if c.key != "id")
 
 
-def param(column: Any) -> BindParameter[Any]:
+def param(column: Any, suffix: str = "") -> BindParameter[Any]:
     """The placeholder for a value of `column` (a table column or ORM attribute), named after its
     table and column and typed like it; `values` fills it."""
-    return bindparam(_name(column), type_=column.type)
+    return bindparam(_name(column) + suffix, type_=column.type)
 
 
 def values(columns: Mapping[Any, Any]) -> dict[str, Any]:
@@ -56,20 +68,26 @@ class _Built:
 
 
 class AuditedWrite:
-    """An event appended with the writes that go with it. Call it with the sealed event and the
-    values of the writes' placeholders; it returns the head row (its `seq`, then `returning`), or
-    None with nothing written when the stream no longer ends where the event was sealed."""
+    """`events` events appended, one after the other, with the writes that go with them. Call it
+    with the sealed events and the values of the writes' placeholders; it returns the head row (its
+    `seq`, then `returning`), or None with nothing written when the stream no longer ends where the
+    first event was sealed."""
 
-    def __init__(self, writes: Writes, *, returning: Sequence[ColumnElement[Any]] = ()) -> None:
+    def __init__(
+        self, writes: Writes, *, returning: Sequence[ColumnElement[Any]] = (), events: int = 1
+    ) -> None:
         self._writes = writes
         self._returning = tuple(returning)
+        self._events = events
         self._built: dict[tuple[str, bool], _Built] = {}
 
     async def __call__(
-        self, conn: AsyncConnection, event: Sealed, placeholders: dict[str, Any]
+        self, conn: AsyncConnection, events: Sequence[Sealed], placeholders: dict[str, Any]
     ) -> Row[Any] | None:
-        built = self._statements(conn.dialect.name, opens_stream=event.after.seq == 0)
-        bound = {**placeholders, **_event_values(event)}
+        if len(events) != self._events:
+            raise ValueError(f"this write appends {self._events} events, not {len(events)}")
+        built = self._statements(conn.dialect.name, opens_stream=events[0].after.seq == 0)
+        bound = {**placeholders, **_event_values(events)}
         if built.fused is not None:
             async with atomic(conn, one_statement=True):
                 return (await conn.execute(built.fused, bound)).first()
@@ -87,22 +105,31 @@ class AuditedWrite:
         return self._built[key]
 
     def _build(self, dialect: str, opens_stream: bool) -> _Built:
-        advance = _advance(dialect, opens_stream).returning(AuditChain.seq, *self._returning)
+        advance = _advance(dialect, opens_stream, _suffix(self._events - 1))
+        advance = advance.returning(AuditChain.seq, *self._returning)
         if dialect != "postgresql":
-            rest = [*self._writes(true(), dialect), insert_from(AuditEvent, _EVENT_COLUMNS, true(), dialect)]
-            return _Built(advance=advance, rest=rest, fused=None)
+            return _Built(advance=advance, rest=self._statements_after(true(), dialect), fused=None)
         head = advance.cte("head")
-        moved = exists(head.select())
-        statements = [*self._writes(moved, dialect), insert_from(AuditEvent, _EVENT_COLUMNS, moved, dialect)]
+        statements = self._statements_after(exists(head.select()), dialect)
         fused = select(head).add_cte(*(s.cte(f"write_{n}") for n, s in enumerate(statements)))
         return _Built(advance=advance, rest=(), fused=fused)
 
+    def _statements_after(self, moved: ColumnElement[bool], dialect: str) -> list[Executable]:
+        # One INSERT for all the events: PostgreSQL runs the CTEs of a statement in no set order,
+        # and the events' ids must follow their order in the stream.
+        rows = [
+            select(*(param(c, _suffix(n)) for c in _EVENT_COLUMNS)).where(moved) for n in range(self._events)
+        ]
+        events = insert(AuditEvent).from_select([c.key for c in _EVENT_COLUMNS], union_all(*rows))
+        return [*self._writes(moved, dialect), events]
 
-def _advance(dialect: str, opens_stream: bool) -> Any:
-    """Move the head onto the event only if it is still where the event was sealed; an empty stream
-    gets its head row, unless a racing writer created it first."""
+
+def _advance(dialect: str, opens_stream: bool, last: str) -> Any:
+    """Move the head onto the last event (placeholders suffixed `last`) only if it is still where
+    the first was sealed; an empty stream gets its head row, unless a racing writer created it
+    first."""
     team, stream = param(AuditEvent.team_id), param(AuditEvent.stream)
-    new = {"seq": param(AuditEvent.seq), "head_hash": param(AuditEvent.hash)}
+    new = {"seq": param(AuditEvent.seq, last), "head_hash": param(AuditEvent.hash, last)}
     if opens_stream:
         return (
             upsert_insert(dialect, AuditChain)
@@ -118,10 +145,19 @@ def _advance(dialect: str, opens_stream: bool) -> Any:
     )
 
 
-def _event_values(event: Sealed) -> dict[str, Any]:
-    bound = {_EVENT_PLACEHOLDERS[name]: value for name, value in event.row.items()}
-    bound[_HEAD_SEQ] = event.after.seq
+def _event_values(events: Sequence[Sealed]) -> dict[str, Any]:
+    bound = {
+        _EVENT_PLACEHOLDERS[name] + _suffix(n): value
+        for n, event in enumerate(events)
+        for name, value in event.row.items()
+    }
+    bound[_HEAD_SEQ] = events[0].after.seq
     return bound
+
+
+def _suffix(event: int) -> str:
+    """Tells apart the placeholders of the events after the first."""
+    return f"__{event}" if event else ""
 
 
 def _name(column: Any) -> str:

@@ -133,45 +133,20 @@ def _started_run(moved: ColumnElement[bool], dialect: str) -> Any:
     )
 
 
-START_STEP = AuditedWrite(lambda moved, dialect: [_started_run(moved, dialect)])
-FINISH_STEP = AuditedWrite(
-    lambda moved, _: [
-        _its_run(moved).values(
-            {
-                column: param(column)
-                for column in (
-                    StepRun.status,
-                    StepRun.finished_at,
-                    StepRun.output_summary,
-                    StepRun.output,
-                    StepRun.error,
-                    StepRun.undo,
-                )
-            }
-        )
-    ],
-    returning=[
-        select(Execution.cancel_requested)
-        .where(Execution.id == param(StepRun.execution_id))
-        .scalar_subquery()
-        .label("cancel_requested")
-    ],
-)
-PAUSE = AuditedWrite(
-    lambda moved, _: [
-        _its_run(moved).values(
-            status=StepState.FAILED, finished_at=param(StepRun.finished_at), error=param(StepRun.error)
-        ),
-        _this_execution(moved).values(status=ExecutionStatus.PAUSED, lease_owner=None, lease_expires_at=None),
-        _its_plan(moved).values(
-            status=PlanStatus.PAUSED,
-            status_reason=param(Plan.status_reason),
-            updated_at=param(Plan.updated_at),
-        ),
-    ]
-)
-FINISH = AuditedWrite(
-    lambda moved, _: [
+def _step_result(moved: ColumnElement[bool]) -> Any:
+    result = (
+        StepRun.status,
+        StepRun.finished_at,
+        StepRun.output_summary,
+        StepRun.output,
+        StepRun.error,
+        StepRun.undo,
+    )
+    return _its_run(moved).values({column: param(column) for column in result})
+
+
+def _execution_end(moved: ColumnElement[bool]) -> list[Any]:
+    return [
         _this_execution(moved).values(
             status=param(Execution.status),
             error=param(Execution.error),
@@ -186,4 +161,33 @@ FINISH = AuditedWrite(
             finished_at=param(Plan.updated_at),
         ),
     ]
+
+
+# Read with a step's result: the check between steps.
+_CANCEL_REQUESTED = (
+    select(Execution.cancel_requested)
+    .where(Execution.id == param(StepRun.execution_id))
+    .scalar_subquery()
+    .label("cancel_requested")
 )
+
+START_STEP = AuditedWrite(lambda moved, dialect: [_started_run(moved, dialect)])
+FINISH_STEP = AuditedWrite(lambda moved, _: [_step_result(moved)], returning=[_CANCEL_REQUESTED])
+# The plan's last step, succeeded: its result and the execution's end, with both their events.
+FINISH_LAST_STEP = AuditedWrite(
+    lambda moved, _: [_step_result(moved), *_execution_end(moved)], returning=[_CANCEL_REQUESTED], events=2
+)
+PAUSE = AuditedWrite(
+    lambda moved, _: [
+        _its_run(moved).values(
+            status=StepState.FAILED, finished_at=param(StepRun.finished_at), error=param(StepRun.error)
+        ),
+        _this_execution(moved).values(status=ExecutionStatus.PAUSED, lease_owner=None, lease_expires_at=None),
+        _its_plan(moved).values(
+            status=PlanStatus.PAUSED,
+            status_reason=param(Plan.status_reason),
+            updated_at=param(Plan.updated_at),
+        ),
+    ]
+)
+FINISH = AuditedWrite(lambda moved, _: _execution_end(moved))

@@ -135,7 +135,7 @@ async def _take(
             Plan.updated_at: now,
         }
     )
-    if await (statements.START if starting else statements.TAKE_OVER)(conn, event, placeholders) is None:
+    if await (statements.START if starting else statements.TAKE_OVER)(conn, [event], placeholders) is None:
         return None
     return Lease(
         execution_id=found.id,
@@ -212,7 +212,7 @@ async def start_step(
         "action": action,
         "args": _REDACTOR.redact_data(args),
     }
-    await _transition(conn, lease, statements.START_STEP, AuditKind.STEP_STARTED, detail, run, created_at=now)
+    await _transition(conn, lease, statements.START_STEP, [(AuditKind.STEP_STARTED, detail)], run, now)
 
 
 async def finish_step(
@@ -227,9 +227,14 @@ async def finish_step(
     output: dict[str, Any] | None = None,
     error: str = "",
     undo: dict[str, Any] | None = None,
-) -> None:
+    last: bool = False,
+) -> bool:
     """Store the step's result and undo with its step.finished event, and read the cancel flag
-    in the same statement: that read is the check between steps."""
+    in the same statement: that read is the check between steps.
+
+    When the plan's `last` step succeeded, the same write ends the execution as Succeeded, which
+    spares the end a write (and, on PostgreSQL, a commit) of its own; True when it did.
+    """
     now = utcnow()
     result = {
         StepRun.execution_id: lease.execution_id,
@@ -250,10 +255,16 @@ async def finish_step(
         "summary": summary,
         "error": error,
     }
-    head = await _transition(
-        conn, lease, statements.FINISH_STEP, AuditKind.STEP_FINISHED, detail, result, created_at=now
-    )
+    events = [(AuditKind.STEP_FINISHED, detail)]
+    ends = last and state == StepState.SUCCEEDED
+    if ends:
+        end, end_detail = _end(lease, ExecutionStatus.SUCCEEDED, "", now)
+        result |= end
+        events.append((AuditKind.EXECUTION_FINISHED, end_detail))
+    write = statements.FINISH_LAST_STEP if ends else statements.FINISH_STEP
+    head = await _transition(conn, lease, write, events, result, now)
     lease.cancel_requested = bool(head.cancel_requested)
+    return ends
 
 
 async def skip_steps(conn: AsyncConnection, lease: Lease, steps: Sequence[PlannedStep]) -> None:
@@ -300,15 +311,21 @@ async def pause(conn: AsyncConnection, lease: Lease, *, step: PlannedStep, reaso
         "position": step.position,
         "reason": reason,
     }
-    await _transition(
-        conn, lease, statements.PAUSE, AuditKind.EXECUTION_PAUSED, detail, paused, created_at=now
-    )
+    await _transition(conn, lease, statements.PAUSE, [(AuditKind.EXECUTION_PAUSED, detail)], paused, now)
 
 
 async def finish(conn: AsyncConnection, lease: Lease, *, status: ExecutionStatus, error: str = "") -> None:
     """End the execution and its plan together; `error`, if any, becomes the plan's status reason."""
     now = utcnow()
-    ended = {
+    end, detail = _end(lease, status, error, now)
+    await _transition(conn, lease, statements.FINISH, [(AuditKind.EXECUTION_FINISHED, detail)], end, now)
+
+
+def _end(
+    lease: Lease, status: ExecutionStatus, error: str, now: datetime
+) -> tuple[dict[Any, Any], dict[str, Any]]:
+    """The placeholders and the event detail of the execution's end."""
+    end = {
         Execution.id: lease.execution_id,
         Execution.status: status,
         Execution.error: error,
@@ -318,32 +335,34 @@ async def finish(conn: AsyncConnection, lease: Lease, *, status: ExecutionStatus
         Plan.status: _EXECUTION_TO_PLAN[status],
         Plan.updated_at: now,
     }
-    detail = {"execution_id": lease.execution_id, "status": str(status), "error": error}
-    await _transition(
-        conn, lease, statements.FINISH, AuditKind.EXECUTION_FINISHED, detail, ended, created_at=now
-    )
+    return end, {"execution_id": lease.execution_id, "status": str(status), "error": error}
 
 
 async def _transition(
     conn: AsyncConnection,
     lease: Lease,
     write: AuditedWrite,
-    kind: AuditKind,
-    detail: dict[str, Any],
+    events: Sequence[tuple[AuditKind, dict[str, Any]]],
     placeholders: dict[Any, Any],
-    *,
     created_at: datetime,
 ) -> Any:
-    event = audit.seal(
-        lease.head,
-        actor_id=lease.owner,
-        kind=kind,
-        plan_id=lease.plan_id,
-        detail=detail,
-        created_at=created_at,
-    )
-    head = await write(conn, event, values(placeholders))
-    if head is None:
+    """Make `write` with its events, each sealed onto the one before; the head row it returns."""
+    sealed: list[audit.Sealed] = []
+    head = lease.head
+    for kind, detail in events:
+        sealed.append(
+            audit.seal(
+                head,
+                actor_id=lease.owner,
+                kind=kind,
+                plan_id=lease.plan_id,
+                detail=detail,
+                created_at=created_at,
+            )
+        )
+        head = sealed[-1].head
+    row = await write(conn, sealed, values(placeholders))
+    if row is None:
         raise Conflict(f"execution {lease.execution_id} has been taken over by another worker")
-    lease.head = event.head
-    return head
+    lease.head = head
+    return row

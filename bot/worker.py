@@ -10,7 +10,7 @@ import os
 import socket
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot import executions
 from bot.cancellation import Cancelled, CancelWatch
@@ -25,6 +25,8 @@ from tools.base import Effect
 from tools.registry import Registry, UnknownActionError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # A held connection used less than this long ago is taken as alive; older, it is pinged afresh.
 HELD_CONNECTION_IDLE_SECONDS = 1.0
@@ -135,6 +137,8 @@ class Worker:
             return
         acts = [s for s in steps if s.stage == StepStage.ACT]
         verifies = [s for s in steps if s.stage == StepStage.VERIFY]
+        ordered = [*acts, *verifies]
+        last = ordered[-1] if ordered else None
         completed: list[dict | None] = []
         for stage_steps, on_failure_rolls_back in ((acts, False), (verifies, True)):
             for step in stage_steps:
@@ -149,7 +153,9 @@ class Worker:
                     return
                 state, undo = (StepState(run.status), run.undo) if run is not None else (None, None)
                 if state not in (StepState.SUCCEEDED, StepState.SKIPPED):
-                    outcome, undo = await self._run_plan_step(lease, step)
+                    outcome, undo, ended = await self._run_plan_step(lease, step, last=step is last)
+                    if ended:
+                        return
                     if outcome.cancelled:
                         await self._skip(lease, _remaining(steps, step)[1:])
                         await self._finish(lease, ExecutionStatus.CANCELLED)
@@ -163,7 +169,9 @@ class Worker:
                     completed.append(undo)
         await self._finish(lease, ExecutionStatus.SUCCEEDED)
 
-    async def _run_plan_step(self, lease: Lease, step: PlannedStep) -> tuple[StepOutcome, dict | None]:
+    async def _run_plan_step(
+        self, lease: Lease, step: PlannedStep, *, last: bool
+    ) -> tuple[StepOutcome, dict | None, bool]:
         return await self._run_step(
             lease,
             StepStage(step.stage),
@@ -173,6 +181,7 @@ class Worker:
             step.id,
             cancellable=True,
             step_timeout=step.timeout_seconds,
+            last=last,
         )
 
     async def _pause(self, lease: Lease, step: PlannedStep) -> None:
@@ -205,8 +214,10 @@ class Worker:
         *,
         cancellable: bool,
         step_timeout: float | None = None,
-    ) -> tuple[StepOutcome, dict | None]:
-        """Record, run and record again one step; its outcome and the undo stored with it.
+        last: bool = False,
+    ) -> tuple[StepOutcome, dict | None, bool]:
+        """Record, run and record again one step; its outcome, the undo stored with it, and whether
+        recording it ended the execution (the plan's `last` step, succeeded).
 
         Plan steps can be cancelled mid-way and share the execution's deadline; rollback steps
         run to the end, because stopping a rollback half-way leaves the worst state of all.
@@ -239,10 +250,14 @@ class Worker:
             output=outcome.data,
             error=outcome.error,
             undo=undo,
+            last=last,
         )
-        await self._write(finished)
-        self._observer.plan_changed(lease.team_id, lease.plan_id)
-        return outcome, undo
+        ended = await self._write(finished)
+        if ended:
+            self._observer.plan_finished(lease.team_id, lease.plan_id)
+        else:
+            self._observer.plan_changed(lease.team_id, lease.plan_id)
+        return outcome, undo, ended
 
     async def _fail(
         self,
@@ -284,7 +299,7 @@ class Worker:
             if not undo:
                 continue
             action, args = undo["action"], undo["args"]
-            outcome, _ = await self._run_step(
+            outcome, _, _ = await self._run_step(
                 lease, StepStage.ROLLBACK, position, action, args, None, cancellable=False
             )
             if not outcome.ok:
@@ -323,11 +338,11 @@ class Worker:
         await self._write(executions.finish(await self._connection.get(), lease, status=status, error=error))
         self._observer.plan_finished(lease.team_id, lease.plan_id)
 
-    async def _write(self, transition: Awaitable[None]) -> None:
+    async def _write(self, transition: Awaitable[T]) -> T:
         """Await a transition of the leased execution; one refused because another worker took the
         execution over ends this worker's run of it."""
         try:
-            await transition
+            return await transition
         except Conflict as exc:
             raise LeaseLost(str(exc)) from exc
 

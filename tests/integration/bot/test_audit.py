@@ -49,6 +49,24 @@ async def test_the_log_verifies_page_by_page(log: SessionFactory) -> None:
         assert await audit.verify_chain(session, team_id=TEAM, page_size=2) is None
 
 
+async def test_an_execution_stream_holds_its_events_in_order_of_id(log: SessionFactory) -> None:
+    """The last step's result and the execution's end are one write with two events."""
+    async with log() as session:
+        events = await session.execute(
+            select(AuditEvent.seq, AuditEvent.kind)
+            .where(AuditEvent.stream == EXECUTION)
+            .order_by(AuditEvent.id)
+        )
+    assert events.all() == [
+        (1, AuditKind.EXECUTION_STARTED),
+        (2, AuditKind.STEP_STARTED),
+        (3, AuditKind.STEP_FINISHED),
+        (4, AuditKind.STEP_STARTED),
+        (5, AuditKind.STEP_FINISHED),
+        (6, AuditKind.EXECUTION_FINISHED),
+    ]
+
+
 async def test_each_team_is_verified_on_its_own(log: SessionFactory) -> None:
     async with log.begin() as session:
         await audit.record(session, team_id="T9999OTHER1", actor_id="U1", kind=AuditKind.FREEZE_STARTED)
