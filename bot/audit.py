@@ -13,9 +13,9 @@ in the stream (`prev_hash`, GENESIS_HASH for the first) and its own `hash` over 
 moves it in the same statement or transaction as the event. `verify_chain` walks each stream and
 finds an edited event (its hash no longer matches), an event removed, inserted or moved (a gap in
 `seq`, or a `prev_hash` that is not the previous event's hash), and events cut from the end (the
-head no longer matches the last event). The heads live in the same database: the chain shows
-changes made by hand or by a bug, not by someone who rewrites events and heads together, nor a
-stream removed with its head; comparing against exported heads catches those.
+head no longer matches the last event). The heads live in the same database, so the chain shows
+changes made by hand or by a bug; it cannot show a stream removed together with its head, or events
+rewritten with their hashes and heads, which only a copy of the heads kept elsewhere would catch.
 
 Writers. One stream's appends are serialised by its head row alone, so workers running different
 executions never wait on each other. The worker compares-and-sets the head of its execution's
@@ -34,14 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    and_,
-    exists,
-    insert,
-    select,
-    tuple_,
-    update,
-)
+from sqlalchemy import and_, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import utcnow
