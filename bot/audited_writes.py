@@ -28,6 +28,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Compiled, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import QueryableAttribute
 
@@ -61,10 +62,38 @@ def insert_from(table: Any, columns: Sequence[Any], condition: ColumnElement[boo
 
 
 @dataclass(frozen=True)
+class _OnDriver:
+    """A statement compiled for asyncpg and run on its connection directly. SQLAlchemy's async
+    execution (greenlet switches, transaction bookkeeping, result wrapping) costs more CPU than the
+    round trip it wraps: ~0.25 ms a statement against ~0.1 ms on this machine's loopback, and a
+    step makes two."""
+
+    compiled: Compiled
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def of(cls, statement: Executable, dialect: Dialect) -> _OnDriver:
+        compiled = statement.compile(dialect=dialect)
+        types = (compiled.binds[name].type.dialect_impl(dialect) for name in compiled.positiontup or ())
+        return cls(compiled=compiled, processors=tuple(t.bind_processor(dialect) for t in types))
+
+    async def fetchrow(self, conn: AsyncConnection, bound: dict[str, Any]) -> tuple[Any, ...] | None:
+        values = self.compiled.construct_params(bound)
+        names = self.compiled.positiontup or ()
+        args = [
+            v if p is None else p(v) for p, v in zip(self.processors, (values[n] for n in names), strict=True)
+        ]
+        driver = (await conn.get_raw_connection()).driver_connection
+        row = await driver.fetchrow(self.compiled.string, *args)
+        return None if row is None else tuple(row)
+
+
+@dataclass(frozen=True)
 class _Built:
     advance: Executable
     rest: Sequence[Executable]
     fused: Executable | None
+    on_driver: _OnDriver | None
 
 
 class AuditedWrite:
@@ -83,36 +112,41 @@ class AuditedWrite:
 
     async def __call__(
         self, conn: AsyncConnection, events: Sequence[Sealed], placeholders: dict[str, Any]
-    ) -> Row[Any] | None:
+    ) -> tuple[Any, ...] | None:
         if len(events) != self._events:
             raise ValueError(f"this write appends {self._events} events, not {len(events)}")
-        built = self._statements(conn.dialect.name, opens_stream=events[0].after.seq == 0)
+        built = self._statements(conn.dialect, opens_stream=events[0].after.seq == 0)
         bound = {**placeholders, **_event_values(events)}
-        if built.fused is not None:
-            async with atomic(conn, one_statement=True):
-                return (await conn.execute(built.fused, bound)).first()
+        if built.fused is not None and built.on_driver is not None:
+            if not conn.in_transaction():
+                # One statement outside any transaction autocommits, atomic by itself.
+                return await built.on_driver.fetchrow(conn, bound)
+            return _plain((await conn.execute(built.fused, bound)).first())
         async with atomic(conn):
             row = (await conn.execute(built.advance, bound)).first()
             if row is not None:
                 for statement in built.rest:
                     await conn.execute(statement, bound)
-            return row
+            return _plain(row)
 
-    def _statements(self, dialect: str, *, opens_stream: bool) -> _Built:
-        key = (dialect, opens_stream)
+    def _statements(self, dialect: Dialect, *, opens_stream: bool) -> _Built:
+        key = (dialect.name, opens_stream)
         if key not in self._built:
             self._built[key] = self._build(dialect, opens_stream)
         return self._built[key]
 
-    def _build(self, dialect: str, opens_stream: bool) -> _Built:
-        advance = _advance(dialect, opens_stream, _suffix(self._events - 1))
+    def _build(self, dialect: Dialect, opens_stream: bool) -> _Built:
+        name = dialect.name
+        advance = _advance(name, opens_stream, _suffix(self._events - 1))
         advance = advance.returning(AuditChain.seq, *self._returning)
-        if dialect != "postgresql":
-            return _Built(advance=advance, rest=self._statements_after(true(), dialect), fused=None)
+        if name != "postgresql":
+            return _Built(
+                advance=advance, rest=self._statements_after(true(), name), fused=None, on_driver=None
+            )
         head = advance.cte("head")
-        statements = self._statements_after(exists(head.select()), dialect)
+        statements = self._statements_after(exists(head.select()), name)
         fused = select(head).add_cte(*(s.cte(f"write_{n}") for n, s in enumerate(statements)))
-        return _Built(advance=advance, rest=(), fused=fused)
+        return _Built(advance=advance, rest=(), fused=fused, on_driver=_OnDriver.of(fused, dialect))
 
     def _statements_after(self, moved: ColumnElement[bool], dialect: str) -> list[Executable]:
         # One INSERT for all the events: PostgreSQL runs the CTEs of a statement in no set order,
@@ -143,6 +177,10 @@ def _advance(dialect: str, opens_stream: bool, last: str) -> Any:
         )
         .values(**new)
     )
+
+
+def _plain(row: Row[Any] | None) -> tuple[Any, ...] | None:
+    return None if row is None else tuple(row)
 
 
 def _event_values(events: Sequence[Sealed]) -> dict[str, Any]:

@@ -263,7 +263,7 @@ async def finish_step(
         events.append((AuditKind.EXECUTION_FINISHED, end_detail))
     write = statements.FINISH_LAST_STEP if ends else statements.FINISH_STEP
     head = await _transition(conn, lease, write, events, result, now)
-    lease.cancel_requested = bool(head.cancel_requested)
+    lease.cancel_requested = bool(head[1])  # after the head's seq
     return ends
 
 
