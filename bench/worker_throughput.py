@@ -9,10 +9,11 @@ the worker costs per step: its writes, audit events, lease and cancel checks. Af
 must have run exactly once: the workers report each run of the action, and the database must show
 every execution succeeded on its first attempt.
 
-Each worker process counts, on its engine, the SQL statements it sent (transaction control left
-out), its transactions (on PostgreSQL a write outside one autocommits and counts as one) and its
-connection checkouts from the pool (each pings the server first); the figures are per step, with
-the claims and ends of the executions shared out over their steps.
+Each worker process counts, on its engine and on asyncpg's connections, the SQL statements it sent
+(transaction control left out), the transactions the server ran for them (on PostgreSQL a
+statement outside BEGIN ... COMMIT autocommits and is one) and its connection checkouts from the
+pool (each pings the server first); the figures are per step, with the claims and ends of the
+executions shared out over their steps.
 
 The plain configurations leave Slack out (a silent observer). The "with cards" one gives each
 worker the real Notifier, on an engine of its own so that its reads are counted apart, editing
@@ -48,7 +49,9 @@ import asyncpg
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bench._support import CHANNEL, TEAM, NoopAction, queue_plans
 from bot.db.engine import create_engine, create_session_factory
@@ -262,7 +265,7 @@ def _report(configuration: Configuration, outcomes: list[Outcome], plans: int, s
         plans_run = plans * len(outcomes)
         print(
             f"      notifier per plan ({CARD_INTERVAL:g} s card interval): "
-            f"{reads['transactions'] / plans_run:.2f} reads, "
+            f"{reads['sessions'] / plans_run:.2f} reads, "
             f"{reads['statements'] / plans_run:.2f} statements (the fake Slack shares the CPUs)"
         )
     problems = [problem for outcome in outcomes for problem in outcome.problems]
@@ -288,16 +291,42 @@ class _SilentObserver:
 
 
 def _counted(engine: AsyncEngine) -> Counter[str]:
+    """Statements and transactions as the server sees them, and pool checkouts. The worker sends
+    its audited writes on PostgreSQL to asyncpg directly (bot/audited_writes.py), past
+    SQLAlchemy's events, so asyncpg's query logger counts those."""
     counts: Counter[str] = Counter()
 
-    def statement(_conn: object, _cursor: object, sql: str, *_: object) -> None:
-        if not sql.lstrip().upper().startswith("BEGIN"):
-            counts["statements"] += 1
+    def statement(conn: Connection, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().upper().startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE (bot/db/engine.py)
+            counts["transactions"] += 1
+            return
+        counts["statements"] += 1
+        driver = conn.connection.driver_connection
+        if hasattr(driver, "is_in_transaction") and not driver.is_in_transaction():
+            counts["transactions"] += 1  # PostgreSQL autocommitted it
 
-    event.listen(engine.sync_engine, "before_cursor_execute", statement)
-    event.listen(engine.sync_engine, "begin", lambda _conn: counts.update(["transactions"]))
+    def connected(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+        driver = record.driver_connection
+        if hasattr(driver, "add_query_logger"):
+            driver.add_query_logger(lambda logged: _count_driver_query(counts, logged.query))
+
+    event.listen(engine.sync_engine, "after_cursor_execute", statement)
+    # The notifier's reads: one SQLAlchemy transaction (a session) each.
+    event.listen(engine.sync_engine, "begin", lambda _conn: counts.update(["sessions"]))
+    event.listen(engine.sync_engine.pool, "connect", connected)
     event.listen(engine.sync_engine.pool, "checkout", lambda *_: counts.update(["checkouts"]))
     return counts
+
+
+def _count_driver_query(counts: Counter[str], sql: str) -> None:
+    """What asyncpg ran itself: the BEGIN and COMMIT of SQLAlchemy's transactions, and statements
+    outside any transaction, each its own."""
+    word = sql.strip().rstrip(";").split(maxsplit=1)[0].upper() if sql.strip(" ;") else ""
+    if word == "BEGIN":
+        counts["transactions"] += 1
+    elif word not in ("", "COMMIT", "ROLLBACK"):  # "" is the pool's ping
+        counts["statements"] += 1
+        counts["transactions"] += 1
 
 
 async def _serve_worker(url: str, slack_url: str | None) -> None:
