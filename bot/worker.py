@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 from bot import executions
 from bot.cancellation import Cancelled, CancelWatch
 from bot.clock import utcnow
-from bot.db.engine import SessionFactory, bound_engine
+from bot.db.engine import SessionFactory, atomic, bound_engine
 from bot.db.held_connection import HeldConnection
 from bot.domain import ExecutionStatus, Resolution, StepStage, StepState
 from bot.errors import Conflict
@@ -102,7 +102,8 @@ class Worker:
     async def _run_next(self) -> bool:
         conn = await self._connection.get()
         try:
-            async with conn.begin():
+            # atomic, not begin: the held connection may have been left autocommitting.
+            async with atomic(conn):
                 lease = await executions.claim(conn, owner=self.owner, lease_seconds=self._lease_seconds)
                 if lease is not None:
                     steps = await executions.plan_steps(conn, lease)
