@@ -197,8 +197,7 @@ async def _work(sessions: SessionFactory, notifier: Notifier) -> None:
         lease_seconds=LEASE_SECONDS,
         poll_seconds=1.0,
     )
-    while await worker.run_once():
-        pass
+    await worker.drain()
 
 
 async def _final_blocks(sessions: SessionFactory, plan_id: int) -> list[dict[str, Any]]:

@@ -1,14 +1,31 @@
-"""Worker throughput: no-op steps per second with 1 and 2 worker processes on PostgreSQL, 1 on SQLite.
+"""Worker throughput: no-op steps per second with 1 and 2 worker processes on PostgreSQL, 1 on SQLite,
+and what the database does per step.
 
 For each configuration a fresh database gets N queued plans of K no-op act steps (bench/_support.py),
 then worker processes start, each a real `Worker` over a registry holding only the no-op action, and
-all are released at once. The clock runs from that release until the last worker found no more
-work. The action returns at once, so the time is what the worker costs per step: its transactions,
-audit rows, lease and cancel checks. Slack is left out (a silent observer); bench/slack_calls.py
-measures that side. Afterwards every step must have run exactly once: the workers report each run
-of the action, and the database must show every execution succeeded on its first attempt.
+all are released at once; each drains the queue as `carapulse worker` does. The clock runs from that
+release until the last worker found no more work. The action returns at once, so the time is what
+the worker costs per step: its writes, audit events, lease and cancel checks. Afterwards every step
+must have run exactly once: the workers report each run of the action, and the database must show
+every execution succeeded on its first attempt.
 
-Usage: python bench/worker_throughput.py [--plans 200] [--steps 5] [--skip-postgres]
+Each worker process counts, on its engine and on asyncpg's connections, the SQL statements it sent
+(transaction control left out), the transactions the server ran for them (on PostgreSQL a
+statement outside BEGIN ... COMMIT autocommits and is one) and its connection checkouts from the
+pool (each pings the server first); the figures are per step, with the claims and ends of the
+executions shared out over their steps.
+
+The plain configurations leave Slack out (a silent observer). The "with cards" one gives each
+worker the real Notifier, on an engine of its own so that its reads are counted apart, editing
+cards posted beforehand on the fake Slack from tests/fakes: card renders read the database once per
+card per update interval, not per step, so they are reported per plan. Its throughput is lower
+also because the fake Slack, which checks every call against the Web API spec and the Block Kit
+limits, runs on the same CPUs.
+
+The machine is shared and its load changes from run to run: each configuration runs several times
+(--runs) and every figure is printed.
+
+Usage: python bench/worker_throughput.py [--plans 200] [--steps 5] [--runs 3] [--skip-postgres]
 """
 
 from __future__ import annotations
@@ -17,6 +34,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -29,77 +47,135 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import asyncpg
 import pytest
-from sqlalchemy import func, select
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import ConnectionPoolEntry
 
-from bench._support import NoopAction, queue_plans
+from bench._support import CHANNEL, TEAM, NoopAction, queue_plans
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Execution, StepRun
 from bot.domain import ExecutionStatus, StepStage, StepState
+from bot.notifier import Notifier
+from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tests.databases import throwaway_database
+from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
 from tools.registry import Registry
 
 READY = "ready"
 GO = b"go\n"
 LEASE_SECONDS = 30.0
+CARD_INTERVAL = 1.0
+
+
+@dataclass(frozen=True)
+class Configuration:
+    database: str
+    workers: int
+    cards: bool = False
+
+    @property
+    def label(self) -> str:
+        workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
+        return f"{self.database:10s} {workers}{', with cards' if self.cards else ''}"
 
 
 @dataclass(frozen=True)
 class Outcome:
-    label: str
-    workers: int
     seconds: float
     runs_per_worker: list[int]
+    worker_counts: Counter[str]
+    notifier_counts: Counter[str]
     problems: list[str]
 
 
-async def main(plans: int, steps: int, skip_postgres: bool) -> int:
-    outcomes: list[Outcome] = []
+CONFIGURATIONS = (
+    Configuration("PostgreSQL", 1),
+    Configuration("PostgreSQL", 2),
+    Configuration("SQLite", 1),
+    Configuration("PostgreSQL", 1, cards=True),
+)
+
+
+async def main(plans: int, steps: int, runs: int, skip_postgres: bool) -> int:
+    results: dict[Configuration, list[Outcome]] = {}
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
-        outcomes.append(
-            await _configuration("SQLite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}", 1, plans, steps)
-        )
-        if not skip_postgres:
-            for workers in (1, 2):
+        for configuration in CONFIGURATIONS:
+            if skip_postgres and configuration.database == "PostgreSQL":
+                continue
+            for n in range(runs):
                 async with AsyncExitStack() as stack:
-                    url = await _postgres(stack, workdir)
+                    url = await _database(stack, configuration, workdir / f"run{n}.db")
                     if url is None:
                         break
-                    outcomes.append(await _configuration("PostgreSQL", url, workers, plans, steps))
-    print(f"worker throughput, {plans} plans x {steps} no-op act steps, {os.cpu_count()} CPUs")
-    for outcome in outcomes:
-        _report(outcome, plans, steps)
-    return 1 if any(outcome.problems for outcome in outcomes) else 0
+                    outcome = await _run(configuration, url, plans, steps, stack)
+                    results.setdefault(configuration, []).append(outcome)
+    print(
+        f"worker throughput, {plans} plans x {steps} no-op act steps, {runs} runs each, "
+        f"{os.cpu_count()} CPUs shared with other work (figures vary with its load)"
+    )
+    for configuration, outcomes in results.items():
+        _report(configuration, outcomes, plans, steps)
+    return 1 if any(o.problems for outcomes in results.values() for o in outcomes) else 0
 
 
-async def _postgres(stack: AsyncExitStack, workdir: Path) -> str | None:
-    """A throwaway PostgreSQL database, or None (after saying why) when the server is unreachable."""
+async def _database(stack: AsyncExitStack, configuration: Configuration, sqlite_file: Path) -> str | None:
+    """A fresh database, or None (after saying why) when PostgreSQL is unreachable."""
+    if configuration.database == "SQLite":
+        return f"sqlite+aiosqlite:///{sqlite_file}"
     try:
-        return await stack.enter_async_context(throwaway_database("postgres", workdir))
+        return await stack.enter_async_context(throwaway_database("postgres", sqlite_file.parent))
     except (OSError, asyncpg.PostgresError, pytest.skip.Exception) as exc:
         print(f"PostgreSQL runs skipped: {_one_line(exc)} (pass --skip-postgres to leave them out)")
         return None
 
 
-async def _configuration(label: str, url: str, workers: int, plans: int, steps: int) -> Outcome:
+async def _run(
+    configuration: Configuration, url: str, plans: int, steps: int, stack: AsyncExitStack
+) -> Outcome:
     engine = create_engine(url)
     try:
         await upgrade_to_head(engine)
-        await queue_plans(create_session_factory(engine), count=plans, steps=steps)
-        seconds, runs = await _run_workers(url, workers)
+        plan_ids = await queue_plans(create_session_factory(engine), count=plans, steps=steps)
+        slack_url = None
+        if configuration.cards:
+            slack = await stack.enter_async_context(FakeSlack())
+            await _post_cards(engine, slack, plan_ids)
+            slack_url = slack.api_url
+        seconds, reports = await _run_workers(url, configuration.workers, slack_url)
+        runs = [[(plan, step) for plan, step in report["runs"]] for report in reports]
         problems = _check_runs(runs, plans, steps) + await _check_database(engine, plans, steps)
     finally:
         await engine.dispose()
-    return Outcome(label, workers, seconds, [len(r) for r in runs], problems)
+    return Outcome(
+        seconds=seconds,
+        runs_per_worker=[len(r) for r in runs],
+        worker_counts=sum((Counter(report["worker"]) for report in reports), Counter()),
+        notifier_counts=sum((Counter(report["notifier"]) for report in reports), Counter()),
+        problems=problems,
+    )
 
 
-async def _run_workers(url: str, workers: int) -> tuple[float, list[list[tuple[int, int]]]]:
+async def _post_cards(engine: AsyncEngine, slack: FakeSlack, plan_ids: list[int]) -> None:
+    supervisor = TaskSupervisor()
+    notifier = Notifier(
+        client=AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url),
+        sessions=create_session_factory(engine),
+        supervisor=supervisor,
+    )
+    for plan_id in plan_ids:
+        await notifier.post_card(team_id=TEAM, plan_id=plan_id, channel_id=CHANNEL, thread_ts=None)
+    await supervisor.drain()
+
+
+async def _run_workers(url: str, workers: int, slack_url: str | None) -> tuple[float, list[dict]]:
     """Start the worker processes, release them together once all are ready, and wait for each to
-    report the steps it ran; the seconds from release to the last report, and the reports."""
-    argv = [sys.executable, __file__, "--worker-for", url]
+    report; the seconds from release until the last worker ran out of work, and the reports."""
+    argv = [sys.executable, __file__, "--worker-for", url, *(["--slack-url", slack_url] if slack_url else [])]
     children = [
         await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
@@ -109,18 +185,21 @@ async def _run_workers(url: str, workers: int) -> tuple[float, list[list[tuple[i
     try:
         for child in children:
             await _expect_line(child, READY)
-        started = time.perf_counter()
+        started = time.time()
         for child in children:
             assert child.stdin is not None
             child.stdin.write(GO)
-        reports = await asyncio.gather(*(_report_of(child) for child in children))
-        seconds = time.perf_counter() - started
+        reports = [
+            json.loads(line) for line in await asyncio.gather(*(_expect_line(c, "{") for c in children))
+        ]
     finally:
         for child in children:
             if child.returncode is None:
                 child.kill()
             await child.wait()
-    return seconds, reports
+    # Each worker says when it ran out of work: with cards it reports only after its last card
+    # edits, which are not worker time.
+    return max(report["done_at"] for report in reports) - started, reports
 
 
 async def _expect_line(child: asyncio.subprocess.Process, expected: str) -> str:
@@ -131,11 +210,6 @@ async def _expect_line(child: asyncio.subprocess.Process, expected: str) -> str:
             f"worker process {child.pid} said {line!r} instead of {expected!r} (see its stderr)"
         )
     return line
-
-
-async def _report_of(child: asyncio.subprocess.Process) -> list[tuple[int, int]]:
-    line = await _expect_line(child, "{")
-    return [(plan, step) for plan, step in json.loads(line)["runs"]]
 
 
 def _check_runs(runs: list[list[tuple[int, int]]], plans: int, steps: int) -> list[str]:
@@ -170,19 +244,35 @@ async def _check_database(engine: AsyncEngine, plans: int, steps: int) -> list[s
     return problems
 
 
-def _report(outcome: Outcome, plans: int, steps: int) -> None:
+def _report(configuration: Configuration, outcomes: list[Outcome], plans: int, steps: int) -> None:
     total = plans * steps
-    per_step_ms = outcome.seconds * outcome.workers / total * 1000
-    split = " + ".join(str(n) for n in outcome.runs_per_worker)
-    check = (
-        "every step ran exactly once"
-        if not outcome.problems
-        else "NOT exactly once: " + "; ".join(outcome.problems)
-    )
+    rates = [total / outcome.seconds for outcome in outcomes]
     print(
-        f"  {outcome.label:10s} {outcome.workers} worker{'s' if outcome.workers > 1 else ' '}  "
-        f"{total / outcome.seconds:7.1f} steps/s  {plans / outcome.seconds:6.1f} plans/s  "
-        f"{per_step_ms:5.2f} ms worker time per step  ({outcome.seconds:.2f} s; runs {split}; {check})"
+        f"  {configuration.label}: {' / '.join(f'{rate:.0f}' for rate in rates)} steps/s "
+        f"(median {statistics.median(rates):.0f}; split "
+        + ", ".join(" + ".join(str(n) for n in o.runs_per_worker) for o in outcomes)
+        + ")"
+    )
+    counts = sum((outcome.worker_counts for outcome in outcomes), Counter())
+    executed = total * len(outcomes)
+    print(
+        f"      per step: {counts['statements'] / executed:.2f} statements, "
+        f"{counts['transactions'] / executed:.2f} transactions, "
+        f"{counts['checkouts'] / executed:.3f} pool checkouts"
+    )
+    if configuration.cards:
+        reads = sum((outcome.notifier_counts for outcome in outcomes), Counter())
+        plans_run = plans * len(outcomes)
+        print(
+            f"      notifier per plan ({CARD_INTERVAL:g} s card interval): "
+            f"{reads['sessions'] / plans_run:.2f} reads, "
+            f"{reads['statements'] / plans_run:.2f} statements (the fake Slack shares the CPUs)"
+        )
+    problems = [problem for outcome in outcomes for problem in outcome.problems]
+    print(
+        "      every step ran exactly once"
+        if not problems
+        else "      NOT exactly once: " + "; ".join(problems)
     )
 
 
@@ -200,36 +290,95 @@ class _SilentObserver:
         pass
 
 
-async def _serve_worker(url: str) -> None:
-    """One worker process: say ready, wait for the go line, run executions until none is left to
-    claim (all were queued before the release), then print the (plan, step) runs as JSON."""
+def _counted(engine: AsyncEngine) -> Counter[str]:
+    """Statements and transactions as the server sees them, and pool checkouts. The worker sends
+    its audited writes on PostgreSQL to asyncpg directly (bot/audited_writes.py), past
+    SQLAlchemy's events, so asyncpg's query logger counts those."""
+    counts: Counter[str] = Counter()
+
+    def statement(conn: Connection, _cursor: object, sql: str, *_: object) -> None:
+        if sql.lstrip().upper().startswith("BEGIN"):  # SQLite's BEGIN IMMEDIATE (bot/db/engine.py)
+            counts["transactions"] += 1
+            return
+        counts["statements"] += 1
+        driver = conn.connection.driver_connection
+        if hasattr(driver, "is_in_transaction") and not driver.is_in_transaction():
+            counts["transactions"] += 1  # PostgreSQL autocommitted it
+
+    def connected(_dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+        driver = record.driver_connection
+        if hasattr(driver, "add_query_logger"):
+            driver.add_query_logger(lambda logged: _count_driver_query(counts, logged.query))
+
+    event.listen(engine.sync_engine, "after_cursor_execute", statement)
+    # The notifier's reads: one SQLAlchemy transaction (a session) each.
+    event.listen(engine.sync_engine, "begin", lambda _conn: counts.update(["sessions"]))
+    event.listen(engine.sync_engine.pool, "connect", connected)
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: counts.update(["checkouts"]))
+    return counts
+
+
+def _count_driver_query(counts: Counter[str], sql: str) -> None:
+    """What asyncpg ran itself: the BEGIN and COMMIT of SQLAlchemy's transactions, and statements
+    outside any transaction, each its own."""
+    word = sql.strip().rstrip(";").split(maxsplit=1)[0].upper() if sql.strip(" ;") else ""
+    if word == "BEGIN":
+        counts["transactions"] += 1
+    elif word not in ("", "COMMIT", "ROLLBACK"):  # "" is the pool's ping
+        counts["statements"] += 1
+        counts["transactions"] += 1
+
+
+async def _serve_worker(url: str, slack_url: str | None) -> None:
+    """One worker process: say ready, wait for the go line, drain the queue (all of it was queued
+    before the release), then print the (plan, step) runs and the counts as JSON."""
     engine = create_engine(url)
+    worker_counts = _counted(engine)
+    notifier_engine = create_engine(url)
+    notifier_counts = _counted(notifier_engine)
+    supervisor = TaskSupervisor()
+    observer = (
+        Notifier(
+            client=AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack_url),
+            sessions=create_session_factory(notifier_engine),
+            supervisor=supervisor,
+            min_interval=CARD_INTERVAL,
+        )
+        if slack_url
+        else _SilentObserver()
+    )
     action = NoopAction()
     worker = Worker(
         sessions=create_session_factory(engine),
         registry=Registry([action]),
-        observer=_SilentObserver(),
+        observer=observer,
         lease_seconds=LEASE_SECONDS,
         poll_seconds=1.0,
     )
     try:
         print(READY, flush=True)
         await asyncio.to_thread(sys.stdin.readline)
-        while await worker.run_once():
-            pass
+        await worker.drain()
+        done_at = time.time()
+        await supervisor.drain()
     finally:
+        await supervisor.aclose()
         await engine.dispose()
-    print(json.dumps({"runs": action.runs}), flush=True)
+        await notifier_engine.dispose()
+    report = {"runs": action.runs, "done_at": done_at, "worker": worker_counts, "notifier": notifier_counts}
+    print(json.dumps(report), flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--plans", type=int, default=200)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each configuration")
     parser.add_argument("--skip-postgres", action="store_true", help="only the SQLite run")
     parser.add_argument("--worker-for", metavar="DATABASE_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--slack-url", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.worker_for:
-        asyncio.run(_serve_worker(options.worker_for))
+        asyncio.run(_serve_worker(options.worker_for, options.slack_url))
     else:
-        sys.exit(asyncio.run(main(options.plans, options.steps, options.skip_postgres)))
+        sys.exit(asyncio.run(main(options.plans, options.steps, options.runs, options.skip_postgres)))

@@ -26,39 +26,48 @@ class CancelWatch:
     def __init__(self, *, sessions: SessionFactory, poll_seconds: float) -> None:
         self._sessions = sessions
         self._poll_seconds = poll_seconds
-        self._events: dict[int, asyncio.Event] = {}
+        self._notices: dict[int, asyncio.Future[None]] = {}
 
     def notify(self, plan_id: int) -> None:
         """Called after a cancel of `plan_id` is committed in this process."""
-        event = self._events.get(plan_id)
-        if event is not None:
-            event.set()
+        notice = self._notices.get(plan_id)
+        if notice is not None and not notice.done():
+            notice.set_result(None)
 
     async def run(self, *, plan_id: int, execution_id: int, work: Awaitable[T]) -> T:
-        """Await `work`, cancelling it and raising `Cancelled` as soon as the plan is cancelled."""
-        event = self._events.setdefault(plan_id, asyncio.Event())
+        """Await `work`, cancelling it and raising `Cancelled` as soon as the plan is cancelled.
+
+        The watching happens here, between waits, rather than in a task of its own: most steps end
+        before the first poll, and a task per step costs more than the step's own writes.
+        """
         task = asyncio.ensure_future(work)
-        watcher = asyncio.create_task(self._watch(event, execution_id))
         try:
-            await asyncio.wait({task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            while not await self._ended(task, plan_id):
+                # The worker read the flag just before the step (with the claim, or as the step
+                # before it finished), so the first read waits a poll. Reads are shielded: a
+                # cancel that lands mid-query would return the connection with its transaction
+                # (and SQLite's write lock) still open.
+                if await asyncio.shield(self._requested(execution_id)):
+                    task.cancel()
+                    break
         finally:
-            self._events.pop(plan_id, None)
-            for pending in (task, watcher):
-                if not pending.done():
-                    pending.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await pending
+            self._notices.pop(plan_id, None)
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if task.cancelled():
             raise Cancelled()
         return task.result()
 
-    async def _watch(self, event: asyncio.Event, execution_id: int) -> None:
-        # The read is shielded: this watcher is cancelled whenever a step ends, and a cancel that
-        # lands mid-query would return the connection with its transaction (and SQLite's write
-        # lock) still open.
-        while not await asyncio.shield(self._requested(execution_id)):
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), self._poll_seconds)
+    async def _ended(self, task: asyncio.Future[T], plan_id: int) -> bool:
+        """Wait until the work ends (True), or a poll interval passes or this process notices a
+        cancel (False: time to read the flag)."""
+        notice = self._notices.get(plan_id)
+        if notice is None or notice.done():
+            notice = self._notices[plan_id] = asyncio.get_running_loop().create_future()
+        await asyncio.wait({task, notice}, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        return task.done()
 
     async def _requested(self, execution_id: int) -> bool:
         async with self._sessions() as session:

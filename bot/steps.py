@@ -56,8 +56,9 @@ async def _run(
         action = registry.get(name)
         args = action.parse_args(raw_args)
         limit = action.timeout_seconds if time_left is None else min(action.timeout_seconds, time_left)
-        call = action.dry_run(args) if rehearse else action.run(args)
-        result = await asyncio.wait_for(call, timeout=limit)
+        # A timeout scope rather than wait_for, which would run the call in a task of its own.
+        async with asyncio.timeout(limit):
+            result = await (action.dry_run(args) if rehearse else action.run(args))
     except UnknownActionError as exc:
         return StepOutcome(ok=False, error=f"{exc}; is the tool configured?")
     except ValidationError as exc:

@@ -8,22 +8,28 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot import executions
 from bot.cancellation import Cancelled, CancelWatch
 from bot.clock import utcnow
-from bot.db.engine import SessionFactory
-from bot.db.models import Execution, PlanStep, StepRun
+from bot.db.engine import SessionFactory, atomic, bound_engine
+from bot.db.held_connection import HeldConnection
 from bot.domain import ExecutionStatus, Resolution, StepStage, StepState
 from bot.errors import Conflict
+from bot.executions import Lease, PlannedStep, RecordedRun
 from bot.steps import StepOutcome, rollback_for, run_action
 from tools.base import Effect
 from tools.registry import Registry, UnknownActionError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# A held connection used less than this long ago is taken as alive; older, it is pinged afresh.
+HELD_CONNECTION_IDLE_SECONDS = 1.0
 
 
 class PlanObserver(Protocol):
@@ -50,6 +56,9 @@ class Worker:
         owner: str | None = None,
     ) -> None:
         self._sessions = sessions
+        # The steps' writes go through one held connection; the heartbeat and the cancel watch
+        # take their own from the pool, as they run beside the steps.
+        self._connection = HeldConnection(bound_engine(sessions), idle_seconds=HELD_CONNECTION_IDLE_SECONDS)
         self._execution_timeout = timedelta(seconds=execution_timeout_seconds)
         self.cancels = CancelWatch(sessions=sessions, poll_seconds=cancel_poll_seconds)
         self._registry = registry
@@ -67,74 +76,105 @@ class Worker:
         """Work until cancelled; between executions wait for a wake-up, or the poll interval for
         executions queued by other processes."""
         while True:
-            if await self.run_once():
+            if await self.drain():
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
+    async def drain(self) -> int:
+        """Run executions one after another until none is left to claim; how many ran."""
+        ran = 0
+        try:
+            while await self._run_next():
+                ran += 1
+        finally:
+            await self._connection.release()
+        return ran
+
     async def run_once(self) -> bool:
         """Claim and run one execution; False when there was nothing to do."""
-        async with self._sessions.begin() as session:
-            execution = await executions.claim(session, owner=self.owner, lease_seconds=self._lease_seconds)
-        if execution is None:
+        try:
+            return await self._run_next()
+        finally:
+            await self._connection.release()
+
+    async def _run_next(self) -> bool:
+        conn = await self._connection.get()
+        try:
+            # atomic, not begin: the held connection may have been left autocommitting.
+            async with atomic(conn):
+                lease = await executions.claim(conn, owner=self.owner, lease_seconds=self._lease_seconds)
+                if lease is not None:
+                    steps = await executions.plan_steps(conn, lease)
+                    runs = await executions.recorded_runs(conn, lease)
+        except BaseException:
+            await self._connection.release(broken=True)
+            raise
+        if lease is None:
             return False
-        self._observer.plan_changed(execution.team_id, execution.plan_id)
-        run = asyncio.create_task(self._execute(execution))
-        heartbeat = asyncio.create_task(self._heartbeat(execution.id, run))
+        self._observer.plan_changed(lease.team_id, lease.plan_id)
+        run = asyncio.create_task(self._execute(lease, steps, runs))
+        heartbeat = asyncio.create_task(self._heartbeat(lease.execution_id, run))
         try:
             await run
         except (LeaseLost, asyncio.CancelledError) as exc:
             # A cancel while the heartbeat still runs is our own shutdown, not a lost lease.
             if isinstance(exc, asyncio.CancelledError) and not heartbeat.done():
                 raise
-            log.warning("lost the lease on execution %s; another worker continues", execution.id)
+            log.warning("lost the lease on execution %s; another worker continues", lease.execution_id)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            if not _ended_between_statements(run):
+                await self._connection.release(broken=True)
         return True
 
-    async def _execute(self, execution: Execution) -> None:
-        async with self._sessions() as session:
-            steps = await executions.plan_steps(session, execution)
-            done = {
-                (run.stage, run.position): run
-                for run in await executions.step_runs(session, execution_id=execution.id)
-            }
-        if execution.resolution == Resolution.ROLL_BACK:
-            await self._abort(execution, _completed_acts(done.values()))
+    async def _execute(self, lease: Lease, steps: Sequence[PlannedStep], runs: Sequence[RecordedRun]) -> None:
+        done = {(run.stage, run.position): run for run in runs}
+        if lease.resolution == Resolution.ROLL_BACK:
+            await self._abort(lease, _completed_undos(runs))
             return
-        completed: list[StepRun] = []
-        for stage in (StepStage.ACT, StepStage.VERIFY, StepStage.FOLLOW_UP):
-            for step in (s for s in steps if s.stage == stage):
-                if await self._cancel_requested(execution):
-                    await self._skip(execution, _remaining(steps, step))
-                    await self._finish(execution, ExecutionStatus.CANCELLED)
+        ordered = [s for stage in _RUN_ORDER for s in steps if s.stage == stage]
+        last = ordered[-1] if ordered else None
+        completed: list[dict | None] = []
+        for stage in _RUN_ORDER:
+            for step in (s for s in ordered if s.stage == stage):
+                # Read by the claim and refreshed by every finished step: the check between steps.
+                if lease.cancel_requested:
+                    await self._skip(lease, _remaining(steps, step))
+                    await self._finish(lease, ExecutionStatus.CANCELLED)
                     return
                 run = done.get((step.stage, step.position))
                 if run is not None and run.status == StepState.RUNNING and not self._rerunnable(step):
-                    await self._pause(execution, step, run)
+                    await self._pause(lease, step)
                     return
-                if run is None or run.status not in (StepState.SUCCEEDED, StepState.SKIPPED):
-                    run, outcome = await self._run_plan_step(execution, step)
+                state, undo = (StepState(run.status), run.undo) if run is not None else (None, None)
+                if state not in (StepState.SUCCEEDED, StepState.SKIPPED):
+                    outcome, undo, ended = await self._run_plan_step(lease, step, last=step is last)
+                    if ended:
+                        return
                     if outcome.cancelled:
-                        await self._skip(execution, _remaining(steps, step)[1:])
-                        await self._finish(execution, ExecutionStatus.CANCELLED)
+                        await self._skip(lease, _remaining(steps, step)[1:])
+                        await self._finish(lease, ExecutionStatus.CANCELLED)
                         return
                     if not outcome.ok and stage == StepStage.FOLLOW_UP:
                         continue  # the change is made and verified; a failed record of it is shown
                     if not outcome.ok:
-                        await self._skip(execution, _remaining(steps, step)[1:])
-                        await self._fail(execution, completed, step, outcome, stage == StepStage.VERIFY)
+                        await self._skip(lease, _remaining(steps, step)[1:])
+                        await self._fail(lease, completed, step, outcome, stage == StepStage.VERIFY)
                         return
-                if step.stage == StepStage.ACT and run.status == StepState.SUCCEEDED:
-                    completed.append(run)
-        await self._finish(execution, ExecutionStatus.SUCCEEDED)
+                    state = StepState.SUCCEEDED
+                if step.stage == StepStage.ACT and state == StepState.SUCCEEDED:
+                    completed.append(undo)
+        await self._finish(lease, ExecutionStatus.SUCCEEDED)
 
-    async def _run_plan_step(self, execution: Execution, step: PlanStep) -> tuple[StepRun, StepOutcome]:
+    async def _run_plan_step(
+        self, lease: Lease, step: PlannedStep, *, last: bool
+    ) -> tuple[StepOutcome, dict | None, bool]:
         return await self._run_step(
-            execution,
+            lease,
             StepStage(step.stage),
             step.position,
             step.action,
@@ -143,36 +183,31 @@ class Worker:
             cancellable=True,
             step_timeout=step.timeout_seconds,
             rerun_on_rollback=step.rerun_on_rollback,
+            last=last,
         )
 
-    async def _pause(self, execution: Execution, step: PlanStep, run: StepRun) -> None:
+    async def _pause(self, lease: Lease, step: PlannedStep) -> None:
         """The worker that ran this step died mid-way and the step is not safe to repeat: whether it
         took effect is unknown, so the approvers decide (retry, skip, or abort and roll back)."""
         reason = (
             f"The worker stopped while {step.action} was running; it may or may not have taken effect "
             "and is not safe to repeat blindly. Check the target, then retry, skip, or roll back."
         )
-        try:
-            async with self._sessions.begin() as session:
-                await executions.pause(
-                    session, execution_id=execution.id, owner=self.owner, run_id=run.id, reason=reason
-                )
-        except Conflict as exc:
-            raise LeaseLost(str(exc)) from exc
-        self._observer.plan_changed(execution.team_id, execution.plan_id)
+        await self._write(executions.pause(await self._connection.get(), lease, step=step, reason=reason))
+        self._observer.plan_changed(lease.team_id, lease.plan_id)
 
-    async def _abort(self, execution: Execution, completed: Sequence[StepRun]) -> None:
+    async def _abort(self, lease: Lease, completed: Sequence[dict | None]) -> None:
         """Carry out an approver's "roll back": undo the completed act steps, newest first."""
-        errors = await self._roll_back(execution, completed)
+        errors = await self._roll_back(lease, completed)
         if errors:
             left = "; ".join(errors)
-            await self._finish(execution, ExecutionStatus.FAILED, f"Rollback failed: {left}")
+            await self._finish(lease, ExecutionStatus.FAILED, f"Rollback failed: {left}")
         else:
-            await self._finish(execution, ExecutionStatus.ROLLED_BACK, "Rolled back on request.")
+            await self._finish(lease, ExecutionStatus.ROLLED_BACK, "Rolled back on request.")
 
     async def _run_step(
         self,
-        execution: Execution,
+        lease: Lease,
         stage: StepStage,
         position: int,
         action: str,
@@ -182,25 +217,27 @@ class Worker:
         cancellable: bool,
         step_timeout: float | None = None,
         rerun_on_rollback: bool = False,
-    ) -> tuple[StepRun, StepOutcome]:
-        """Record, run and record again one step.
+        last: bool = False,
+    ) -> tuple[StepOutcome, dict | None, bool]:
+        """Record, run and record again one step; its outcome, the undo stored with it, and whether
+        recording it ended the execution (the plan's `last` step, succeeded).
 
         Plan steps can be cancelled mid-way and share the execution's deadline; rollback steps
         run to the end, because stopping a rollback half-way leaves the worst state of all.
         """
-        async with self._sessions.begin() as session:
-            run = await executions.start_step(
-                session,
-                execution=execution,
-                stage=stage,
-                position=position,
-                action=action,
-                args=args,
-                plan_step_id=plan_step_id,
-            )
-        self._observer.plan_changed(execution.team_id, execution.plan_id)
+        started = executions.start_step(
+            await self._connection.get(),
+            lease,
+            stage=stage,
+            position=position,
+            action=action,
+            args=args,
+            plan_step_id=plan_step_id,
+        )
+        await self._write(started)
+        self._observer.plan_changed(lease.team_id, lease.plan_id)
         outcome = (
-            await self._run_cancellable(execution, action, args, step_timeout)
+            await self._run_cancellable(lease, action, args, step_timeout)
             if cancellable
             else await run_action(self._registry, action, args)
         )
@@ -209,25 +246,31 @@ class Worker:
             if stage == StepStage.ACT and outcome.ok
             else None
         )
-        async with self._sessions.begin() as session:
-            run = await executions.finish_step(
-                session,
-                execution=execution,
-                run_id=run.id,
-                state=StepState.SUCCEEDED if outcome.ok else StepState.FAILED,
-                summary=outcome.summary,
-                output=outcome.data,
-                error=outcome.error,
-                undo=undo,
-            )
-        self._observer.plan_changed(execution.team_id, execution.plan_id)
-        return run, outcome
+        finished = executions.finish_step(
+            await self._connection.get(),
+            lease,
+            stage=stage,
+            position=position,
+            action=action,
+            state=StepState.SUCCEEDED if outcome.ok else StepState.FAILED,
+            summary=outcome.summary,
+            output=outcome.data,
+            error=outcome.error,
+            undo=undo,
+            last=last,
+        )
+        ended = await self._write(finished)
+        if ended:
+            self._observer.plan_finished(lease.team_id, lease.plan_id)
+        else:
+            self._observer.plan_changed(lease.team_id, lease.plan_id)
+        return outcome, undo, ended
 
     async def _fail(
         self,
-        execution: Execution,
-        completed: Sequence[StepRun],
-        failed: PlanStep,
+        lease: Lease,
+        completed: Sequence[dict | None],
+        failed: PlannedStep,
         outcome: StepOutcome,
         verify_failed: bool,
     ) -> None:
@@ -237,14 +280,14 @@ class Worker:
         either way, because what was asked for did not happen.
         """
         reason = f"{failed.action} failed: {outcome.error}"
-        rollback_errors = await self._roll_back(execution, completed)
+        rollback_errors = await self._roll_back(lease, completed)
         if rollback_errors:
             left = "; ".join(rollback_errors)
-            await self._finish(execution, ExecutionStatus.FAILED, f"{reason}. Rollback failed: {left}")
+            await self._finish(lease, ExecutionStatus.FAILED, f"{reason}. Rollback failed: {left}")
         elif verify_failed and completed:
-            await self._finish(execution, ExecutionStatus.ROLLED_BACK, reason)
+            await self._finish(lease, ExecutionStatus.ROLLED_BACK, reason)
         else:
-            await self._finish(execution, ExecutionStatus.FAILED, reason)
+            await self._finish(lease, ExecutionStatus.FAILED, reason)
 
     def _undo(self, action: str, args: dict, outcome: StepOutcome, *, rerun: bool) -> dict | None:
         """The inverse of a step that just succeeded, stored with it so a rollback (even by another
@@ -259,38 +302,37 @@ class Worker:
             return None
         return None if inverse is None else {"action": inverse[0], "args": inverse[1]}
 
-    async def _roll_back(self, execution: Execution, completed: Sequence[StepRun]) -> list[str]:
+    async def _roll_back(self, lease: Lease, completed: Sequence[dict | None]) -> list[str]:
         """Undo the completed act steps newest first, then run again, in plan order, those marked to
         rerun (restarts, so consumers read what was restored). The reruns wait for every undo to
         succeed: restarting onto a half-restored state helps nobody."""
-        undos = [run.undo for run in reversed(completed) if run.undo]
+        undos = [undo for undo in reversed(completed) if undo]
         inverses = [undo for undo in undos if not undo.get("rerun")]
         reruns = [undo for undo in reversed(undos) if undo.get("rerun")]
         errors: list[str] = []
         for position, undo in enumerate(inverses):
-            error = await self._run_undo(execution, position, undo)
+            error = await self._run_undo(lease, position, undo)
             if error:
                 errors.append(error)
         if errors:
             return errors + [f"{u['action']} {u['args']}: not run again, an undo failed" for u in reruns]
         for position, undo in enumerate(reruns, start=len(inverses)):
-            error = await self._run_undo(execution, position, undo)
+            error = await self._run_undo(lease, position, undo)
             if error:
                 errors.append(error)
         return errors
 
-    async def _run_undo(self, execution: Execution, position: int, undo: dict) -> str:
+    async def _run_undo(self, lease: Lease, position: int, undo: dict) -> str:
         action, args = undo["action"], undo["args"]
-        _, outcome = await self._run_step(
-            execution, StepStage.ROLLBACK, position, action, args, None, cancellable=False
+        outcome, _, _ = await self._run_step(
+            lease, StepStage.ROLLBACK, position, action, args, None, cancellable=False
         )
         return "" if outcome.ok else f"{action} {args}: {outcome.error}"
 
     async def _run_cancellable(
-        self, execution: Execution, action: str, args: dict, step_timeout: float | None
+        self, lease: Lease, action: str, args: dict, step_timeout: float | None
     ) -> StepOutcome:
-        started_at = execution.started_at or utcnow()
-        time_left = (started_at + self._execution_timeout - utcnow()).total_seconds()
+        time_left = (lease.started_at + self._execution_timeout - utcnow()).total_seconds()
         if step_timeout is not None:
             time_left = min(time_left, step_timeout)
         if time_left <= 0:
@@ -298,39 +340,34 @@ class Worker:
             return StepOutcome(ok=False, error=f"the execution ran out of time ({limit:g}s)")
         try:
             return await self.cancels.run(
-                plan_id=execution.plan_id,
-                execution_id=execution.id,
+                plan_id=lease.plan_id,
+                execution_id=lease.execution_id,
                 work=run_action(self._registry, action, args, time_left=time_left),
             )
         except Cancelled:
             return StepOutcome(ok=False, error="cancelled while running", cancelled=True)
 
-    def _rerunnable(self, step: PlanStep) -> bool:
+    def _rerunnable(self, step: PlannedStep) -> bool:
         try:
             action = self._registry.get(step.action)
         except UnknownActionError:
             return False
         return action.idempotent or action.effect == Effect.READ
 
-    async def _skip(self, execution: Execution, steps: Sequence[PlanStep]) -> None:
-        if not steps:
-            return
-        async with self._sessions.begin() as session:
-            await executions.skip_steps(session, execution=execution, steps=steps)
+    async def _skip(self, lease: Lease, steps: Sequence[PlannedStep]) -> None:
+        await executions.skip_steps(await self._connection.get(), lease, steps)
 
-    async def _cancel_requested(self, execution: Execution) -> bool:
-        async with self._sessions() as session:
-            return await executions.is_cancel_requested(session, execution_id=execution.id)
+    async def _finish(self, lease: Lease, status: ExecutionStatus, error: str = "") -> None:
+        await self._write(executions.finish(await self._connection.get(), lease, status=status, error=error))
+        self._observer.plan_finished(lease.team_id, lease.plan_id)
 
-    async def _finish(self, execution: Execution, status: ExecutionStatus, error: str = "") -> None:
+    async def _write(self, transition: Awaitable[T]) -> T:
+        """Await a transition of the leased execution; one refused because another worker took the
+        execution over ends this worker's run of it."""
         try:
-            async with self._sessions.begin() as session:
-                await executions.finish(
-                    session, execution_id=execution.id, owner=self.owner, status=status, error=error
-                )
+            return await transition
         except Conflict as exc:
             raise LeaseLost(str(exc)) from exc
-        self._observer.plan_finished(execution.team_id, execution.plan_id)
 
     async def _renew_lease(self, execution_id: int) -> bool:
         async with self._sessions.begin() as session:
@@ -348,10 +385,24 @@ class Worker:
                 return
 
 
-def _completed_acts(runs: Iterable[StepRun]) -> list[StepRun]:
+def _ended_between_statements(run: asyncio.Task[None]) -> bool:
+    """Whether the run left its connection idle: it returned, or stopped at a refused write. A run
+    that was cancelled or failed may have been cut off inside a statement."""
+    if not run.done() or run.cancelled():
+        return False
+    error = run.exception()
+    return error is None or isinstance(error, LeaseLost)
+
+
+# Act steps make the change, verify steps check it, follow-ups record it once it is verified.
+_RUN_ORDER = (StepStage.ACT, StepStage.VERIFY, StepStage.FOLLOW_UP)
+
+
+def _completed_undos(runs: Iterable[RecordedRun]) -> list[dict | None]:
+    """The stored undo of each completed act step, in step order."""
     acts = [r for r in runs if r.stage == StepStage.ACT and r.status == StepState.SUCCEEDED]
-    return sorted(acts, key=lambda r: r.position)
+    return [r.undo for r in sorted(acts, key=lambda r: r.position)]
 
 
-def _remaining(steps: Sequence[PlanStep], first: PlanStep) -> list[PlanStep]:
+def _remaining(steps: Sequence[PlannedStep], first: PlannedStep) -> list[PlannedStep]:
     return [s for s in steps if s.position >= first.position]

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import executions, planner, plans, workflows
 from bot.db.engine import SessionFactory
-from bot.db.models import Execution, StepRun
-from bot.domain import Actor, PlanDraft, StepStage
+from bot.domain import Actor, PlanDraft, StepStage, StepState
+from bot.executions import Lease, PlannedStep
 from bot.policy import Policy
 from bot.policy_engine import EnvironmentConfig, GuardedPolicy
 from bot.workflows.base import PlanningContext
@@ -86,19 +86,36 @@ async def stored_plan(
 
 async def start_first_step(
     session: AsyncSession, *, owner: str, lease_seconds: float = 30
-) -> tuple[Execution, StepRun]:
+) -> tuple[Lease, PlannedStep]:
     """Claim the queued execution as worker `owner` and record its first step as started, as the
     worker does; the caller's transaction commits it (or a test leaves it there as a crash would)."""
-    execution = await executions.claim(session, owner=owner, lease_seconds=lease_seconds)
-    assert execution is not None, "no queued execution to claim"
-    [first, *_] = await executions.plan_steps(session, execution)
-    run = await executions.start_step(
-        session,
-        execution=execution,
+    conn = await session.connection()
+    lease = await executions.claim(conn, owner=owner, lease_seconds=lease_seconds)
+    assert lease is not None, "no queued execution to claim"
+    [first, *_] = await executions.plan_steps(conn, lease)
+    await executions.start_step(
+        conn,
+        lease,
         stage=StepStage(first.stage),
         position=first.position,
         action=first.action,
         args=first.args,
         plan_step_id=first.id,
     )
-    return execution, run
+    return lease, first
+
+
+async def finish_started_step(
+    session: AsyncSession, lease: Lease, step: PlannedStep, *, summary: str = "", output: dict[str, object]
+) -> None:
+    """Record `step`, started by start_first_step, as succeeded with `output`."""
+    await executions.finish_step(
+        await session.connection(),
+        lease,
+        stage=StepStage(step.stage),
+        position=step.position,
+        action=step.action,
+        state=StepState.SUCCEEDED,
+        summary=summary,
+        output=output,
+    )

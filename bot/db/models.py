@@ -13,6 +13,8 @@ from bot.db.types import UTCDateTime
 
 TeamId = String(32)
 UserId = String(32)
+# "team", "plan:<id>" or "execution:<id>" (bot/audit.py).
+AuditStream = String(40)
 
 
 class Base(DeclarativeBase):
@@ -172,16 +174,19 @@ class ChangeFreeze(Base):
 
 
 class AuditEvent(Base):
-    """Append-only, hash-chained per team: `prev_hash` is unique, so the chain cannot fork."""
+    """Append-only, hash-chained per stream (see bot/audit.py): `seq` numbers the events of one
+    stream 1, 2, ... and is unique in it, so a stream cannot fork."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
-        UniqueConstraint("team_id", "prev_hash", name="uq_audit_events_chain"),
+        UniqueConstraint("team_id", "stream", "seq", name="uq_audit_events_stream_seq"),
         Index("ix_audit_events_plan", "team_id", "plan_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     team_id: Mapped[str] = mapped_column(TeamId)
+    stream: Mapped[str] = mapped_column(AuditStream)
+    seq: Mapped[int]
     plan_id: Mapped[int | None]
     actor_id: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(64))
@@ -189,3 +194,15 @@ class AuditEvent(Base):
     created_at: Mapped[datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChain(Base):
+    """The head of one audit stream: its last event's `seq` and hash. Every append moves it in the
+    same statement or transaction, so events cut from the end of a stream no longer match it."""
+
+    __tablename__ = "audit_chains"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    stream: Mapped[str] = mapped_column(AuditStream, primary_key=True)
+    seq: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(String(64))

@@ -57,8 +57,8 @@ def check_dial(name: str, expect: int) -> StepSpec:
     )
 
 
-async def approved_plan(sessions: SessionFactory, draft: PlanDraft) -> int:
-    plan_id = await stored_plan(sessions, draft=draft)
+async def approved_plan(sessions: SessionFactory, draft: PlanDraft, *, source_key: str = "trigger-1") -> int:
+    plan_id = await stored_plan(sessions, draft=draft, source_key=source_key)
     async with sessions.begin() as session:
         await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
     return plan_id

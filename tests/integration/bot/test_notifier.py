@@ -8,10 +8,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import executions, plans
 from bot.db.engine import SessionFactory
 from bot.db.models import Plan
-from bot.domain import ExecutionStatus, StepState
+from bot.domain import ExecutionStatus
 from bot.notifier import Notifier
 from bot.tasks import TaskSupervisor
-from tests.builders import BOB, POLICY, TEAM, start_first_step, stored_plan
+from tests.builders import BOB, POLICY, TEAM, finish_started_step, start_first_step, stored_plan
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
 
 INTERVAL = 0.3
@@ -136,14 +136,12 @@ async def test_every_card_converges_in_order_under_injected_429s_and_500s(
         notifier.plan_changed(TEAM, plan_id)
     for _ in plan_ids:
         async with sessions.begin() as session:
-            execution = await executions.claim(session, owner="w", lease_seconds=30)
-        assert execution is not None
-        notifier.plan_changed(TEAM, execution.plan_id)
+            lease = await executions.claim(await session.connection(), owner="w", lease_seconds=30)
+        assert lease is not None
+        notifier.plan_changed(TEAM, lease.plan_id)
         async with sessions.begin() as session:
-            await executions.finish(
-                session, execution_id=execution.id, owner="w", status=ExecutionStatus.SUCCEEDED
-            )
-        notifier.plan_finished(TEAM, execution.plan_id)
+            await executions.finish(await session.connection(), lease, status=ExecutionStatus.SUCCEEDED)
+        notifier.plan_finished(TEAM, lease.plan_id)
     for plan_id in plan_ids:
         await notifier.settled(TEAM, plan_id)
 
@@ -163,18 +161,9 @@ async def finish_with_output(sessions: SessionFactory, plan_id: int, output: dic
     async with sessions.begin() as session:
         await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
     async with sessions.begin() as session:
-        execution, run = await start_first_step(session, owner="w")
-        await executions.finish_step(
-            session,
-            execution=execution,
-            run_id=run.id,
-            state=StepState.SUCCEEDED,
-            summary="done",
-            output=output,
-        )
-        await executions.finish(
-            session, execution_id=execution.id, owner="w", status=ExecutionStatus.SUCCEEDED
-        )
+        lease, step = await start_first_step(session, owner="w")
+        await finish_started_step(session, lease, step, summary="done", output=output)
+        await executions.finish(await session.connection(), lease, status=ExecutionStatus.SUCCEEDED)
 
 
 async def test_output_too_long_for_a_message_is_attached_in_the_thread(

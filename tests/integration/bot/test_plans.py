@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from bot import audit, plans
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory
-from bot.db.models import Approval, AuditEvent, Execution, Plan
+from bot.db.models import Approval, Execution, Plan
 from bot.domain import Actor, ExecutionStatus, PlanStatus, RiskLevel
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
 from tests.builders import ALICE, BOB, CAROL, POLICY, TEAM, scale_draft, stored_plan
@@ -152,19 +152,6 @@ async def test_every_change_is_audited_in_an_unbroken_chain(sessions: SessionFac
         kinds = [e.kind for e in await audit.for_plan(session, team_id=TEAM, plan_id=plan_id)]
         assert kinds == ["plan.created", "plan.approved"]
         assert await audit.verify_chain(session, team_id=TEAM) is None
-
-
-async def test_an_edited_audit_event_breaks_the_chain(sessions: SessionFactory) -> None:
-    plan_id = await stored_plan(sessions)
-    async with sessions.begin() as session:
-        await plans.approve(session, plan_id=plan_id, approver=BOB, policy=POLICY)
-    async with sessions.begin() as session:
-        first = await session.scalar(select(AuditEvent).order_by(AuditEvent.id).limit(1))
-        assert first is not None
-        first.actor_id = "U0000MALLORY"
-
-    async with sessions() as session:
-        assert await audit.verify_chain(session, team_id=TEAM) == first.id
 
 
 async def test_an_expired_approval_does_not_count(sessions: SessionFactory) -> None:

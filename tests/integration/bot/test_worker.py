@@ -191,7 +191,7 @@ async def test_expired_lease_is_taken_over_and_finished_once(
 ) -> None:
     plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), check_dial("a", 1)))
     async with sessions.begin() as session:
-        claimed = await executions.claim(session, owner="dead-worker", lease_seconds=0.01)
+        claimed = await executions.claim(await session.connection(), owner="dead-worker", lease_seconds=0.01)
         assert claimed is not None
     await asyncio.sleep(0.05)
 

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 from sqlalchemy import select
 
-from bot import executions, plans, resolutions
+from bot import audit, plans, resolutions
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.db.models import AuditEvent
@@ -21,7 +21,7 @@ from bot.domain import Actor, PlanStatus, Resolution, StepSpec, StepStage, StepS
 from bot.errors import Conflict, PolicyDenied
 from bot.policy import Policy
 from bot.worker import Worker
-from tests.builders import ALICE, BOB, CAROL, POLICY, policy, start_first_step
+from tests.builders import ALICE, BOB, CAROL, POLICY, TEAM, finish_started_step, policy, start_first_step
 from tests.fakes.dial import Dials
 from tests.integration.bot.dial_plans import (
     RecordingObserver,
@@ -87,12 +87,10 @@ async def test_a_crash_between_steps_repeats_nothing(
     even though it is not safe to repeat, because nothing says it ever began."""
     plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1), bump_dial("b")))
     async with sessions.begin() as session:
-        execution, run = await start_first_step(session, owner="doomed", lease_seconds=0.01)
+        lease, step = await start_first_step(session, owner="doomed", lease_seconds=0.01)
     dials.values["a"] = 1
     async with sessions.begin() as session:
-        await executions.finish_step(
-            session, execution=execution, run_id=run.id, state=StepState.SUCCEEDED, output={"previous": 0}
-        )
+        await finish_started_step(session, lease, step, output={"previous": 0})
     await asyncio.sleep(0.05)
 
     await worker.run_once()
@@ -100,6 +98,28 @@ async def test_a_crash_between_steps_repeats_nothing(
     assert (await view(sessions, plan_id)).status == PlanStatus.SUCCEEDED
     assert dials.calls == [("bump", "b", 1)]
     assert dials.values == {"a": 1, "b": 1}
+
+
+async def test_a_worker_whose_execution_was_taken_over_writes_nothing_more(
+    sessions: SessionFactory, worker: Worker
+) -> None:
+    """The slow worker's lease ran out mid-step and another worker took over and finished; the slow
+    one's late result is refused instead of overwriting what the plan shows."""
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1)))
+    async with sessions.begin() as session:
+        lease, step = await start_first_step(session, owner="slow", lease_seconds=0.01)
+    await asyncio.sleep(0.05)
+    assert await worker.run_once()
+
+    with pytest.raises(Conflict, match="taken over by another worker"):
+        async with sessions.begin() as session:
+            await finish_started_step(session, lease, step, output={"late": True})
+
+    result = await view(sessions, plan_id)
+    assert result.status == PlanStatus.SUCCEEDED
+    assert result.steps[0].output == {"previous": 0, "value": 1}
+    async with sessions() as session:
+        assert await audit.verify_chain(session, team_id=TEAM) is None
 
 
 @pytest.mark.parametrize("moment", ["before", "after"])
