@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import logging
 import signal
 import sys
@@ -63,10 +62,6 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         require_for_http(settings)
     carapulse = await create_app(settings, with_worker=not args.no_worker)
-    # What start-up built lives as long as the process: keep it out of every later collection, so a
-    # full collection during a burst of requests walks only what the requests made.
-    gc.collect()
-    gc.freeze()
     app = web_app(
         carapulse.bolt, carapulse.engine, carapulse.gate, signing_secret=settings.slack_signing_secret
     )
