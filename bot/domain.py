@@ -95,14 +95,14 @@ class BlastRadius(StrEnum):
 class Actor(BaseModel):
     """Who is acting, as Slack identifies them: every row carries the team so workspaces never mix."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     team_id: str
     user_id: str
 
 
 class Target(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     environment: str
     cluster: str = ""
@@ -112,7 +112,7 @@ class Target(BaseModel):
 
 
 class Risk(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     level: RiskLevel
     blast_radius: BlastRadius
@@ -122,7 +122,7 @@ class Risk(BaseModel):
 class StepSpec(BaseModel):
     """One step as planned: which tool action runs, with what arguments, in which stage."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     stage: StepStage
     action: str
@@ -142,7 +142,7 @@ class WorkflowRef(BaseModel):
     """Which workflow, in which version, a plan was made from; `override` names the environment file
     that changed the workflow's code-defined steps, if one did."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     version: str
@@ -156,7 +156,7 @@ class WorkflowRef(BaseModel):
 class PlanDraft(BaseModel):
     """What the planner proposes before anything is stored or decided."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     intent: str
     summary: str
@@ -185,7 +185,7 @@ class FieldKind(StrEnum):
 class FormField(BaseModel):
     """One input of a workflow as a form shows it; `default` and `choices` are text as typed."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     label: str
@@ -199,7 +199,7 @@ class FormField(BaseModel):
 class WorkflowStepInfo(BaseModel):
     """A step a workflow may plan, as `workflow show` lists it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     stage: StepStage
@@ -212,7 +212,7 @@ class WorkflowStepInfo(BaseModel):
 class WorkflowInfo(BaseModel):
     """A workflow as the catalog shows it, in the version active for one environment."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     ref: WorkflowRef
     description: str
@@ -222,7 +222,7 @@ class WorkflowInfo(BaseModel):
 
 
 class PolicyDecision(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     allow: bool
     required_approvals: int
@@ -233,6 +233,8 @@ class PolicyDecision(BaseModel):
 class StepView(BaseModel):
     """A step with its latest run, as the card shows it: `args` are masked for display, so run
     nothing from a view; the stored plan steps carry the real arguments."""
+
+    model_config = ConfigDict(defer_build=True)
 
     position: int
     stage: StepStage
@@ -254,12 +256,16 @@ class StepView(BaseModel):
 
 
 class ApprovalView(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     user_id: str
     approved_at: datetime
 
 
 class PlanView(BaseModel):
     """Everything the plan card needs, read in one go so rendering never touches the database."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: int
     team_id: str

@@ -53,14 +53,14 @@ class PolicyUnavailable(Exception):
 
 
 class PolicyUser(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     user_id: str
     roles: list[str] = Field(default_factory=list)
 
 
 class PolicyStep(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     stage: str
     tool: str
@@ -71,7 +71,7 @@ class PolicyStep(BaseModel):
 
 
 class PolicyPlan(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     environment: str
     steps: list[PolicyStep]
@@ -81,7 +81,7 @@ class PolicyPlan(BaseModel):
 class MaintenanceWindow(BaseModel):
     """Recurring daily window, `HH:MM` in `timezone`; it may wrap midnight (22:00-02:00)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -89,14 +89,14 @@ class MaintenanceWindow(BaseModel):
 
 
 class EnvironmentConfig(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     production: bool = False
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
 
 
 class Freeze(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     environment: str
     until: datetime
@@ -104,7 +104,7 @@ class Freeze(BaseModel):
 
 
 class PolicyInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     action: PolicyAction
     actor: PolicyUser
@@ -126,14 +126,14 @@ class PolicyInput(BaseModel):
 
 
 class PolicyConstraints(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     max_targets: int
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
 
 
 class PolicyRisk(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     level: Literal["read", "low", "medium", "high"]
     blast_radius: Literal["namespace", "cluster", "account"]
@@ -141,7 +141,7 @@ class PolicyRisk(BaseModel):
 
 
 class PolicyResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     allow: bool
     required_approvals: int
@@ -155,7 +155,7 @@ class PolicyResult(BaseModel):
 
 
 class PolicyTestResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     passed: bool

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from bot.validation import first_error
@@ -34,6 +42,8 @@ Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 
 class Shape(BaseModel):
     """Fields not named are ignored: only what Bolt or a listener reads is checked."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class Identified(Shape):

@@ -16,10 +16,10 @@ from typing import Annotated, Any, TypeVar
 from pydantic import StringConstraints
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
-from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RemoteUrl, RepositoryFile
+from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RemoteUrl, RepositoryFile, YamlPath
 from tools.git_repo import Author, GitWorkspace, Repository
 from tools.git_settings import GitSettings, git_environment
-from tools.git_yaml import YamlDocument, YamlEdit, YamlPath, YamlScalar
+from tools.git_yaml import YamlDocument, YamlEdit, YamlScalar
 from tools.pins import require_unmoved
 from tools.redaction import Redactor
 from tools.runner import CliRunner

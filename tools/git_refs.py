@@ -44,3 +44,7 @@ RepositoryFile = Annotated[
 RemoteUrl = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=r"^[^\s-][^\s]*$")]
 AuthorName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^<>\n\r\x00]+$")]
 AuthorEmail = Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s<>]+@[^@\s<>]+$")]
+
+
+# A dotted path to a value in a YAML file (`image.tag`).
+YamlPath = Annotated[str, StringConstraints(max_length=300, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]

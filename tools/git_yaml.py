@@ -13,16 +13,14 @@ import difflib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import StringConstraints
 from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import ScalarString
 
 from tools.base import ToolError
 
-YamlPath = Annotated[str, StringConstraints(max_length=300, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")]
 YamlScalar = str | int | float | bool
 
 # (mapping indent, sequence indent, dash offset) of the layouts people and tools write.

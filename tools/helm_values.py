@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from tools.base import ToolError
 from tools.runner import CliRunner, value
@@ -30,7 +28,11 @@ _GIT_REF = re.compile(
 
 def check_values_document(text: str) -> None:
     """Helm merges each values file into the chart's values as a map, so a list, a scalar or broken YAML
-    is refused here (ValueError) rather than by helm after the plan was approved."""
+    is refused here (ValueError) rather than by helm after the plan was approved. ruamel is imported
+    here, on the first values checked: the workflow catalog imports this module at start-up."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
         loaded = YAML(typ="safe").load(text)
     except YAMLError as error:

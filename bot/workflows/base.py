@@ -30,7 +30,7 @@ class WorkflowInputs(BaseModel):
     workflow's and defaults to this deployment's own.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     environment: str
 

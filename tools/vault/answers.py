@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from tools import answers
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class Answer(BaseModel):
+    """Base for the shape of one Vault answer; built on first use, so a deployment without Vault
+    never builds it."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 def parse_answer(model: type[ModelT], answer: Any, call: str) -> ModelT:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, ToolError
-from tools.vault.answers import duration, parse_answer
+from tools.vault.answers import Answer, duration, parse_answer
 from tools.vault.kv import MountPath
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class StaticRoleArgs(ActionArgs):
 # --- Vault's answers -------------------------------------------------------------------------------
 
 
-class _Lease(BaseModel):
+class _Lease(Answer):
     id: str
     issue_time: str
     expire_time: str | None = None
@@ -54,33 +54,33 @@ class _Lease(BaseModel):
     ttl: int
 
 
-class _LeaseAnswer(BaseModel):
+class _LeaseAnswer(Answer):
     data: _Lease
 
 
-class _RenewAnswer(BaseModel):
+class _RenewAnswer(Answer):
     lease_id: str
     lease_duration: int
     renewable: bool
 
 
-class _Connection(BaseModel):
+class _Connection(Answer):
     plugin_name: str
-    allowed_roles: list[str] = []
+    allowed_roles: list[str] = Field(default_factory=list)
 
 
-class _ConnectionAnswer(BaseModel):
+class _ConnectionAnswer(Answer):
     data: _Connection
 
 
-class _StaticRole(BaseModel):
+class _StaticRole(Answer):
     db_name: str
     username: str
     last_vault_rotation: str | None = None
     rotation_period: int | str | None = None
 
 
-class _StaticRoleAnswer(BaseModel):
+class _StaticRoleAnswer(Answer):
     data: _StaticRole
 
 

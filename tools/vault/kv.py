@@ -32,7 +32,7 @@ from pydantic import (
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
 from tools.pins import require_unmoved
-from tools.vault.answers import parse_answer
+from tools.vault.answers import Answer, parse_answer
 
 if TYPE_CHECKING:
     import hvac
@@ -121,13 +121,13 @@ class VersionsArgs(SecretArgs):
 # --- Vault's answers -------------------------------------------------------------------------------
 
 
-class _VersionMetadata(BaseModel):
+class _VersionMetadata(Answer):
     created_time: str
     deletion_time: str = ""
     destroyed: bool = False
 
 
-class _Metadata(BaseModel):
+class _Metadata(Answer):
     current_version: int
     oldest_version: int = 0
     max_versions: int = 0
@@ -138,23 +138,23 @@ class _Metadata(BaseModel):
     versions: dict[int, _VersionMetadata]
 
 
-class _MetadataAnswer(BaseModel):
+class _MetadataAnswer(Answer):
     data: _Metadata
 
 
-class _WrittenVersion(BaseModel):
+class _WrittenVersion(Answer):
     version: int
 
 
-class _WriteAnswer(BaseModel):
+class _WriteAnswer(Answer):
     data: _WrittenVersion
 
 
-class _SecretVersion(BaseModel):
+class _SecretVersion(Answer):
     data: dict[str, Any]
 
 
-class _ReadAnswer(BaseModel):
+class _ReadAnswer(Answer):
     data: _SecretVersion
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import Field
 
 from tools.base import Action, ActionArgs, ActionResult, Effect, ToolError
-from tools.vault.answers import duration, parse_answer
+from tools.vault.answers import Answer, duration, parse_answer
 
 if TYPE_CHECKING:
     import hvac
@@ -29,7 +29,7 @@ class NoArgs(ActionArgs):
     pass
 
 
-class _Health(BaseModel):
+class _Health(Answer):
     initialized: bool
     sealed: bool
     standby: bool = False
@@ -37,10 +37,10 @@ class _Health(BaseModel):
     cluster_name: str = ""
 
 
-class _Token(BaseModel):
+class _Token(Answer):
     display_name: str
     policies: list[str]
-    identity_policies: list[str] = []
+    identity_policies: list[str] = Field(default_factory=list)
     ttl: int
     expire_time: str | None = None
     renewable: bool = False
@@ -48,7 +48,7 @@ class _Token(BaseModel):
     type: str = "service"
 
 
-class _TokenAnswer(BaseModel):
+class _TokenAnswer(Answer):
     data: _Token
 
 
