@@ -1,0 +1,125 @@
+"""The plan card's buttons: Approve, Dry run and Cancel act on the plan; Retry step, Skip step and Roll
+back decide for an interrupted or cancelled one; Reject and Break glass open a reason modal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from actions import payloads
+from actions.errors import ephemeral_responder, reporting
+from blocks import ids
+from blocks.modals import break_glass_modal, reject_modal
+from bot import operations
+from bot.domain import Actor, PlanView, Resolution
+from bot.operations import Runtime
+from bot.resolutions import RESOLUTION_LABELS
+
+PlanOperation = Callable[[Runtime, Actor, int], Awaitable[Any]]
+
+# action_id → (what the user sees it doing if it fails, the operation it runs)
+_PLAN_BUTTONS: dict[str, tuple[str, PlanOperation]] = {
+    ids.PLAN_APPROVE: (
+        "approving the plan",
+        lambda runtime, actor, plan_id: operations.approve(runtime, approver=actor, plan_id=plan_id),
+    ),
+    ids.PLAN_DRY_RUN: (
+        "rehearsing the plan",
+        lambda runtime, actor, plan_id: operations.dry_run(runtime, actor=actor, plan_id=plan_id),
+    ),
+    ids.PLAN_CANCEL: (
+        "cancelling the plan",
+        lambda runtime, actor, plan_id: operations.cancel(runtime, actor=actor, plan_id=plan_id),
+    ),
+    **{
+        action_id: (
+            f"choosing to {RESOLUTION_LABELS[resolution]}",
+            lambda runtime, actor, plan_id, resolution=resolution: operations.resolve(
+                runtime, actor=actor, plan_id=plan_id, resolution=resolution
+            ),
+        )
+        for action_id, resolution in (
+            (ids.PLAN_RETRY_STEP, Resolution.RETRY),
+            (ids.PLAN_SKIP_STEP, Resolution.SKIP),
+            (ids.PLAN_ROLL_BACK, Resolution.ROLL_BACK),
+        )
+    },
+}
+
+
+def register(app: AsyncApp, *, runtime: Runtime) -> None:
+    for action_id, (doing, operation) in _PLAN_BUTTONS.items():
+        app.action(action_id)(_plan_button(runtime, action_id, doing, operation))
+
+    for action_id, (doing, check, modal) in _MODAL_BUTTONS.items():
+        app.action(action_id)(_modal_button(runtime, action_id, doing, check, modal))
+
+
+def _plan_button(
+    runtime: Runtime, action_id: str, doing: str, operation: PlanOperation
+) -> Callable[..., Awaitable[None]]:
+    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        runtime.after_ack.submit(_run(runtime, body, respond, doing, operation), name=action_id)
+
+    return handle_plan_button
+
+
+async def _run(
+    runtime: Runtime, body: dict[str, Any], respond: Any, doing: str, operation: PlanOperation
+) -> None:
+    async with reporting(ephemeral_responder(respond), doing=doing):
+        await operation(runtime, payloads.interaction_actor(body), payloads.plan_id_from_action(body))
+
+
+ModalCheck = Callable[..., Awaitable[PlanView]]
+ModalBuilder = Callable[[PlanView, str], dict[str, Any]]
+
+# action_id → (what the user sees it doing if it fails, the check before the modal opens, the modal)
+_MODAL_BUTTONS: dict[str, tuple[str, ModalCheck, ModalBuilder]] = {
+    ids.PLAN_REJECT: (
+        "opening the reject dialog",
+        operations.check_can_reject,
+        lambda view, channel_id: reject_modal(plan_id=view.id, channel_id=channel_id, summary=view.summary),
+    ),
+    ids.PLAN_BREAK_GLASS: (
+        "opening the break-glass dialog",
+        operations.check_can_break_glass,
+        lambda view, channel_id: break_glass_modal(
+            plan_id=view.id, channel_id=channel_id, summary=view.summary, reasons=view.decision.reasons
+        ),
+    ),
+}
+
+
+def _modal_button(
+    runtime: Runtime, action_id: str, doing: str, check: ModalCheck, modal: ModalBuilder
+) -> Callable[..., Awaitable[None]]:
+    """Ack at once, check the plan and the clicker, then open the modal with the click's trigger."""
+
+    async def handle_modal_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
+        await ack()
+        opening = _open_modal(runtime, body, respond, client, doing, check, modal)
+        # Not queued behind other follow-up work: the click's trigger_id is good for 3 seconds only.
+        runtime.supervisor.spawn(opening, name=action_id)
+
+    return handle_modal_button
+
+
+async def _open_modal(
+    runtime: Runtime,
+    body: dict[str, Any],
+    respond: Any,
+    client: Any,
+    doing: str,
+    check: ModalCheck,
+    modal: ModalBuilder,
+) -> None:
+    async with reporting(ephemeral_responder(respond), doing=doing):
+        view = await check(
+            runtime, actor=payloads.interaction_actor(body), plan_id=payloads.plan_id_from_action(body)
+        )
+        channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        await client.views_open(trigger_id=body["trigger_id"], view=modal(view, channel_id))

@@ -1,0 +1,1 @@
+"""The Carapulse service: settings, database, plan/approval/execution services, worker, notifier."""

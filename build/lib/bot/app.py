@@ -1,0 +1,204 @@
+"""Composition root: the one place that builds settings, database, tools, worker, notifier and the
+Bolt app, and wires `actions/` in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import actions
+from bot import toolbox, workflows
+from bot.after_ack import AfterAck, RequestGate
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade_to_head
+from bot.errors import ConfigError
+from bot.notifier import Notifier
+from bot.operations import Runtime
+from bot.policy import Policy
+from bot.policy_engine import GuardedPolicy
+from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
+from bot.settings import Settings
+from bot.tasks import TaskSupervisor
+from bot.toolbox import Toolbox
+from bot.verify_checks import CHECK_ACTION
+from bot.worker import Worker
+from tools.base import Effect
+
+log = logging.getLogger(__name__)
+
+SLACK_RETRIES = 4
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class Carapulse:
+    """A built service: start the worker with `start_worker`, stop everything with `aclose`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    runtime: Runtime
+    bolt: AsyncApp
+    tools: Toolbox
+    roles: RoleDirectory
+    gate: RequestGate
+    # Long-running loops live apart from per-request work, so draining requests never waits on them.
+    loops: TaskSupervisor
+
+    def start_worker(self) -> None:
+        """Start the background loops: the worker (if this process runs one) and the refresh of
+        Slack user group memberships behind roles."""
+        if self.runtime.worker is not None:
+            self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+        if self.settings.usergroup_roles:
+            refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
+            self.loops.spawn(refresh, name="usergroup-roles")
+
+    async def aclose(self) -> None:
+        """Stop the worker, then give request work and card edits a moment to land, so the last
+        state a card reached is still shown in Slack after a restart."""
+        await self.loops.aclose()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
+        await self.runtime.supervisor.aclose()
+        await self.tools.aclose()
+        await self.engine.dispose()
+
+
+async def create_app(
+    settings: Settings,
+    *,
+    with_worker: bool = True,
+    migrate: bool = True,
+    environ: Mapping[str, str] | None = None,
+) -> Carapulse:
+    """`environ` is where tools read their settings (default: the process environment)."""
+    # Configuration problems first, before anything is opened.
+    tools = toolbox.build(os.environ if environ is None else environ)
+    if settings.verify_checks and CHECK_ACTION not in tools.registry:
+        await tools.aclose()
+        raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
+    try:
+        catalog = workflows.build_catalog(
+            settings.workflows_dir, environments=settings.configured_environments()
+        )
+    except ConfigError:
+        await tools.aclose()
+        raise
+    engine = create_engine(settings.database_url)
+    if migrate:
+        try:
+            await upgrade_to_head(engine)
+        except BaseException:
+            await engine.dispose()
+            await tools.aclose()
+            raise
+    sessions = create_session_factory(engine)
+    client = slack_client(settings)
+    supervisor = TaskSupervisor()
+    gate = RequestGate()
+    notifier = Notifier(
+        client=client,
+        sessions=sessions,
+        supervisor=supervisor,
+        min_interval=settings.card_update_interval_seconds,
+    )
+    worker = (
+        Worker(
+            sessions=sessions,
+            registry=tools.registry,
+            observer=notifier,
+            lease_seconds=settings.worker_lease_seconds,
+            poll_seconds=settings.worker_poll_seconds,
+            execution_timeout_seconds=settings.execution_timeout_seconds,
+        )
+        if with_worker
+        else None
+    )
+    roles = RoleDirectory(
+        user_roles=settings.roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)
+    )
+    await roles.refresh()
+    policy = Policy(
+        engine=GuardedPolicy(settings.policy_dir),
+        environments=settings.configured_environments(),
+        roles=roles,
+        default_roles=settings.default_roles,
+        read_actions=frozenset(a.name for a in tools.registry if a.effect == Effect.READ),
+        risk_hints={a.name: a.risk.value for a in tools.registry if a.risk is not None},
+        approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
+    )
+    if not settings.security_channel:
+        log.warning("SECURITY_CHANNEL is not set: break-glass notices go only to the plan's thread")
+    if policy.engine.load_error:
+        log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
+    runtime = Runtime(
+        sessions=sessions,
+        notifier=notifier,
+        supervisor=supervisor,
+        after_ack=AfterAck(supervisor=supervisor, gate=gate),
+        worker=worker,
+        registry=tools.registry,
+        policy=policy,
+        environment=settings.environment,
+        cluster=settings.cluster,
+        workflows=catalog,
+        security_channel=settings.security_channel,
+        verify_checks=settings.verify_checks,
+    )
+    bolt = AsyncApp(
+        # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads
+        # the source of every loaded module (~0.1 s at start-up).
+        name="carapulse",
+        client=client,
+        signing_secret=settings.slack_signing_secret or None,
+        # Only Socket Mode and `carapulse worker` run without a secret; HTTP mode refuses to start.
+        request_verification_enabled=bool(settings.slack_signing_secret),
+        process_before_response=True,
+        logger=logging.getLogger("slack_bolt"),
+    )
+    actions.register(bolt, runtime=runtime)
+    return Carapulse(
+        settings=settings,
+        engine=engine,
+        runtime=runtime,
+        bolt=bolt,
+        tools=tools,
+        roles=roles,
+        gate=gate,
+        loops=TaskSupervisor(),
+    )
+
+
+def usergroup_members(client: AsyncWebClient) -> MembersOf:
+    """Members of a Slack user group, as RoleDirectory reads them."""
+
+    async def members_of(group_id: str) -> list[str]:
+        try:
+            response = await client.usergroups_users_list(usergroup=group_id)
+        except SlackApiError as exc:
+            raise MembersUnavailable(exc.response.get("error", "unknown_error")) from exc
+        return list(response.get("users") or [])
+
+    return members_of
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries 5xx and connection errors."""
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES))
+    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=SLACK_RETRIES))
+    return client

@@ -1,0 +1,122 @@
+"""The `carapulse` command: serve (HTTP or Socket Mode), worker, migrate, policy, tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from bot import policy_cli, tools_cli
+from bot.app import Carapulse, create_app
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade_to_head
+from bot.errors import ConfigError
+from bot.http import web_app
+from bot.settings import Settings, load_settings, require_for_http, require_for_socket
+
+log = logging.getLogger("carapulse")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if hasattr(args, "run_plain"):
+        return int(args.run_plain(args))
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return asyncio.run(args.run(settings, args))
+    except ConfigError as exc:
+        print(f"carapulse: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carapulse", description="Slack-native ChatOps for SRE teams")
+    commands = parser.add_subparsers(required=True, metavar="command")
+    serve = commands.add_parser("serve", help="answer Slack (HTTP on $PORT, or --socket) and run the worker")
+    serve.add_argument("--socket", action="store_true", help="use Socket Mode (needs SLACK_APP_TOKEN)")
+    serve.add_argument("--no-worker", action="store_true", help="do not run a worker in this process")
+    serve.set_defaults(run=_serve)
+    worker = commands.add_parser("worker", help="run an extra worker that executes approved plans")
+    worker.set_defaults(run=_worker)
+    migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
+    migrate.set_defaults(run=_migrate)
+    policy_cli.add_commands(commands)
+    tools_cli.add_commands(commands)
+    return parser
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    if args.socket:
+        require_for_socket(settings)
+    else:
+        require_for_http(settings)
+    carapulse = await create_app(settings, with_worker=not args.no_worker)
+    app = web_app(
+        carapulse.bolt, carapulse.engine, carapulse.gate, signing_secret=settings.slack_signing_secret
+    )
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
+        log.info("listening on port %s (%s)", settings.port, "Socket Mode" if args.socket else "HTTP")
+        carapulse.start_worker()
+        if args.socket:
+            await _run_socket_mode(carapulse)
+        else:
+            await _until_stopped()
+    finally:
+        await runner.cleanup()
+        await carapulse.aclose()
+    return 0
+
+
+async def _run_socket_mode(carapulse: Carapulse) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(carapulse.bolt, carapulse.settings.slack_app_token)
+    await handler.connect_async()
+    try:
+        await _until_stopped()
+    finally:
+        await handler.close_async()
+
+
+async def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    carapulse = await create_app(settings, with_worker=True)
+    try:
+        carapulse.start_worker()
+        log.info("worker started")
+        await _until_stopped()
+    finally:
+        await carapulse.aclose()
+    return 0
+
+
+async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+    log.info("database is at the latest schema")
+    return 0
+
+
+async def _until_stopped() -> None:
+    stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopped.set)
+    await stopped.wait()
+    log.info("stopping")

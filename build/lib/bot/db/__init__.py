@@ -1,0 +1,1 @@
+"""Database: ORM models, engine and session factory, and schema upgrades through Alembic."""

@@ -1,0 +1,208 @@
+"""ORM models. Every workspace-owned row carries its Slack team id; uniqueness rules that stop
+duplicate plans, approvals and executions live here as constraints, not only as checks in code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from bot.db.types import UTCDateTime
+
+TeamId = String(32)
+UserId = String(32)
+# "team", "plan:<id>" or "execution:<id>" (bot/audit.py).
+AuditStream = String(40)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    __table_args__ = (
+        # One Slack request (its trigger_id) yields at most one plan, however often it is delivered.
+        UniqueConstraint("team_id", "source_key", name="uq_plans_team_source"),
+        Index("ix_plans_team_status", "team_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    source_key: Mapped[str] = mapped_column(String(255))
+    requester_id: Mapped[str] = mapped_column(UserId)
+    channel_id: Mapped[str] = mapped_column(String(32))
+    intent: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(String(255))
+    target: Mapped[dict[str, Any]]
+    risk: Mapped[dict[str, Any]]
+    decision: Mapped[dict[str, Any]]
+    rollback: Mapped[str] = mapped_column(Text)
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(32))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_actor_id: Mapped[str] = mapped_column(UserId, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # An admin forced the plan past approvals, windows or a freeze: who, why and when.
+    break_glass_by: Mapped[str | None] = mapped_column(UserId)
+    break_glass_reason: Mapped[str | None] = mapped_column(Text)
+    break_glass_at: Mapped[datetime | None]
+    # The workflow (and version, and environment override file) the plan was made from, if any.
+    workflow_name: Mapped[str | None] = mapped_column(String(64))
+    workflow_version: Mapped[str | None] = mapped_column(String(64))
+    workflow_override: Mapped[str | None] = mapped_column(String(255))
+
+    steps: Mapped[list[PlanStep]] = relationship(
+        order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"
+    )
+
+
+class PlanStep(Base):
+    __tablename__ = "plan_steps"
+    __table_args__ = (UniqueConstraint("plan_id", "position", name="uq_plan_steps_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    stage: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(128))
+    args: Mapped[dict[str, Any]]
+    description: Mapped[str] = mapped_column(Text)
+    timeout_seconds: Mapped[float | None]
+    risk: Mapped[str | None] = mapped_column(String(16))
+    rerun_on_rollback: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class Approval(Base):
+    __tablename__ = "approvals"
+    __table_args__ = (
+        # A double click or a Slack retry cannot approve twice.
+        UniqueConstraint("plan_id", "user_id", "plan_hash", name="uq_approvals_plan_user_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(UserId)
+    decision: Mapped[str] = mapped_column(String(16))
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Execution(Base):
+    __tablename__ = "executions"
+    __table_args__ = (
+        # However many approvals race, a plan runs once.
+        UniqueConstraint("plan_id", name="uq_executions_plan"),
+        Index("ix_executions_claim", "status", "lease_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(32))
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    # What a person chose for a paused (or cancelled) execution; the worker acts on it when it
+    # claims the execution again. See domain.Resolution.
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class StepRun(Base):
+    __tablename__ = "step_runs"
+    __table_args__ = (UniqueConstraint("execution_id", "stage", "position", name="uq_step_runs_position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    execution_id: Mapped[int] = mapped_column(ForeignKey("executions.id", ondelete="CASCADE"))
+    plan_step_id: Mapped[int | None] = mapped_column(ForeignKey("plan_steps.id"))
+    stage: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int]
+    action: Mapped[str] = mapped_column(String(128))
+    args: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    output_summary: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    # The inverse of this step ({"action", "args"}), worked out when it succeeded from the state it
+    # read before changing anything; None when it has none. Rollback runs what is stored here. A
+    # step marked rerun_on_rollback stores itself with "rerun": true, run after the other undos.
+    undo: Mapped[dict[str, Any] | None]
+
+
+class SlackMessage(Base):
+    """Where a plan's card lives, so every later state change edits that one message."""
+
+    __tablename__ = "slack_messages"
+    __table_args__ = (UniqueConstraint("plan_id", name="uq_slack_messages_plan"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+
+
+class ChangeFreeze(Base):
+    """While a freeze of an environment lasts, the policy denies writes to it."""
+
+    __tablename__ = "change_freezes"
+    __table_args__ = (Index("ix_change_freezes_team_env", "team_id", "environment"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    environment: Mapped[str] = mapped_column(String(64))
+    until: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(UserId)
+    created_at: Mapped[datetime]
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[str | None] = mapped_column(UserId)
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained per stream (see bot/audit.py): `seq` numbers the events of one
+    stream 1, 2, ... and is unique in it, so a stream cannot fork."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        UniqueConstraint("team_id", "stream", "seq", name="uq_audit_events_stream_seq"),
+        Index("ix_audit_events_plan", "team_id", "plan_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    stream: Mapped[str] = mapped_column(AuditStream)
+    seq: Mapped[int]
+    plan_id: Mapped[int | None]
+    actor_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChain(Base):
+    """The head of one audit stream: its last event's `seq` and hash. Every append moves it in the
+    same statement or transaction, so events cut from the end of a stream no longer match it."""
+
+    __tablename__ = "audit_chains"
+
+    team_id: Mapped[str] = mapped_column(TeamId, primary_key=True)
+    stream: Mapped[str] = mapped_column(AuditStream, primary_key=True)
+    seq: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,58 @@
+"""The HTTP surface: Slack's request URL, health and readiness probes, Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.async_app import AsyncApp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import slack_requests
+from bot.after_ack import RequestGate
+
+log = logging.getLogger(__name__)
+
+SLACK_EVENTS_PATH = "/slack/events"
+
+
+def web_app(
+    bolt: AsyncApp, engine: AsyncEngine, gate: RequestGate, *, signing_secret: str
+) -> web.Application:
+    """`signing_secret` checks every request to SLACK_EVENTS_PATH (without one, all are refused);
+    `gate` learns of every Slack request until it is answered, so follow-up work waits for it."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        with gate.answering():
+            try:
+                bolt_request = await slack_requests.admit(request, signing_secret=signing_secret)
+            except slack_requests.Refused as refused:
+                log.warning("refused a Slack request: %s %s", refused.status, refused.reason)
+                return refused.response()
+            return await to_aiohttp_response(await bolt.async_dispatch(bolt_request))
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            return web.json_response({"status": "unavailable", "database": str(exc)}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def metrics(_: web.Request) -> web.Response:
+        response = web.Response(body=generate_latest(REGISTRY))
+        response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
+        return response
+
+    app = web.Application()
+    app.router.add_post(SLACK_EVENTS_PATH, slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    return app

@@ -1,0 +1,261 @@
+"""Slack output for plans: posts the card, edits it in place, and posts thread replies.
+
+Edits are coalesced per card: a change marks the card dirty, and one pump task per card renders the
+latest stored state at most once per interval. Because every render reads the database, the newest
+state always wins and an edit that failed is simply redone with fresher data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.attachments import step_output_files
+from blocks.plan_card import plan_card, plan_card_text
+from blocks.replies import break_glass_notice, dry_run_reply, outcome_reply
+from bot import plan_views
+from bot.clock import utcnow
+from bot.db.engine import SessionFactory
+from bot.db.models import SlackMessage
+from bot.domain import PlanView, StepView
+from bot.errors import UserError
+from bot.tasks import TaskSupervisor
+
+log = logging.getLogger(__name__)
+
+# Errors after which retrying the same edit cannot succeed.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "is_archived",
+        "invalid_blocks",
+    }
+)
+MAX_DELIVERY_ATTEMPTS = 8
+MAX_BACKOFF_SECONDS = 30.0
+
+
+@dataclass
+class _Card:
+    dirty: bool = False
+    post_outcome: bool = False
+    pump: asyncio.Task[None] | None = None
+
+
+class CardNotPosted(UserError):
+    def __init__(self, plan_id: int, error: str) -> None:
+        hint = " Invite me with `/invite @Carapulse` and try again." if error in _NOT_IN_CHANNEL else ""
+        super().__init__(f"Plan #{plan_id} is stored, but Slack refused its card ({error}).{hint}")
+        self.error = error
+
+
+_NOT_IN_CHANNEL = frozenset({"channel_not_found", "not_in_channel"})
+
+
+class Notifier:
+    def __init__(
+        self,
+        *,
+        client: AsyncWebClient,
+        sessions: SessionFactory,
+        supervisor: TaskSupervisor,
+        min_interval: float = 1.0,
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._supervisor = supervisor
+        self._min_interval = min_interval
+        self._cards: dict[tuple[str, int], _Card] = {}
+        # What each card shows now (a digest of its text and blocks), so a render that changed
+        # nothing costs no chat.update.
+        self._shown: dict[tuple[str, int], str] = {}
+
+    async def post_card(
+        self, *, team_id: str, plan_id: int, channel_id: str, thread_ts: str | None
+    ) -> SlackMessage:
+        """Post the card and remember where it is; later changes edit this one message.
+
+        Raises CardNotPosted when Slack refuses the post, so the requester learns why.
+        """
+        async with self._sessions() as session:
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        text, blocks = plan_card_text(view), plan_card(view)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks
+            )
+        except SlackApiError as exc:
+            raise CardNotPosted(plan_id, exc.response.get("error", "unknown_error")) from exc
+        self._shown[(team_id, plan_id)] = _digest(text, blocks)
+        async with self._sessions.begin() as session:
+            message = SlackMessage(
+                team_id=team_id,
+                plan_id=plan_id,
+                channel_id=response["channel"],
+                ts=response["ts"],
+                thread_ts=thread_ts,
+                created_at=utcnow(),
+            )
+            session.add(message)
+        # The plan may have moved on while the post was in flight; render once more to catch up.
+        self.plan_changed(team_id, plan_id)
+        return message
+
+    def plan_changed(self, team_id: str, plan_id: int) -> None:
+        card = self._cards.setdefault((team_id, plan_id), _Card())
+        card.dirty = True
+        if card.pump is None or card.pump.done():
+            card.pump = self._supervisor.spawn(
+                self._pump(team_id, plan_id, card), name=f"card-{team_id}-{plan_id}"
+            )
+
+    def plan_finished(self, team_id: str, plan_id: int) -> None:
+        self._cards.setdefault((team_id, plan_id), _Card()).post_outcome = True
+        self.plan_changed(team_id, plan_id)
+
+    async def settled(self, team_id: str, plan_id: int) -> None:
+        """Wait until the card shows the latest state handed to the notifier."""
+        card = self._cards.get((team_id, plan_id))
+        if card is not None and card.pump is not None and not card.pump.done():
+            await asyncio.shield(card.pump)
+
+    async def post_dry_run(
+        self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+    ) -> None:
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            raise UserError(f"Plan #{plan_id} has no card to answer under.")
+        text, blocks = dry_run_reply(plan_id, user_id, results)
+        await self._reply_in_thread(location, text, blocks)
+
+    async def post_break_glass_notice(
+        self,
+        *,
+        team_id: str,
+        plan_id: int,
+        admin_id: str,
+        reason: str,
+        bypassed: list[str],
+        security_channel: str,
+    ) -> None:
+        """Tell the plan's thread and the security channel; raises UserError naming what Slack
+        refused, so the admin learns the notice did not reach security."""
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        card_channel_id = location.channel_id if location else ""
+        text, blocks = break_glass_notice(
+            view, admin_id=admin_id, reason=reason, bypassed=bypassed, card_channel_id=card_channel_id
+        )
+        if location is not None:
+            await self._reply_in_thread(location, text, blocks)
+        if not security_channel:
+            return
+        try:
+            await self._client.chat_postMessage(channel=security_channel, text=text, blocks=blocks)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown_error")
+            log.error("break-glass notice of plan %s refused by %s: %s", plan_id, security_channel, error)
+            raise UserError(
+                f"Break-glass is recorded and plan #{plan_id} is running, but the security channel "
+                f"refused the notice ({error}). Invite me there: `/invite @Carapulse`."
+            ) from exc
+
+    async def _pump(self, team_id: str, plan_id: int, card: _Card) -> None:
+        """Send the latest state, then hold the card's slot for one interval so that changes
+        arriving meanwhile are folded into the next edit instead of each causing one."""
+        failures = 0
+        while card.dirty:
+            card.dirty = False
+            post_outcome = card.post_outcome
+            try:
+                delivered = await self._edit(team_id, plan_id, post_outcome)
+            except (TimeoutError, SlackApiError, OSError) as exc:
+                failures += 1
+                if _is_permanent(exc) or failures >= MAX_DELIVERY_ATTEMPTS:
+                    log.error("giving up on the card of plan %s: %s", plan_id, _describe(exc))
+                    break
+                log.warning("card edit for plan %s failed (%s); retrying", plan_id, _describe(exc))
+                card.dirty = True
+                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
+                continue
+            failures = 0
+            if delivered and post_outcome:
+                card.post_outcome = False
+            await asyncio.sleep(self._min_interval)
+        self._cards.pop((team_id, plan_id), None)
+
+    async def _edit(self, team_id: str, plan_id: int, post_outcome: bool) -> bool:
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            # post_card has not stored the card yet; it renders again once it has.
+            return False
+        text, blocks = plan_card_text(view), plan_card(view)
+        digest = _digest(text, blocks)
+        if self._shown.get((team_id, plan_id)) != digest:
+            await self._client.chat_update(
+                channel=location.channel_id, ts=location.ts, text=text, blocks=blocks
+            )
+            self._shown[(team_id, plan_id)] = digest
+        if post_outcome and view.status.is_final:
+            reply_text, reply_blocks = outcome_reply(view)
+            await self._reply_in_thread(location, reply_text, reply_blocks)
+            await self._attach_long_output(location, view)
+            # A finished card rarely changes again; if it does (a rollback on request), it is redrawn.
+            self._shown.pop((team_id, plan_id), None)
+        return True
+
+    async def _attach_long_output(self, location: SlackMessage, view: PlanView) -> None:
+        """Upload each step's output that the card had to trim. A refused upload is logged, not
+        retried: the card and the outcome reply already carry the essentials."""
+        for output in step_output_files(view):
+            try:
+                await self._client.files_upload_v2(
+                    channel=location.channel_id,
+                    thread_ts=location.thread_ts or location.ts,
+                    content=output.content,
+                    filename=output.filename,
+                    title=output.title,
+                )
+            except SlackApiError as exc:
+                log.warning("could not attach %s: %s", output.filename, exc.response.get("error"))
+
+    async def _reply_in_thread(self, location: SlackMessage, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Replies go under the card: in the thread the card is in, or a thread started on it."""
+        await self._client.chat_postMessage(
+            channel=location.channel_id,
+            thread_ts=location.thread_ts or location.ts,
+            text=text,
+            blocks=blocks,
+        )
+
+
+def _digest(text: str, blocks: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()
+
+
+def _is_permanent(exc: Exception) -> bool:
+    return isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT_ERRORS
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"{exc.response.status_code} {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"

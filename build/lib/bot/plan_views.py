@@ -1,0 +1,146 @@
+"""Reads a plan with its steps, approvals and latest step runs into one `PlanView` for rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import plans, resolutions
+from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, StepRun
+from bot.domain import (
+    ApprovalView,
+    ExecutionStatus,
+    PlanStatus,
+    PlanView,
+    PolicyDecision,
+    Resolution,
+    Risk,
+    StepStage,
+    StepState,
+    StepView,
+    Target,
+    WorkflowRef,
+)
+from tools.redaction import Redactor
+
+_REDACTOR = Redactor()
+
+
+async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView:
+    plan = await plans.get(session, team_id=team_id, plan_id=plan_id)
+    steps = (
+        await session.scalars(select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.position))
+    ).all()
+    approvals = (
+        await session.scalars(
+            select(Approval)
+            .where(Approval.plan_id == plan.id, Approval.plan_hash == plan.plan_hash)
+            .order_by(Approval.id)
+        )
+    ).all()
+    execution = await session.scalar(select(Execution).where(Execution.plan_id == plan.id))
+    runs = (
+        (
+            await session.scalars(
+                select(StepRun).where(StepRun.execution_id == execution.id).order_by(StepRun.id)
+            )
+        ).all()
+        if execution
+        else []
+    )
+    return _view(plan, steps, approvals, runs, execution)
+
+
+async def card_location(session: AsyncSession, *, team_id: str, plan_id: int) -> SlackMessage | None:
+    return await session.scalar(
+        select(SlackMessage).where(SlackMessage.team_id == team_id, SlackMessage.plan_id == plan_id)
+    )
+
+
+def _view(
+    plan: Plan,
+    steps: Sequence[PlanStep],
+    approvals: Sequence[Approval],
+    runs: Sequence[StepRun],
+    execution: Execution | None,
+) -> PlanView:
+    runs_by_step = {(run.stage, run.position): run for run in runs}
+    step_views = [
+        _step_view(step.position, step.stage, step.action, step.args, step.description, run)
+        for step in steps
+        for run in [runs_by_step.get((step.stage, step.position))]
+    ]
+    step_views += [
+        _step_view(run.position, run.stage, run.action, run.args, "Roll back", run)
+        for run in runs
+        if run.stage == StepStage.ROLLBACK
+    ]
+    return PlanView(
+        id=plan.id,
+        team_id=plan.team_id,
+        requester_id=plan.requester_id,
+        intent=plan.intent,
+        summary=plan.summary,
+        target=Target.model_validate(plan.target),
+        status=PlanStatus(plan.status),
+        risk=Risk.model_validate(plan.risk),
+        decision=PolicyDecision.model_validate(plan.decision),
+        rollback=plan.rollback,
+        steps=step_views,
+        approvals=[ApprovalView(user_id=a.user_id, approved_at=a.created_at) for a in approvals],
+        created_at=plan.created_at,
+        finished_at=plan.finished_at,
+        status_reason=plan.status_reason,
+        status_actor_id=plan.status_actor_id,
+        execution_note=_execution_note(execution),
+        rollback_offered=resolutions.rollback_offered(PlanStatus(plan.status), runs),
+        break_glass_by=plan.break_glass_by or "",
+        break_glass_reason=plan.break_glass_reason or "",
+        workflow=_workflow(plan),
+    )
+
+
+def _workflow(plan: Plan) -> WorkflowRef | None:
+    if plan.workflow_name is None:
+        return None
+    return WorkflowRef(
+        name=plan.workflow_name, version=plan.workflow_version or "", override=plan.workflow_override or ""
+    )
+
+
+def _step_view(
+    position: int,
+    stage: str,
+    action: str,
+    args: dict,
+    description: str,
+    run: StepRun | None,
+) -> StepView:
+    return StepView(
+        position=position,
+        stage=StepStage(stage),
+        action=action,
+        # For display: values under secret-sounding keys (a Vault write's data) never reach Slack.
+        args=_REDACTOR.redact_data(args),
+        description=description,
+        state=StepState(run.status) if run else StepState.QUEUED,
+        started_at=run.started_at if run else None,
+        finished_at=run.finished_at if run else None,
+        output_summary=run.output_summary if run else "",
+        error=run.error if run else "",
+        output=run.output if run else {},
+    )
+
+
+def _execution_note(execution: Execution | None) -> str:
+    if execution is None:
+        return ""
+    if execution.cancel_requested and execution.finished_at is None:
+        return "Cancelling: the running step finishes, the rest is skipped."
+    if execution.resolution and execution.status in (ExecutionStatus.QUEUED, ExecutionStatus.RUNNING):
+        return f"Resuming: {resolutions.RESOLUTION_LABELS[Resolution(execution.resolution)]}."
+    if execution.attempts > 1 and execution.finished_at is None:
+        return f"Taken over by worker {execution.lease_owner} (attempt {execution.attempts})."
+    return ""

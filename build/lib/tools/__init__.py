@@ -1,0 +1,1 @@
+"""Integrations Carapulse can act through: one module per system, shared contract in `base`."""
