@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import StringConstraints
 
 from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable, tag_map
-from tools.aws_waits import WAIT_POLL_SECONDS, WaitSeconds
+from tools.aws_waits import AwsWait, WaitSeconds
 from tools.base import ActionResult, Effect, RiskHint, ToolError
 from tools.pins import require_unmoved
 from tools.polling import until
 
 if TYPE_CHECKING:
-    from tools.aws_client import AwsClients
+    pass
 
 SecretId = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[A-Za-z0-9/_+=.@:-]+$")]
 VersionId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -147,17 +147,10 @@ class RotateSecret(AwsAction[RotateSecretArgs]):
         raise ToolError(f"aws: secret {secret['name']} {problem}", call="secretsmanager:RotateSecret")
 
 
-class WaitForRotation(AwsAction[RotationWaitArgs]):
+class WaitForRotation(AwsWait[RotationWaitArgs]):
     name = "aws.secret_rotation_wait"
     description = "Wait until a secret's rotation has finished: a new version is AWSCURRENT, none pending."
     args_model = RotationWaitArgs
-    effect = Effect.READ
-    idempotent = True
-    timeout_seconds = 1860.0  # above the largest timeout_seconds the args accept
-
-    def __init__(self, aws: AwsClients, *, poll_seconds: float = WAIT_POLL_SECONDS) -> None:
-        super().__init__(aws)
-        self.poll_seconds = poll_seconds
 
     async def run(self, args: RotationWaitArgs) -> ActionResult:
         latest: dict[str, Any] = {}

@@ -49,7 +49,9 @@ class EcsWaitArgs(EcsServiceArgs):
     timeout_seconds: WaitSeconds = 600
 
 
-class _AwsWait(AwsAction[ArgsT]):
+class AwsWait(AwsAction[ArgsT]):
+    """Base of the actions that read until a state is reached, every `poll_seconds`."""
+
     effect = Effect.READ
     idempotent = True
     timeout_seconds = 1860.0  # above the largest timeout_seconds the args accept
@@ -59,7 +61,7 @@ class _AwsWait(AwsAction[ArgsT]):
         self.poll_seconds = poll_seconds
 
 
-class WaitForAutoScalingGroup(_AwsWait[AutoScalingWaitArgs]):
+class WaitForAutoScalingGroup(AwsWait[AutoScalingWaitArgs]):
     name = "aws.autoscaling_wait"
     description = "Wait until an Auto Scaling group has its desired number of InService, Healthy instances."
     args_model = AutoScalingWaitArgs
@@ -103,7 +105,7 @@ class WaitForAutoScalingGroup(_AwsWait[AutoScalingWaitArgs]):
         )
 
 
-class WaitForEcsService(_AwsWait[EcsWaitArgs]):
+class WaitForEcsService(AwsWait[EcsWaitArgs]):
     name = "aws.ecs_wait"
     description = (
         "Wait until an ECS service runs its desired number of tasks and its deployment has finished."

@@ -22,9 +22,9 @@ from bot.workflows.base import (
     WorkflowPlan,
 )
 from bot.workflows.checks import PromqlCheck, check_step
-from bot.workflows.sentences import NAME, Sentence, named, sentence
+from bot.workflows.fields import KubernetesName
+from bot.workflows.sentences import Sentence, named, sentence
 
-KubernetesName = Annotated[str, StringConstraints(max_length=63, pattern=rf"^{NAME}$")]
 Remediation = Literal["restart", "rollback", "scale_up", "silence"]
 _PAGERDUTY_ID = re.compile(r"^[A-Z0-9]{2,40}$")
 _IN_NS = rf"(?: (?:in|-n|--namespace) (?:namespace )?{named('namespace')})?"

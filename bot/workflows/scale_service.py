@@ -18,12 +18,11 @@ from bot.workflows.base import (
     WorkflowInputs,
     WorkflowPlan,
 )
-from bot.workflows.checks import PromqlCheck, check_step
+from bot.workflows.checks import check_step
+from bot.workflows.fields import AwsEnvironment, Check, EcsCluster, Namespace
 from bot.workflows.sentences import NAME, Sentence, named, sentence
 
 MAX_COUNT = 1000
-KubernetesName = Annotated[str, StringConstraints(max_length=63, pattern=rf"^{NAME}$")]
-AwsName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.-]+$")]
 
 _SCALE = ("kubernetes.scale", "aws.autoscaling_scale", "aws.ecs_scale")
 _WAIT = ("kubernetes.rollout_status", "aws.autoscaling_wait", "aws.ecs_wait")
@@ -42,14 +41,10 @@ class ScaleInputs(WorkflowInputs):
         title="Name", description="The Deployment, Auto Scaling group or ECS service"
     )
     count: Annotated[int, Field(ge=0, le=MAX_COUNT)] = Field(title="Replicas, instances or tasks")
-    namespace: KubernetesName = Field(default="default", title="Namespace", description="Deployments only")
-    ecs_cluster: AwsName | None = Field(
-        default=None, validate_default=True, title="ECS cluster", description="ECS services only"
-    )
-    aws_environment: AwsName | None = Field(
-        default=None, title="AWS environment", description="An AWS_ENVIRONMENTS name; empty: the base one"
-    )
-    check: PromqlCheck | None = Field(default=None, title="PromQL check")
+    namespace: Namespace = "default"
+    ecs_cluster: EcsCluster = None
+    aws_environment: AwsEnvironment = None
+    check: Check = None
 
     # Field validators, not a model validator, so a form shows each refusal beside its own field;
     # `kind` is declared first, so it is known when the others are checked.

@@ -17,9 +17,9 @@ from pydantic_core import PydanticCustomError
 
 from bot.domain import RiskLevel, StepStage, Target
 from bot.workflows.base import PlanningContext, StepDeclaration, Workflow, WorkflowInputs, WorkflowPlan
-from bot.workflows.checks import PromqlCheck, check_step
+from bot.workflows.checks import check_step
 from bot.workflows.consumers import Consumers
-from bot.workflows.scale_service import AwsName, KubernetesName
+from bot.workflows.fields import AwsEnvironment, Check, EcsCluster, KubernetesName, Namespace
 from bot.workflows.secret_backends import (
     ROTATE_ACTIONS,
     Rotation,
@@ -84,14 +84,10 @@ class RotationInputs(WorkflowInputs):
         title="Consumers to restart",
         description="Comma-separated Deployments (in namespace) or ECS services (in ecs_cluster)",
     )
-    namespace: KubernetesName = Field(default="default", title="Namespace", description="Deployments only")
-    ecs_cluster: AwsName | None = Field(
-        default=None, validate_default=True, title="ECS cluster", description="ECS services only"
-    )
-    aws_environment: AwsName | None = Field(
-        default=None, title="AWS environment", description="An AWS_ENVIRONMENTS name; empty: the base one"
-    )
-    check: PromqlCheck | None = Field(default=None, title="PromQL check")
+    namespace: Namespace = "default"
+    ecs_cluster: EcsCluster = None
+    aws_environment: AwsEnvironment = None
+    check: Check = None
 
     # Field validators, so a form shows each refusal beside its own field; `backend` and
     # `consumer_kind` are declared before the fields that depend on them.

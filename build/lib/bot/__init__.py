@@ -1,1 +1,0 @@
-"""The Carapulse service: settings, database, plan/approval/execution services, worker, notifier."""

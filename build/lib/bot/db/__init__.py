@@ -1,1 +1,0 @@
-"""Database: ORM models, engine and session factory, and schema upgrades through Alembic."""
