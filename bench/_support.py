@@ -24,7 +24,7 @@ from bot.domain import (
     StepStage,
     Target,
 )
-from tools.base import Action, ActionArgs, ActionResult, Effect
+from tools.common.base import Action, ActionArgs, ActionResult, Effect
 
 TEAM = "T0123ABCDEF"
 REQUESTER = Actor(team_id=TEAM, user_id="U0123ALICE1")

@@ -43,7 +43,7 @@ from bot.settings import Settings, load_settings
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack, RecordedCall
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 DEFAULT_INTERVAL = float(Settings.model_fields["card_update_interval_seconds"].default)
 FAST_INTERVAL = 0.2

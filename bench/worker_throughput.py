@@ -63,7 +63,7 @@ from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tests.databases import throwaway_database
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 READY = "ready"
 GO = b"go\n"

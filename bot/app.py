@@ -36,7 +36,7 @@ from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
 from bot.verify_checks import CHECK_ACTION
 from bot.worker import Worker
-from tools.base import Effect
+from tools.common.base import Effect
 
 log = logging.getLogger(__name__)
 

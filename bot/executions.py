@@ -32,7 +32,7 @@ from bot.db.engine import atomic
 from bot.db.models import Execution, Plan, StepRun
 from bot.domain import ExecutionStatus, PlanStatus, StepStage, StepState
 from bot.errors import Conflict
-from tools.redaction import Redactor
+from tools.common.redaction import Redactor
 
 _REDACTOR = Redactor()
 

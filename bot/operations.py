@@ -23,7 +23,7 @@ from bot.verify_checks import VerifyCheck
 from bot.worker import Worker
 from bot.workflows.base import PlanningContext, WorkflowInputs
 from bot.workflows.catalog import Catalog, WorkflowRequest
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 
 @dataclass(frozen=True)

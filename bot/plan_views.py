@@ -23,7 +23,7 @@ from bot.domain import (
     Target,
     WorkflowRef,
 )
-from tools.redaction import Redactor
+from tools.common.redaction import Redactor
 
 _REDACTOR = Redactor()
 

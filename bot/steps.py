@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.validation import first_error
-from tools.base import Action, ActionResult, ToolError
-from tools.registry import Registry, UnknownActionError
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry, UnknownActionError
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import ConfigError
-from tools.base import ToolError
-from tools.redaction import SECRET_KEY, Redactor
-from tools.registry import Registry, installed_toolsets
-from tools.toolset import NotConfigured, Toolset, ToolsetFactory
+from tools.common.base import ToolError
+from tools.common.redaction import SECRET_KEY, Redactor
+from tools.common.registry import Registry, installed_toolsets
+from tools.common.toolset import NotConfigured, Toolset, ToolsetFactory
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import os
 import sys
 
 from bot import toolbox
-from tools.base import ToolError
-from tools.catalog import installed_tools
-from tools.registry import installed_toolsets
+from tools.common.base import ToolError
+from tools.common.catalog import installed_tools
+from tools.common.registry import installed_toolsets
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -21,8 +21,8 @@ from bot.domain import ExecutionStatus, Resolution, StepStage, StepState
 from bot.errors import Conflict
 from bot.executions import Lease, PlannedStep, RecordedRun
 from bot.steps import StepOutcome, rollback_for, run_action
-from tools.base import Effect
-from tools.registry import Registry, UnknownActionError
+from tools.common.base import Effect
+from tools.common.registry import Registry, UnknownActionError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from bot.policy import Policy
 from bot.policy_engine import EnvironmentConfig, GuardedPolicy
 from bot.workflows.base import PlanningContext
 from bot.workflows.catalog import WorkflowRequest
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 TEAM = "T0123ABCDEF"
 ALICE = Actor(team_id=TEAM, user_id="U0123ALICE1")

@@ -17,10 +17,10 @@ from pydantic import AwareDatetime, Field, HttpUrl, StringConstraints, model_val
 from yarl import URL
 
 from tools.alertmanager_api import AlertmanagerClient, Matcher, alertmanager_error
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep
-from tools.http import JsonHttpClient
-from tools.toolset import Toolset, ToolSettings, read_settings
-from tools.wording import count, duration_words, listing
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep
+from tools.common.http import JsonHttpClient
+from tools.common.toolset import Toolset, ToolSettings, read_settings
+from tools.common.wording import count, duration_words, listing
 
 MAX_SILENCE_SECONDS = 90 * 86400
 Limit = Annotated[int, Field(ge=1, le=1000)]

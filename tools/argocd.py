@@ -29,10 +29,10 @@ from tools.argocd_state import (
     short,
     tree_health,
 )
-from tools.base import Action, ActionResult, ArgsT, Effect, RollbackStep, ToolError
-from tools.pins import require_unmoved
-from tools.polling import until
-from tools.toolset import Toolset, ToolSettings, read_settings
+from tools.common.base import Action, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.common.pins import require_unmoved
+from tools.common.polling import until
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 
 # A commit SHA, branch, tag or Helm chart version.
 Revision = Annotated[str, StringConstraints(max_length=255, pattern=r"^[A-Za-z0-9_.][A-Za-z0-9_./+-]*$")]

@@ -10,9 +10,9 @@ from typing import Annotated, Any, Self
 
 from pydantic import StringConstraints
 
-from tools.base import ActionArgs, ToolError
-from tools.http import JsonHttpClient
-from tools.retries import RetryPolicy
+from tools.common.base import ActionArgs, ToolError
+from tools.common.http import JsonHttpClient
+from tools.common.retries import RetryPolicy
 
 JSON = dict[str, Any]
 

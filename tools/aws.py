@@ -28,8 +28,8 @@ from tools.aws_inventory import ListInstances, ListTaggedResources
 from tools.aws_observability import QueryCloudTrail, QueryCloudWatch
 from tools.aws_secrets import GetSecret, RotateSecret, WaitForRotation
 from tools.aws_waits import WAIT_POLL_SECONDS, WaitForAutoScalingGroup, WaitForEcsService
-from tools.base import Action, ToolError
-from tools.toolset import Toolset, ToolSettings, read_settings
+from tools.common.base import Action, ToolError
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 
 if TYPE_CHECKING:
     from tools.aws_client import AwsClients

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from tools.aws_environments import EnvironmentName
-from tools.base import Action, ActionArgs, ArgsT
+from tools.common.base import Action, ActionArgs, ArgsT
 
 if TYPE_CHECKING:
     from tools.aws_client import AwsClients

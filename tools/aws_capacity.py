@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable
-from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 
 AsgName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f:]+$")]
 EcsName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")]

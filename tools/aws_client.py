@@ -37,7 +37,7 @@ from botocore.exceptions import (
 from botocore.session import Session as BotocoreSession
 
 from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable
-from tools.base import ActionResult, Effect
+from tools.common.base import ActionResult, Effect
 
 LookupKey = Literal[
     "EventId",

@@ -14,9 +14,9 @@ from pydantic import StringConstraints
 
 from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable, tag_map
 from tools.aws_waits import AwsWait, WaitSeconds
-from tools.base import ActionResult, Effect, RiskHint, ToolError
-from tools.pins import require_unmoved
-from tools.polling import until
+from tools.common.base import ActionResult, Effect, RiskHint, ToolError
+from tools.common.pins import require_unmoved
+from tools.common.polling import until
 
 if TYPE_CHECKING:
     pass

@@ -24,8 +24,8 @@ from tools.aws_capacity import (
     read_auto_scaling_group,
     read_ecs_service,
 )
-from tools.base import ActionResult, ArgsT, Effect, ToolError
-from tools.polling import until
+from tools.common.base import ActionResult, ArgsT, Effect, ToolError
+from tools.common.polling import until
 
 if TYPE_CHECKING:
     from tools.aws_client import AwsClients

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
 from tools.boundary_client import JSON, BoundaryClient, PasswordLogin
-from tools.toolset import Toolset, ToolSettings, read_settings
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 
 # Boundary ids are a type prefix and ten base62 characters ("ttcp_1234567890", "s_1234567890").
 _ID = r"[A-Za-z0-9]{10}"

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from tools.base import ToolError
-from tools.http import HttpStatusError, JsonHttpClient
-from tools.retries import RetryPolicy
+from tools.common.base import ToolError
+from tools.common.http import HttpStatusError, JsonHttpClient
+from tools.common.retries import RetryPolicy
 
 JSON = dict[str, Any]
 # Client-side cap on list pages, so a controller that never says "complete" cannot loop us forever.

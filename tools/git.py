@@ -15,15 +15,24 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionArgs,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RollbackStep,
+    ToolError,
+)
+from tools.common.pins import require_unmoved
+from tools.common.redaction import Redactor
+from tools.common.runner import CliRunner
+from tools.common.toolset import Toolset, read_settings
 from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RemoteUrl, RepositoryFile, YamlPath
 from tools.git_repo import Author, GitWorkspace, Repository
 from tools.git_settings import GitSettings, git_environment
 from tools.git_yaml import YamlDocument, YamlEdit, YamlScalar
-from tools.pins import require_unmoved
-from tools.redaction import Redactor
-from tools.runner import CliRunner
-from tools.toolset import Toolset, read_settings
 
 CommitMessage = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.base import ToolError
-from tools.runner import CliRunner, CommandResult, option, value
+from tools.common.base import ToolError
+from tools.common.runner import CliRunner, CommandResult, option, value
 
 _TOOL = "git"
 # Push results git prints when the remote branch is not what the lease expected.

@@ -4,7 +4,7 @@ git tool, and the branch keeps its history."""
 
 from __future__ import annotations
 
-from tools.base import ActionArgs, RollbackStep
+from tools.common.base import ActionArgs, RollbackStep
 from tools.git import RevertCommit
 from tools.git_refs import AuthorEmail, AuthorName, RemoteUrl
 

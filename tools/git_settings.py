@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, SecretStr
 
-from tools.toolset import ToolSettings
+from tools.common.toolset import ToolSettings
 
 
 def _split_prefixes(raw: object) -> object:

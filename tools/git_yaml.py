@@ -19,7 +19,7 @@ from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 from ruamel.yaml.scalarstring import ScalarString
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 YamlScalar = str | int | float | bool
 

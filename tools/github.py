@@ -13,7 +13,9 @@ from urllib.parse import quote
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
-from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.http import HttpStatusError
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.git_revert import revert_merge
 from tools.github_args import (
     CommentArgs,
@@ -40,8 +42,6 @@ from tools.github_client import (
     error_message,
 )
 from tools.github_pulls import pull_data, why_not_mergeable
-from tools.http import HttpStatusError
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 
 class _GitHubAction(Action[ArgsT]):

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, StringConstraints, model_validator
 
-from tools.base import ActionArgs
+from tools.common.base import ActionArgs
 from tools.git_refs import BranchName, CommitSha
 from tools.git_revert import RevertVia
 

@@ -14,11 +14,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel
 
-from tools.answers import parse_answer
-from tools.base import ToolError
-from tools.http import HttpResponse, HttpStatusError, JsonHttpClient
-from tools.retries import RetryPolicy
-from tools.wording import utc_clock
+from tools.common.answers import parse_answer
+from tools.common.base import ToolError
+from tools.common.http import HttpResponse, HttpStatusError, JsonHttpClient
+from tools.common.retries import RetryPolicy
+from tools.common.wording import utc_clock
 
 API_VERSION = "2022-11-28"
 PER_PAGE = 100

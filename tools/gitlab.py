@@ -13,7 +13,9 @@ from urllib.parse import quote
 
 from pydantic import AnyHttpUrl, Field, SecretStr
 
-from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.http import HttpStatusError
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.git_revert import revert_merge
 from tools.gitlab_args import (
     AddNoteArgs,
@@ -34,8 +36,6 @@ from tools.gitlab_client import (
     error_message,
     project_path,
 )
-from tools.http import HttpStatusError
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 
 class _GitLabAction(Action[ArgsT]):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, PositiveInt, StringConstraints, model_validator
 
-from tools.base import ActionArgs
+from tools.common.base import ActionArgs
 from tools.git_refs import BranchName, CommitSha
 from tools.git_revert import RevertVia
 

@@ -10,10 +10,10 @@ from urllib.parse import quote
 
 from pydantic import BaseModel
 
-from tools.answers import parse_answer
-from tools.base import ToolError
-from tools.http import HttpResponse, HttpStatusError, JsonHttpClient
-from tools.retries import RetryPolicy
+from tools.common.answers import parse_answer
+from tools.common.base import ToolError
+from tools.common.http import HttpResponse, HttpStatusError, JsonHttpClient
+from tools.common.retries import RetryPolicy
 
 PER_PAGE = 100
 MAX_PAGES = 20

@@ -23,11 +23,20 @@ from pydantic import (
     model_validator,
 )
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionArgs,
+    ActionResult,
+    ArgsT,
+    Effect,
+    RiskHint,
+    RollbackStep,
+    ToolError,
+)
+from tools.common.http import HttpStatusError, JsonHttpClient
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.grafana_links import Dashboard, Panel, epoch_ms, panel_url, render_url, time_param
-from tools.http import HttpStatusError, JsonHttpClient
-from tools.retries import RetryPolicy
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 JSON = dict[str, Any]
 DashboardUid = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]

@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import Field
 
-from tools.base import Action, ToolError
-from tools.cli_tool import NameList, passed_environment, resolve_runner
+from tools.common.base import Action, ToolError
+from tools.common.cli_tool import NameList, passed_environment, resolve_runner
+from tools.common.toolset import NotConfigured, Toolset, ToolSettings, read_settings
 from tools.helm_actions import (
     ListReleases,
     ReleaseHistory,
@@ -29,7 +30,6 @@ from tools.helm_client import HelmClient
 from tools.helm_value_files import ValuesWriter
 from tools.helm_values import GitValuesSource
 from tools.helm_values_s3 import s3_values_source
-from tools.toolset import NotConfigured, Toolset, ToolSettings, read_settings
 
 # Where helm keeps repositories, registry logins and its cache, when the operator moved them.
 _HELM_HOME_VARIABLES = (

@@ -9,7 +9,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tools.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RiskHint,
+    RollbackStep,
+    ToolError,
+)
+from tools.common.wording import count, listing
 from tools.helm_args import (
     HistoryArgs,
     ListReleasesArgs,
@@ -23,7 +33,6 @@ from tools.helm_client import HelmClient, Release, Revision
 from tools.helm_diff import diff_manifests
 from tools.helm_pins import latest_revision, require_revision, require_values
 from tools.helm_value_files import StepValues, ValuesWriter
-from tools.wording import count, listing
 
 _WRITE_TIMEOUT = 2400.0  # above the largest helm --timeout the args accept, plus the reads around it
 

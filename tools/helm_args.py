@@ -8,7 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from tools.base import ActionArgs
+from tools.common.base import ActionArgs
 from tools.helm_client import ReleaseRef, Wait
 from tools.helm_values import GitValues, InlineValues
 from tools.helm_values_s3 import S3ETag, S3Values, S3VersionId
@@ -77,7 +77,7 @@ class UpgradeArgs(WaitArgs):
     values_s3: S3Values | None = None
     reuse_values: bool = False
     # Pins: what a plan's dry run read. The upgrade (and its dry run) refuses to go on when the live value
-    # moved since (tools/pins.py); None is "not pinned".
+    # moved since (tools/common/pins.py); None is "not pinned".
     expected_revision: PinnedRevision | None = None
     values_git_commit: CommitId | None = None
     values_s3_version: S3VersionId | None = None

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tools.base import ToolError
-from tools.cli_tool import parse_json, shape_error
-from tools.runner import CliRunner, CommandResult, option, value
+from tools.common.base import ToolError
+from tools.common.cli_tool import parse_json, shape_error
+from tools.common.runner import CliRunner, CommandResult, option, value
 
 # What helm 3 writes to stderr for every command that names a release it does not have.
 _NOT_FOUND = "release: not found"

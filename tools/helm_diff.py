@@ -12,7 +12,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 PATCH_LIMIT = 20_000
 _DOCUMENT_BREAK = re.compile(r"^---[ \t]*$", re.MULTILINE)

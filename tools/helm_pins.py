@@ -1,15 +1,15 @@
 """What a helm plan pinned, checked against what an upgrade is about to use: the release's latest
 revision, and the git commit and S3 object its values came from. A value that moved stops the upgrade
-before helm runs; tools/pins.py words the refusal as for every tool."""
+before helm runs; tools/common/pins.py words the refusal as for every tool."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tools.common.pins import require_unmoved
 from tools.helm_args import UpgradeArgs
 from tools.helm_client import Revision
 from tools.helm_value_files import StepValues
-from tools.pins import require_unmoved
 
 
 def latest_revision(history: Sequence[Revision]) -> int:

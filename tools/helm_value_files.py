@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 from tools.helm_values import GitValuesFile, GitValuesRef, GitValuesSource
 from tools.helm_values_s3 import S3Object, S3ValuesRef, S3ValuesSource
 

@@ -13,8 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-from tools.base import ToolError
-from tools.runner import CliRunner, value
+from tools.common.base import ToolError
+from tools.common.runner import CliRunner, value
 
 GIT_CHECKOUT = "values-repo"
 # The transports git may use for a values repository; `ext::` (runs a command) is never among them.

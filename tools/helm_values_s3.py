@@ -18,9 +18,9 @@ from pydantic import AfterValidator, StringConstraints
 
 from tools.aws import AwsSettings
 from tools.aws_environments import DEFAULT_ENVIRONMENT
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.toolset import NotConfigured, read_settings
 from tools.helm_values import check_values_document
-from tools.toolset import NotConfigured, read_settings
 
 if TYPE_CHECKING:
     from tools.aws_client import AwsClients

@@ -13,9 +13,18 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RiskHint, RollbackStep
+from tools.common.base import (
+    Action,
+    ActionArgs,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RiskHint,
+    RollbackStep,
+)
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.linear_api import API_URL, UUID_PATTERN, Issue, LinearApi, linear_client
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 _KEY = r"[A-Z][A-Z0-9_]{0,9}"
 TeamRef = Annotated[str, StringConstraints(pattern=rf"^({UUID_PATTERN}|{_KEY})$")]

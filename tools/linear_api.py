@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
-from tools.answers import parse_answer
-from tools.base import ToolError
-from tools.http import HttpStatusError, JsonHttpClient
+from tools.common.answers import parse_answer
+from tools.common.base import ToolError
+from tools.common.http import HttpStatusError, JsonHttpClient
 
 API_URL = "https://api.linear.app"
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -17,7 +17,17 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionArgs,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RollbackStep,
+    ToolError,
+)
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.pagerduty_api import (
     EVENTS_URL,
     REST_URL,
@@ -28,7 +38,6 @@ from tools.pagerduty_api import (
     events_client,
     rest_client,
 )
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 PagerDutyId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
 DedupKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]

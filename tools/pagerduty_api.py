@@ -10,9 +10,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 
-from tools.answers import parse_answer
-from tools.base import ToolError
-from tools.http import JsonHttpClient
+from tools.common.answers import parse_answer
+from tools.common.base import ToolError
+from tools.common.http import JsonHttpClient
 
 IncidentStatus = Literal["triggered", "acknowledged", "resolved"]
 Severity = Literal["critical", "error", "warning", "info"]

@@ -14,13 +14,13 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AwareDatetime, Field, HttpUrl, SecretStr, StringConstraints
 from yarl import URL
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect
-from tools.http import TRANSIENT_STATUSES, JsonHttpClient
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect
+from tools.common.http import TRANSIENT_STATUSES, JsonHttpClient
+from tools.common.toolset import Toolset, ToolSettings, read_settings
+from tools.common.wording import count, duration_words, listing
 from tools.prometheus_api import Answer, Expr, PrometheusClient, ThanosParams, prometheus_error
 from tools.prometheus_results import format_value, samples, series_name, value_range
 from tools.prometheus_threshold import QueryThreshold
-from tools.toolset import Toolset, ToolSettings, read_settings
-from tools.wording import count, duration_words, listing
 
 Limit = Annotated[int, Field(ge=1, le=1000)]
 WindowSeconds = Annotated[float, Field(gt=0, le=31 * 86400)]

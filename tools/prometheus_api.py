@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from tools.base import ToolError
-from tools.http import JsonHttpClient
+from tools.common.base import ToolError
+from tools.common.http import JsonHttpClient
 
 # A PromQL expression as an action argument; Prometheus itself judges the syntax.
 Expr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]

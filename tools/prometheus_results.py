@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 Comparator = Literal["<", "<=", ">", ">=", "==", "!="]
 

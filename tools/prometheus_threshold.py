@@ -21,7 +21,8 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, Effect, ToolError
+from tools.common.base import Action, ActionArgs, ActionResult, Effect, ToolError
+from tools.common.wording import duration_words, utc_clock
 from tools.prometheus_api import Expr, PrometheusClient
 from tools.prometheus_results import (
     COMPARATORS,
@@ -31,7 +32,6 @@ from tools.prometheus_results import (
     samples,
     series_name,
 )
-from tools.wording import duration_words, utc_clock
 
 MAX_WINDOW_SECONDS = 3600.0
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, Field, HttpUrl, SecretStr, StringConstraints, field_validator
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, ToolError
-from tools.http import HttpStatusError, JsonHttpClient
-from tools.retries import RetryPolicy
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, ToolError
+from tools.common.http import HttpStatusError, JsonHttpClient
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.tempo_traces import TraceHit, duration_text, summarise, trace_of
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 JSON = dict[str, Any]
 TraceId = Annotated[

@@ -9,11 +9,11 @@ from typing import Any
 
 from pydantic import Field
 
-from tools.base import Action, ToolError
-from tools.cli_tool import NameList, passed_environment, resolve_runner
+from tools.common.base import Action, ToolError
+from tools.common.cli_tool import NameList, passed_environment, resolve_runner
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.terraform_actions import ApplyPlan, DestroyStack, ListState, PlanStack
 from tools.terraform_client import TerraformClient
-from tools.toolset import Toolset, ToolSettings, read_settings
 
 # Terraform's own settings an operator may have moved: CLI configuration (credentials, mirrors) and
 # the provider cache.

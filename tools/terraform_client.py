@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from tools.base import ToolError
-from tools.cli_tool import parse_json, shape_error
-from tools.runner import CliRunner, CommandResult, option, value
+from tools.common.base import ToolError
+from tools.common.cli_tool import parse_json, shape_error
+from tools.common.runner import CliRunner, CommandResult, option, value
 from tools.terraform_plan import PlanSummary, read_plan
 
 PLAN_SUFFIX = ".tfplan"

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tools.wording import listing
+from tools.common.wording import listing
 
 # Addresses kept per action in a step's data; the counts are always exact.
 ADDRESS_LIMIT = 100

@@ -19,8 +19,8 @@ from bot.domain import Actor, BlastRadius, Risk, RiskLevel, StepStage, Target
 from bot.errors import UserError
 from bot.steps import run_action
 from bot.workflows.sentences import Sentence
-from tools.base import Effect
-from tools.registry import Registry, UnknownActionError
+from tools.common.base import Effect
+from tools.common.registry import Registry, UnknownActionError
 
 
 class WorkflowInputs(BaseModel):

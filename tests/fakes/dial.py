@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import ClassVar
 
-from tools.base import Action, ActionArgs, ActionResult, Effect, RollbackStep, ToolError
+from tools.common.base import Action, ActionArgs, ActionResult, Effect, RollbackStep, ToolError
 
 
 class SetArgs(ActionArgs):

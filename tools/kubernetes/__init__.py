@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.base import Action
+from tools.common.base import Action
+from tools.common.toolset import Toolset
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.config import KubernetesConfig
 from tools.kubernetes.deployment_logs import GetDeploymentLogs
@@ -27,7 +28,6 @@ from tools.kubernetes.rollouts import (
     WaitForRollout,
 )
 from tools.kubernetes.settings import read
-from tools.toolset import Toolset
 
 __all__ = [
     "RESTARTED_AT_ANNOTATION",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tools.base import Action, ArgsT
+from tools.common.base import Action, ArgsT
 from tools.kubernetes.args import ALLOWED_CLUSTERS, ClusterArgs
 from tools.kubernetes.clusters import Clusters
 

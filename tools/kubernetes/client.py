@@ -28,7 +28,8 @@ from kubernetes.client import (
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException, load_incluster_config, new_client_from_config
 
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.retries import RetryPolicy
 from tools.kubernetes.config import KubernetesConfig
 from tools.kubernetes.errors import api_error, connection_error, is_transient, malformed_answer
 from tools.kubernetes.resources import (
@@ -43,7 +44,6 @@ from tools.kubernetes.resources import (
     Kind,
     Page,
 )
-from tools.retries import RetryPolicy
 
 T = TypeVar("T")
 

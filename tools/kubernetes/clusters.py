@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 from tools.kubernetes.config import KubernetesConfig
 
 if TYPE_CHECKING:

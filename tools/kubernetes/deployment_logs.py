@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
-from tools.base import ActionResult, Effect
+from tools.common.base import ActionResult, Effect
 from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.pods import LOG_BYTES_CAP, ContainerName, PodState, log_lines

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.base import ActionResult, Effect
+from tools.common.base import ActionResult, Effect
 from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import DeploymentArgs, LabelSelector, ListLimit, NamespaceArgs
 from tools.kubernetes.deployment_state import DeploymentState, revision_of

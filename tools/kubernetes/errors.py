@@ -9,7 +9,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 _KUBE_VERBS = {"GET": "get", "PATCH": "patch", "PUT": "update", "DELETE": "delete", "POST": "create"}

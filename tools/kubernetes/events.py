@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from tools.base import ActionResult, Effect
+from tools.common.base import ActionResult, Effect
 from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import NamespaceArgs, ObjectName
 from tools.kubernetes.resources import Page

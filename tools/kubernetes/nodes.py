@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tools.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
+from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import ClusterArgs, ObjectName
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import field_validator
 
-from tools.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
+from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.strategic import (

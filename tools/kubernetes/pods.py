@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
-from tools.base import ActionResult, Effect, Rehearsed, RiskHint
+from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import LabelSelector, ListLimit, NamespaceArgs, NamespacedArgs, ObjectName
 from tools.kubernetes.selectors import selector_string

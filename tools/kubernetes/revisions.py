@@ -7,7 +7,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 from tools.kubernetes.deployment_state import REVISION_ANNOTATION, revision_of
 from tools.kubernetes.resources import JSON
 from tools.kubernetes.selectors import selector_string

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
-from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.pins import require_unmoved
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.resources import DEPLOYMENTS, JSON_PATCH, REPLICA_SETS
 from tools.kubernetes.revisions import Revision, history, restored_annotations, target_revision, template_of
-from tools.pins import require_unmoved
 
 if TYPE_CHECKING:
     from kubernetes.client import V1Deployment

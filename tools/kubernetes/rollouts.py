@@ -9,13 +9,13 @@ from typing import Annotated
 
 from pydantic import Field
 
-from tools.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.polling import until
 from tools.kubernetes.action import KubernetesAction, dry_run_prefix
 from tools.kubernetes.args import DeploymentArgs, Replicas
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.deployment_state import DeploymentState
 from tools.kubernetes.resources import DEPLOYMENTS
-from tools.polling import until
 
 RESTARTED_AT_ANNOTATION = "kubectl.kubernetes.io/restartedAt"
 

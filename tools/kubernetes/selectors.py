@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 if TYPE_CHECKING:
     from kubernetes.client import V1LabelSelector

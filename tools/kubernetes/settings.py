@@ -10,9 +10,9 @@ from typing import Any
 import yaml
 from pydantic import Field, field_validator
 
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.toolset import NotConfigured, ToolSettings, read_settings
 from tools.kubernetes.config import KubernetesConfig
-from tools.toolset import NotConfigured, ToolSettings, read_settings
 
 IN_CLUSTER = "in-cluster"
 

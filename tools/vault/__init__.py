@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.base import Action, ToolError
-from tools.toolset import Toolset, ToolSettings, read_settings
+from tools.common.base import Action, ToolError
+from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.vault.auth import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth
 from tools.vault.credentials import credentials_actions
 from tools.vault.kv import kv_actions

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from tools import answers
+from tools.common import answers
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

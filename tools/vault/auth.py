@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 if TYPE_CHECKING:
     import hvac

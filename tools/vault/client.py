@@ -14,8 +14,8 @@ import hvac
 import requests
 from hvac import exceptions as vault_errors
 
-from tools.base import ToolError
-from tools.retries import RetryPolicy
+from tools.common.base import ToolError
+from tools.common.retries import RetryPolicy
 from tools.vault.auth import VaultAuth
 
 T = TypeVar("T")

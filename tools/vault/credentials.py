@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from tools.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, ToolError
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, ToolError
 from tools.vault.answers import Answer, duration, parse_answer
 from tools.vault.kv import MountPath
 

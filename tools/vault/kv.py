@@ -30,8 +30,17 @@ from pydantic import (
     model_validator,
 )
 
-from tools.base import Action, ActionArgs, ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, ToolError
-from tools.pins import require_unmoved
+from tools.common.base import (
+    Action,
+    ActionArgs,
+    ActionResult,
+    Effect,
+    Rehearsed,
+    RiskHint,
+    RollbackStep,
+    ToolError,
+)
+from tools.common.pins import require_unmoved
 from tools.vault.answers import Answer, parse_answer
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
-from tools.base import Action, ActionArgs, ActionResult, Effect, ToolError
+from tools.common.base import Action, ActionArgs, ActionResult, Effect, ToolError
 from tools.vault.answers import Answer, duration, parse_answer
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from bot.db.engine import SessionFactory
 from bot.worker import Worker
 from tests.fakes.dial import Dials
 from tests.integration.bot.dial_plans import RecordingObserver
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.integration.bot.dial_plans import (
     dial_draft,
     set_dial,
 )
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 EXECUTION = audit.execution_stream(1)
 

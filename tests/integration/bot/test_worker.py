@@ -23,7 +23,7 @@ from tests.integration.bot.dial_plans import (
     set_dial,
     view,
 )
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 
 async def test_worker_runs_steps_in_order_and_succeeds(

@@ -31,7 +31,7 @@ from tests.integration.bot.dial_plans import (
     set_dial,
     view,
 )
-from tools.registry import Registry
+from tools.common.registry import Registry
 
 LEASE = 0.3
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from tests.fakes.moto_server import REGION, MotoServer
 from tools.aws import toolset
-from tools.base import ActionResult
-from tools.registry import Registry
+from tools.common.base import ActionResult
+from tools.common.registry import Registry
 
 WEB = {"group": "web"}
 CHECKOUT = {"cluster": "shop", "service": "checkout"}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tools.common.registry import Registry
 from tools.git import toolset
-from tools.registry import Registry
 
 
 def git_environ(tmp_path: Path, **extra: str) -> dict[str, str]:

@@ -10,8 +10,8 @@ from typing import Any
 
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.helm_output import Chart, history, release
-from tools.base import ActionResult
-from tools.registry import Registry
+from tools.common.base import ActionResult
+from tools.common.registry import Registry
 
 WEB = {"namespace": "shop", "release": "web"}
 OLD, NEW = Chart(version="1.3.0", app_version="2.0.0"), Chart(version="1.4.0", app_version="2.1.0")

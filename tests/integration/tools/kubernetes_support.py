@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes.kubernetes import FakeKubernetes
-from tools.base import Action, ActionResult, RollbackStep
+from tools.common.base import Action, ActionResult, RollbackStep
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
 from tools.kubernetes import Clusters, KubernetesConfig, actions
 from tools.kubernetes.client import KubernetesClient
 from tools.kubernetes.clusters import Connect
-from tools.registry import Registry
-from tools.retries import RetryPolicy
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 CHECKOUT = {"namespace": "shop", "name": "checkout"}

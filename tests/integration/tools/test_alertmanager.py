@@ -18,11 +18,11 @@ from tests.fakes.prometheus_stack import RunningStack, eventually, running_stack
 from tests.processes import free_port
 from tools.alertmanager import CreateSilenceArgs, actions, toolset
 from tools.alertmanager_api import AlertmanagerClient, Matcher, alertmanager_error
-from tools.base import ActionResult, ToolError
-from tools.http import JsonHttpClient
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
+from tools.common.base import ActionResult, ToolError
+from tools.common.http import JsonHttpClient
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 
 PROBE = 'alertname="ProbeAlwaysFiring"'
 SLACK_USER = "U024BE7LH"

@@ -15,10 +15,10 @@ from tests.fakes.argocd import FakeArgoCD
 from tests.fakes.argocd_state import GitSource, config_map, deployment, service
 from tests.fakes.git_remote import BareRemote
 from tools.argocd import ArgoCDClient, actions, toolset
-from tools.base import Action, ActionResult, ToolError
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 
 LIVE = "a" * 40
 NEXT = "b" * 40

@@ -24,9 +24,9 @@ from tests.integration.tools.aws_support import (
 from tests.processes import free_port
 from tools.aws import toolset
 from tools.aws_client import AwsClients
-from tools.base import ToolError
-from tools.registry import Registry
-from tools.toolset import NotConfigured
+from tools.common.base import ToolError
+from tools.common.registry import Registry
+from tools.common.toolset import NotConfigured
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/carapulse-operator"
 

@@ -21,9 +21,9 @@ from tests.integration.tools.aws_support import (
     run,
 )
 from tools.aws import toolset
-from tools.base import RiskHint, ToolError
-from tools.redaction import Redactor
-from tools.registry import Registry
+from tools.common.base import RiskHint, ToolError
+from tools.common.redaction import Redactor
+from tools.common.registry import Registry
 
 SECRET_VALUE = "correct-horse-battery-staple"
 

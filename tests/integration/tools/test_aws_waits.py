@@ -29,9 +29,9 @@ from tests.integration.tools.aws_support import (
 from tools.aws import actions
 from tools.aws_client import AwsClients
 from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment, StaticKeys
-from tools.base import ActionResult, Effect, ToolError
-from tools.redaction import Redactor
-from tools.registry import Registry
+from tools.common.base import ActionResult, Effect, ToolError
+from tools.common.redaction import Redactor
+from tools.common.registry import Registry
 
 POLL_SECONDS = 0.02
 DESCRIBE_GROUPS, DESCRIBE_SERVICES = "DescribeAutoScalingGroups", "DescribeServices"

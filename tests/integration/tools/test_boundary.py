@@ -11,10 +11,10 @@ from pydantic import ValidationError
 
 from tests.fakes.boundary import FakeBoundary
 from tests.processes import free_port
-from tools.base import ActionResult, ToolError
 from tools.boundary import toolset
-from tools.registry import Registry
-from tools.toolset import NotConfigured, Toolset
+from tools.common.base import ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.toolset import NotConfigured, Toolset
 
 PASSWORD = "s3cret-operator-password"
 

@@ -13,11 +13,11 @@ from pydantic import ValidationError
 
 from tests.fakes.git_remote import BareRemote, git
 from tests.integration.tools.git_support import git_environ
-from tools.base import Action, ActionResult, ToolError
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.toolset import NotConfigured, Toolset
 from tools.git import toolset
 from tools.git_repo import Repository
-from tools.registry import Registry
-from tools.toolset import NotConfigured, Toolset
 
 PROD = "envs/prod/values.yaml"
 STAGING = "envs/staging/values.yaml"

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from tests.fakes.git_remote import BareRemote
 from tests.fakes.github import FakeGitHub
 from tests.integration.tools.git_support import git_registry
-from tools.base import Action, ActionResult, ToolError
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
+from tools.common.wording import utc_clock
 from tools.github import actions, toolset
 from tools.github_client import GitHubClient
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
-from tools.wording import utc_clock
 
 SHOP = "acme/shop"
 PULLS = "/repos/acme/shop/pulls"

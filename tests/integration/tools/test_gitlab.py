@@ -13,12 +13,12 @@ from pydantic import ValidationError
 from tests.fakes.git_remote import BareRemote
 from tests.fakes.gitlab import FakeGitLab
 from tests.integration.tools.git_support import git_registry
-from tools.base import Action, ActionResult, ToolError
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.gitlab import actions, toolset
 from tools.gitlab_client import GitLabClient
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
 
 APP = "platform/deploy/checkout"
 # The client's calls (and so its messages) name the URL-encoded path; the fake's request log and

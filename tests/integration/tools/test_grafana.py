@@ -12,11 +12,11 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.grafana import FakeGrafana
-from tools.base import Action, ActionResult, ToolError
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.grafana import GrafanaClient, actions, toolset
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 DEPLOYED_AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -26,13 +26,13 @@ from tests.integration.tools.helm_support import (
     standin_environ,
     values_repository,
 )
-from tools.base import RiskHint, ToolError
+from tools.common.base import RiskHint, ToolError
+from tools.common.registry import Registry
+from tools.common.runner import CliRunner
+from tools.common.toolset import NotConfigured
 from tools.helm import actions, toolset
 from tools.helm_client import HelmClient, ReleaseRef
 from tools.helm_value_files import ValuesWriter
-from tools.registry import Registry
-from tools.runner import CliRunner
-from tools.toolset import NotConfigured
 
 
 @pytest.fixture

@@ -28,9 +28,9 @@ from tests.integration.tools.helm_support import (
     standin_environ,
     values_repository,
 )
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.registry import Registry
 from tools.helm import toolset
-from tools.registry import Registry
 
 BUCKET, KEY = "configs", "prod/web.yaml"
 UPGRADE_WEB = {**WEB, "chart": "example/web", "version": "1.4.0"}

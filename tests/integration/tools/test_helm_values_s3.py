@@ -27,10 +27,10 @@ from tests.integration.tools.helm_support import (
     standin_environ,
     values_repository,
 )
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.registry import Registry
 from tools.helm import toolset
 from tools.helm_values_s3 import MAX_S3_VALUES_BYTES, S3ValuesRef
-from tools.registry import Registry
 
 BUCKET = "configs"
 KEY = "prod/web.yaml"

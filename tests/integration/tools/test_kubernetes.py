@@ -19,9 +19,9 @@ from tests.integration.tools.kubernetes_support import (
     fake_clusters,
     kube_cluster,
 )
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.registry import Registry
 from tools.kubernetes import RESTARTED_AT_ANNOTATION, actions
-from tools.registry import Registry
 
 
 @pytest.fixture

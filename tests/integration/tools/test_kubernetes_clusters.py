@@ -13,11 +13,11 @@ from pydantic import ValidationError
 
 from tests.fakes.kubernetes import FakeKubernetes, write_kubeconfig
 from tests.integration.tools.kubernetes_support import CHECKOUT, fake_clusters
-from tools.base import ToolError
+from tools.common.base import ToolError
+from tools.common.registry import Registry, installed_toolsets
+from tools.common.toolset import NotConfigured
 from tools.kubernetes import KubernetesConfig, actions, toolset
 from tools.kubernetes.client import KubernetesClient
-from tools.registry import Registry, installed_toolsets
-from tools.toolset import NotConfigured
 
 ACTION_NAMES = [
     "kubernetes.get_deployment",

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.integration.tools.kubernetes_support import Kube, kube_cluster
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 EVENTS_PATH = "/api/v1/namespaces/shop/events"
 

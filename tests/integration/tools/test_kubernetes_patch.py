@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.integration.tools.kubernetes_support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
-from tools.base import Effect, RiskHint, ToolError
+from tools.common.base import Effect, RiskHint, ToolError
 
 IMAGE = "spec.template.spec.containers[name=checkout].image"
 

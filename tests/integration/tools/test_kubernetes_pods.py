@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.integration.tools.kubernetes_support import Kube, kube_cluster
-from tools.base import Effect, RiskHint, ToolError
+from tools.common.base import Effect, RiskHint, ToolError
 from tools.kubernetes.pods import LOG_BYTES_CAP
 
 PODS_PATH = "/api/v1/namespaces/shop/pods"

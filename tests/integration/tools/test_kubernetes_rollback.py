@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.tools.kubernetes_support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 OLD_IMAGE = "registry.example/checkout:1.4"
 NEW_IMAGE = "registry.example/checkout:1.5"

@@ -9,12 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.linear import FakeLinear
-from tools.base import Action, ActionResult, RiskHint, ToolError
+from tools.common.base import Action, ActionResult, RiskHint, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.linear import actions, toolset
 from tools.linear_api import LinearApi, linear_client
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 PLAN_URL = "https://acme.slack.com/archives/C0123/p1700000000000100"

@@ -9,12 +9,12 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.pagerduty import FakePagerDuty
-from tools.base import Action, ActionResult, ToolError
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.pagerduty import actions, toolset
 from tools.pagerduty_api import PagerDutyApi, events_client, rest_client
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"

@@ -19,13 +19,13 @@ from tests.fakes.prometheus_stack import (
 )
 from tests.fakes.thanos_query import STORE_ERROR, FakeThanosQuery
 from tests.processes import free_port
-from tools.base import ActionResult, ToolError
-from tools.http import JsonHttpClient
+from tools.common.base import ActionResult, ToolError
+from tools.common.http import JsonHttpClient
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.prometheus import actions, toolset
 from tools.prometheus_api import PrometheusClient, prometheus_error
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
 
 CLOCK = r"\d\d:\d\d:\d\d UTC"
 

@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.tempo import FakeSpan, FakeTempo
-from tools.base import Action, ActionResult, ToolError
-from tools.registry import Registry
-from tools.retries import RetryPolicy
+from tools.common.base import Action, ActionResult, ToolError
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.tempo import TempoClient, actions, toolset
-from tools.toolset import NotConfigured
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 CHECKOUT_TRACE = "2f3e0cee77ae5dc9c17ade3689eb2e54"

@@ -18,12 +18,12 @@ from pydantic import ValidationError
 
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.terraform_output import SENSITIVE_VALUE, STALE_PLAN, STATE_LOCKED, plan
-from tools.base import ActionResult, Effect, RiskHint, ToolError
-from tools.registry import Registry
-from tools.runner import CliRunner
+from tools.common.base import ActionResult, Effect, RiskHint, ToolError
+from tools.common.registry import Registry
+from tools.common.runner import CliRunner
+from tools.common.toolset import NotConfigured
 from tools.terraform import actions, toolset
 from tools.terraform_client import TerraformClient
-from tools.toolset import NotConfigured
 
 INIT = ("init", "-input=false", "-no-color")
 PLAN = ("plan", "-input=false", "-no-color", "-lock-timeout=60s")

@@ -11,11 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.vault import FakeVault
-from tools.base import Action, ActionResult, Effect, RiskHint, ToolError
-from tools.redaction import Redactor
-from tools.registry import Registry
-from tools.retries import RetryPolicy
-from tools.toolset import NotConfigured
+from tools.common.base import Action, ActionResult, Effect, RiskHint, ToolError
+from tools.common.redaction import Redactor
+from tools.common.registry import Registry
+from tools.common.retries import RetryPolicy
+from tools.common.toolset import NotConfigured
 from tools.vault import actions, toolset
 from tools.vault.auth import AppRoleAuth, KubernetesAuth, TokenAuth, VaultAuth
 from tools.vault.client import VaultClient

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from bot.steps import run_action
-from tools.base import Action, ActionArgs, ActionResult, Effect, ToolError
-from tools.redaction import Redactor
-from tools.registry import Registry
+from tools.common.base import Action, ActionArgs, ActionResult, Effect, ToolError
+from tools.common.redaction import Redactor
+from tools.common.registry import Registry
 
 TOKEN = "hvs.CAESIJabcdefghijklmnopqrstuv"
 

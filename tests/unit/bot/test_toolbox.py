@@ -11,8 +11,8 @@ from bot import toolbox
 from bot.cli import main
 from bot.errors import ConfigError
 from tests.fakes.dial import Dials
-from tools.base import ToolError
-from tools.toolset import NotConfigured, Toolset
+from tools.common.base import ToolError
+from tools.common.toolset import NotConfigured, Toolset
 
 
 def _enabled(environ: Mapping[str, str]) -> Toolset:

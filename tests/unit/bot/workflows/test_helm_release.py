@@ -16,11 +16,11 @@ from bot.workflows.catalog import Catalog, WorkflowRequest
 from bot.workflows.forms import InvalidInputs
 from bot.workflows.helm_release import HelmRelease
 from tests.builders import ALICE
-from tools.base import Action, ActionArgs, ActionResult, Effect
+from tools.common.base import Action, ActionArgs, ActionResult, Effect
+from tools.common.registry import Registry
 from tools.grafana import AnnotateArgs
 from tools.helm_args import UpgradeArgs
 from tools.kubernetes.rollouts import RolloutStatusArgs
-from tools.registry import Registry
 
 GIT = "https://git.example/deploy.git@main:prod/payments.yaml"
 S3 = "s3://configs/prod/payments.yaml"

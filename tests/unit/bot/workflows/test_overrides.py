@@ -12,8 +12,8 @@ from bot.errors import ConfigError, UserError
 from bot.workflows.base import PlanningContext
 from bot.workflows.catalog import Catalog, WorkflowRequest
 from tests.builders import ALICE
-from tools.base import Action, ActionArgs, ActionResult, Effect
-from tools.registry import Registry
+from tools.common.base import Action, ActionArgs, ActionResult, Effect
+from tools.common.registry import Registry
 
 ENVIRONMENTS = ["prod", "staging"]
 GOOD = """

@@ -15,9 +15,9 @@ from bot.workflows.base import PlanningContext
 from bot.workflows.catalog import WorkflowRequest
 from bot.workflows.forms import InvalidInputs
 from tests.builders import ALICE
-from tools.base import Action, ActionArgs, ActionResult, Effect
-from tools.redaction import SECRET_KEY
-from tools.registry import Registry
+from tools.common.base import Action, ActionArgs, ActionResult, Effect
+from tools.common.redaction import SECRET_KEY
+from tools.common.registry import Registry
 
 CATALOG = workflows.build_catalog(None, environments=["prod"])
 

@@ -11,8 +11,8 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
 
-from tools.base import Action
-from tools.registry import ENTRY_POINT_GROUP
+from tools.common.base import Action
+from tools.common.registry import ENTRY_POINT_GROUP
 
 
 @dataclass(frozen=True)

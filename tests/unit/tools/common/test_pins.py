@@ -1,7 +1,7 @@
 import pytest
 
-from tools.base import ToolError
-from tools.pins import require_unmoved
+from tools.common.base import ToolError
+from tools.common.pins import require_unmoved
 
 
 def test_an_unmoved_or_unpinned_value_passes() -> None:

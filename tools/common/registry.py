@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from typing import Any
 
-from tools.base import Action
-from tools.redaction import Redactor
-from tools.toolset import ToolsetFactory
+from tools.common.base import Action
+from tools.common.redaction import Redactor
+from tools.common.toolset import ToolsetFactory
 
 ENTRY_POINT_GROUP = "carapulse.tools"
 

@@ -1,4 +1,4 @@
-"""What every CLI-backed tool (helm, terraform) needs around `tools.runner`: binaries resolved under a
+"""What every CLI-backed tool (helm, terraform) needs around `tools.common.runner`: binaries resolved under a
 logical name though configured as another name or path, output redacted without breaking JSON, the
 service variables a CLI may see, and the CLI's JSON output parsed with an error a person can read."""
 
@@ -11,9 +11,9 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from tools.base import ToolError
-from tools.redaction import Redactor
-from tools.runner import DEFAULT_OUTPUT_CAP, CliRunner, CommandResult
+from tools.common.base import ToolError
+from tools.common.redaction import Redactor
+from tools.common.runner import DEFAULT_OUTPUT_CAP, CliRunner, CommandResult
 
 
 def _split_names(raw: object) -> object:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import Action, ActionArgs, Effect
-from tools.catalog import installed_tools
-from tools.registry import installed_toolsets
-from tools.toolset import NotConfigured
+from tools.common.base import Action, ActionArgs, Effect
+from tools.common.catalog import installed_tools
+from tools.common.registry import installed_toolsets
+from tools.common.toolset import NotConfigured
 
 EXPECTED_TOOLS = {
     "alertmanager",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tools.redaction import MASK, Redactor
+from tools.common.redaction import MASK, Redactor
 
 REDACTOR = Redactor.with_secrets(["s3cr3t-literal-value"], patterns=[r"internal-[0-9]{4}"])
 

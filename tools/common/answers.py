@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

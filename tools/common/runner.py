@@ -19,8 +19,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.base import ToolError
-from tools.redaction import Redactor
+from tools.common.base import ToolError
+from tools.common.redaction import Redactor
 
 DEFAULT_OUTPUT_CAP = 1024 * 1024
 # The only variables a child inherits from the service's environment; everything else it needs

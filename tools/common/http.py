@@ -22,8 +22,8 @@ from tenacity import (
 from tenacity.wait import wait_base
 from yarl import URL
 
-from tools.base import ToolError
-from tools.retries import RetryPolicy
+from tools.common.base import ToolError
+from tools.common.retries import RetryPolicy
 
 TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from tools.base import Action, ToolError
+from tools.common.base import Action, ToolError
 
 Closer = Callable[[], Awaitable[None] | None]
 

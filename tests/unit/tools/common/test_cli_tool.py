@@ -7,10 +7,10 @@ import json
 import pytest
 from pydantic import TypeAdapter
 
-from tools.base import ToolError
-from tools.cli_tool import JsonRedactor, NameList, parse_json, passed_environment
-from tools.redaction import MASK
-from tools.runner import CommandResult
+from tools.common.base import ToolError
+from tools.common.cli_tool import JsonRedactor, NameList, parse_json, passed_environment
+from tools.common.redaction import MASK
+from tools.common.runner import CommandResult
 
 
 def test_a_secret_inside_a_json_string_is_masked_without_breaking_the_document() -> None:

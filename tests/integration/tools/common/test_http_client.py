@@ -11,9 +11,9 @@ import pytest
 from aiohttp import web
 
 from tests.fakes.http_server import FakeHttpServer
-from tools.base import ToolError
-from tools.http import HttpStatusError, JsonHttpClient
-from tools.retries import RetryPolicy
+from tools.common.base import ToolError
+from tools.common.http import HttpStatusError, JsonHttpClient
+from tools.common.retries import RetryPolicy
 
 FAST = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.2)
 

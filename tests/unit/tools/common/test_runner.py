@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.base import ToolError
-from tools.runner import CliRunner, option, value
+from tools.common.base import ToolError
+from tools.common.runner import CliRunner, option, value
 
 
 def _script(directory: Path, name: str, body: str) -> Path:

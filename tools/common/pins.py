@@ -4,7 +4,7 @@ apply once the live value has moved, instead of applying something nobody saw.""
 
 from __future__ import annotations
 
-from tools.base import ToolError
+from tools.common.base import ToolError
 
 
 def require_unmoved(what: str, *, pinned: object | None, live: object, call: str) -> None:
