@@ -17,13 +17,13 @@ from urllib.parse import unquote
 from pydantic import AfterValidator, StringConstraints
 
 from tools.aws import AwsSettings
-from tools.aws_environments import DEFAULT_ENVIRONMENT
+from tools.common.aws.environments import DEFAULT_ENVIRONMENT
 from tools.common.base import ToolError
 from tools.common.toolset import NotConfigured, read_settings
 from tools.helm_values import check_values_document
 
 if TYPE_CHECKING:
-    from tools.aws_client import AwsClients
+    from tools.common.aws.client import AwsClients
 
 S3_VALUES_FILE = "values-s3.yaml"
 MAX_S3_VALUES_BYTES = 1024 * 1024
@@ -167,6 +167,6 @@ def s3_values_source(environ: Mapping[str, str], buckets: tuple[str, ...]) -> S3
         raise ToolError(f"helm: {error.message.removeprefix('aws: ')}", call=error.call) from None
     environment = settings.resolved_environments()[DEFAULT_ENVIRONMENT]
     # boto3 is imported only when S3 values are configured.
-    from tools.aws_client import AwsClients
+    from tools.common.aws.client import AwsClients
 
     return S3ValuesSource(AwsClients({DEFAULT_ENVIRONMENT: environment}, settings.connection()), buckets)

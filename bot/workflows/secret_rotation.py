@@ -28,7 +28,7 @@ from bot.workflows.secret_backends import (
     kv_rotation,
 )
 from bot.workflows.sentences import NAME, Sentence, named, sentence
-from tools.aws_secrets import SecretId
+from tools.aws.secrets import SecretId
 from tools.vault.credentials import ObjectName
 from tools.vault.kv import MountPath, SecretKey, SecretPath
 

@@ -30,7 +30,7 @@ from tests.integration.actions.workflow_support import (
     open_form,
     submit,
 )
-from tests.integration.tools.aws_support import (
+from tests.integration.tools.aws.support import (
     create_rotatable_secret,
     create_service,
     current_secret_version,

@@ -23,7 +23,7 @@ from tests.integration.actions.workflow_support import (
     open_form,
     submit,
 )
-from tests.integration.tools.aws_support import create_group, create_service
+from tests.integration.tools.aws.support import create_group, create_service
 
 
 async def test_workflow_list_names_every_workflow_with_its_inputs(bot: RunningBot) -> None:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from tools.aws_action import AwsAction, environment_args
-from tools.aws_capacity import (
+from tools.aws.action import AwsAction, environment_args
+from tools.aws.capacity import (
     AutoScalingGroupArgs,
     Capacity,
     EcsServiceArgs,
@@ -28,7 +28,7 @@ from tools.common.base import ActionResult, ArgsT, Effect, ToolError
 from tools.common.polling import until
 
 if TYPE_CHECKING:
-    from tools.aws_client import AwsClients
+    from tools.common.aws.client import AwsClients
 
 WaitSeconds = Annotated[float, Field(gt=0, le=1800)]
 # Instances and tasks take tens of seconds to start; a read every few seconds stays far below the

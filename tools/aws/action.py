@@ -8,11 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tools.aws_environments import EnvironmentName
+from tools.common.aws.environments import EnvironmentName
 from tools.common.base import Action, ActionArgs, ArgsT
 
 if TYPE_CHECKING:
-    from tools.aws_client import AwsClients
+    from tools.common.aws.client import AwsClients
 
 
 class AwsArgs(ActionArgs):

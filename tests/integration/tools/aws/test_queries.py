@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway, TrailEvent
 from tests.fakes.moto_server import MotoServer
-from tests.integration.tools.aws_support import (
+from tests.integration.tools.aws.support import (
     aws_toolset,
     create_rotatable_secret,
     current_secret_version,

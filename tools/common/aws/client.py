@@ -36,7 +36,7 @@ from botocore.exceptions import (
 )
 from botocore.session import Session as BotocoreSession
 
-from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment
+from tools.common.aws.environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment
 from tools.common.base import ToolError
 
 T = TypeVar("T")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable
+from tools.aws.action import AwsAction, AwsArgs, environment_args, jsonable
 from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 
 AsgName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^\x00-\x1f:]+$")]

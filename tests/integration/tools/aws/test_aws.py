@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway, query_error
 from tests.fakes.moto_server import REGION, MotoServer, moto_server
-from tests.integration.tools.aws_support import (
+from tests.integration.tools.aws.support import (
     CHECKOUT,
     WEB,
     aws_toolset,
@@ -23,7 +23,7 @@ from tests.integration.tools.aws_support import (
 )
 from tests.processes import free_port
 from tools.aws import toolset
-from tools.aws_client import AwsClients
+from tools.common.aws.client import AwsClients
 from tools.common.base import ToolError
 from tools.common.registry import Registry
 from tools.common.toolset import NotConfigured

@@ -13,8 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Json, StringConstraints
 
-from tools.aws_capacity import RestartEcsService, ScaleAutoScalingGroup, ScaleEcsService
-from tools.aws_environments import (
+from tools.aws.capacity import RestartEcsService, ScaleAutoScalingGroup, ScaleEcsService
+from tools.aws.inventory import ListInstances, ListTaggedResources
+from tools.aws.observability import QueryCloudTrail, QueryCloudWatch
+from tools.aws.secrets import GetSecret, RotateSecret, WaitForRotation
+from tools.aws.waits import WAIT_POLL_SECONDS, WaitForAutoScalingGroup, WaitForEcsService
+from tools.common.aws.environments import (
     DEFAULT_ENVIRONMENT,
     AwsConnection,
     AwsEnvironment,
@@ -24,15 +28,11 @@ from tools.aws_environments import (
     RoleArn,
     StaticKeys,
 )
-from tools.aws_inventory import ListInstances, ListTaggedResources
-from tools.aws_observability import QueryCloudTrail, QueryCloudWatch
-from tools.aws_secrets import GetSecret, RotateSecret, WaitForRotation
-from tools.aws_waits import WAIT_POLL_SECONDS, WaitForAutoScalingGroup, WaitForEcsService
 from tools.common.base import Action, ToolError
 from tools.common.toolset import Toolset, ToolSettings, read_settings
 
 if TYPE_CHECKING:
-    from tools.aws_client import AwsClients
+    from tools.common.aws.client import AwsClients
 
 # The length is a constraint of its own: in the pattern, `{2,64}` of a Unicode `\w` takes pydantic's
 # regex engine ~40 ms to compile.
@@ -123,7 +123,7 @@ def toolset(environ: Mapping[str, str]) -> Toolset:
     settings.check()
     environments = settings.resolved_environments()
     # boto3 takes a quarter of a second to import: only a configured tool loads it.
-    from tools.aws_client import AwsClients, check_profiles
+    from tools.common.aws.client import AwsClients, check_profiles
 
     check_profiles(environments)
     aws = AwsClients(environments, settings.connection())

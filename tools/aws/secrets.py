@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import StringConstraints
 
-from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable, tag_map
-from tools.aws_waits import AwsWait, WaitSeconds
+from tools.aws.action import AwsAction, AwsArgs, environment_args, jsonable, tag_map
+from tools.aws.waits import AwsWait, WaitSeconds
 from tools.common.base import ActionResult, Effect, RiskHint, ToolError
 from tools.common.pins import require_unmoved
 from tools.common.polling import until

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from tools.aws_action import AwsAction, AwsArgs, environment_args, jsonable
+from tools.aws.action import AwsAction, AwsArgs, environment_args, jsonable
 from tools.common.base import ActionResult, Effect
 
 LookupKey = Literal[

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from tests.fakes.aws_gateway import AwsGateway
 from tests.fakes.moto_server import FAKE_KEYS, REGION, MotoServer
-from tests.integration.tools.aws_support import (
+from tests.integration.tools.aws.support import (
     CHECKOUT,
     WEB,
     create_group,
@@ -27,8 +27,8 @@ from tests.integration.tools.aws_support import (
     run,
 )
 from tools.aws import actions
-from tools.aws_client import AwsClients
-from tools.aws_environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment, StaticKeys
+from tools.common.aws.client import AwsClients
+from tools.common.aws.environments import DEFAULT_ENVIRONMENT, AwsConnection, AwsEnvironment, StaticKeys
 from tools.common.base import ActionResult, Effect, ToolError
 from tools.common.redaction import Redactor
 from tools.common.registry import Registry
