@@ -27,9 +27,9 @@ from bot.workflows.base import (
 from bot.workflows.checks import PromqlCheck, check_step
 from bot.workflows.sentences import Sentence, named, sentence
 from tools.common.wording import listing
-from tools.helm_args import ChartRef, ChartVersion, NamespaceName, ReleaseName
-from tools.helm_values import GitValues, InlineValues
-from tools.helm_values_s3 import S3Values
+from tools.helm.args import ChartRef, ChartVersion, NamespaceName, ReleaseName
+from tools.helm.values import GitValues, InlineValues
+from tools.helm.values_s3 import S3Values
 from tools.kubernetes.args import ObjectName
 
 MAX_DEPLOYMENTS = 10

@@ -21,7 +21,7 @@ from tests.fakes.moto_server import MotoServer
 from tests.fakes.prometheus_stack import RunningStack
 from tests.harness import RunningBot
 from tests.integration.actions.workflow_support import BotWith, approved_run, field, open_form, submit
-from tests.integration.tools.helm_support import (
+from tests.integration.tools.helm.support import (
     HISTORY,
     NEW,
     OLD,

@@ -19,7 +19,7 @@ from tests.builders import ALICE
 from tools.common.base import Action, ActionArgs, ActionResult, Effect
 from tools.common.registry import Registry
 from tools.grafana import AnnotateArgs
-from tools.helm_args import UpgradeArgs
+from tools.helm.args import UpgradeArgs
 from tools.kubernetes.rollouts import RolloutStatusArgs
 
 GIT = "https://git.example/deploy.git@main:prod/payments.yaml"

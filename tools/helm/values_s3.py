@@ -20,7 +20,7 @@ from tools.aws import AwsSettings
 from tools.common.aws.environments import DEFAULT_ENVIRONMENT
 from tools.common.base import ToolError
 from tools.common.toolset import NotConfigured, read_settings
-from tools.helm_values import check_values_document
+from tools.helm.values import check_values_document
 
 if TYPE_CHECKING:
     from tools.common.aws.client import AwsClients

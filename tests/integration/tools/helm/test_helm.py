@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.helm_output import NOT_FOUND, deployment_manifest, history, release, release_list
-from tests.integration.tools.helm_support import (
+from tests.integration.tools.helm.support import (
     HISTORY,
     INLINE_VALUES,
     NEW,
@@ -31,8 +31,8 @@ from tools.common.registry import Registry
 from tools.common.runner import CliRunner
 from tools.common.toolset import NotConfigured
 from tools.helm import actions, toolset
-from tools.helm_client import HelmClient, ReleaseRef
-from tools.helm_value_files import ValuesWriter
+from tools.helm.client import HelmClient, ReleaseRef
+from tools.helm.value_files import ValuesWriter
 
 
 @pytest.fixture

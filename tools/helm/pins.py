@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tools.common.pins import require_unmoved
-from tools.helm_args import UpgradeArgs
-from tools.helm_client import Revision
-from tools.helm_value_files import StepValues
+from tools.helm.args import UpgradeArgs
+from tools.helm.client import Revision
+from tools.helm.value_files import StepValues
 
 
 def latest_revision(history: Sequence[Revision]) -> int:

@@ -9,9 +9,9 @@ from typing import Annotated, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from tools.common.base import ActionArgs
-from tools.helm_client import ReleaseRef, Wait
-from tools.helm_values import GitValues, InlineValues
-from tools.helm_values_s3 import S3ETag, S3Values, S3VersionId
+from tools.helm.client import ReleaseRef, Wait
+from tools.helm.values import GitValues, InlineValues
+from tools.helm.values_s3 import S3ETag, S3Values, S3VersionId
 
 _DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _CHART_NAME = r"[a-z0-9][a-z0-9._-]*"

@@ -16,7 +16,7 @@ from pydantic import Field
 from tools.common.base import Action, ToolError
 from tools.common.cli_tool import NameList, passed_environment, resolve_runner
 from tools.common.toolset import NotConfigured, Toolset, ToolSettings, read_settings
-from tools.helm_actions import (
+from tools.helm.actions import (
     ListReleases,
     ReleaseHistory,
     ReleaseStatus,
@@ -26,10 +26,10 @@ from tools.helm_actions import (
     UpgradeDiff,
     UpgradeRelease,
 )
-from tools.helm_client import HelmClient
-from tools.helm_value_files import ValuesWriter
-from tools.helm_values import GitValuesSource
-from tools.helm_values_s3 import s3_values_source
+from tools.helm.client import HelmClient
+from tools.helm.value_files import ValuesWriter
+from tools.helm.values import GitValuesSource
+from tools.helm.values_s3 import s3_values_source
 
 # Where helm keeps repositories, registry logins and its cache, when the operator moved them.
 _HELM_HOME_VARIABLES = (

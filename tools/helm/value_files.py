@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.common.base import ToolError
-from tools.helm_values import GitValuesFile, GitValuesRef, GitValuesSource
-from tools.helm_values_s3 import S3Object, S3ValuesRef, S3ValuesSource
+from tools.helm.values import GitValuesFile, GitValuesRef, GitValuesSource
+from tools.helm.values_s3 import S3Object, S3ValuesRef, S3ValuesSource
 
 INLINE_VALUES_FILE = "values.yaml"
 

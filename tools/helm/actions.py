@@ -20,7 +20,7 @@ from tools.common.base import (
     ToolError,
 )
 from tools.common.wording import count, listing
-from tools.helm_args import (
+from tools.helm.args import (
     HistoryArgs,
     ListReleasesArgs,
     ReleaseArgs,
@@ -29,10 +29,10 @@ from tools.helm_args import (
     ValuesArgs,
     WaitArgs,
 )
-from tools.helm_client import HelmClient, Release, Revision
-from tools.helm_diff import diff_manifests
-from tools.helm_pins import latest_revision, require_revision, require_values
-from tools.helm_value_files import StepValues, ValuesWriter
+from tools.helm.client import HelmClient, Release, Revision
+from tools.helm.diff import diff_manifests
+from tools.helm.pins import latest_revision, require_revision, require_values
+from tools.helm.value_files import StepValues, ValuesWriter
 
 _WRITE_TIMEOUT = 2400.0  # above the largest helm --timeout the args accept, plus the reads around it
 

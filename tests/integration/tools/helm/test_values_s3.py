@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.helm_output import deployment_manifest, history, release
 from tests.fakes.moto_server import MotoServer
-from tests.integration.tools.helm_support import (
+from tests.integration.tools.helm.support import (
     HISTORY,
     INLINE_VALUES,
     OLD,
@@ -30,7 +30,7 @@ from tests.integration.tools.helm_support import (
 from tools.common.base import ToolError
 from tools.common.registry import Registry
 from tools.helm import toolset
-from tools.helm_values_s3 import MAX_S3_VALUES_BYTES, S3ValuesRef
+from tools.helm.values_s3 import MAX_S3_VALUES_BYTES, S3ValuesRef
 
 BUCKET = "configs"
 KEY = "prod/web.yaml"

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.helm_output import NOT_FOUND, deployment_manifest, history, release
 from tests.fakes.moto_server import MotoServer
-from tests.integration.tools.helm_support import (
+from tests.integration.tools.helm.support import (
     HISTORY,
     NEW,
     OLD,
