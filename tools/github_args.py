@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, AnyHttpUrl, Field, PositiveInt, StringConstraints, model_validator
 
 from tools.common.base import ActionArgs
-from tools.git_refs import BranchName, CommitSha
-from tools.git_revert import RevertVia
+from tools.common.git.refs import BranchName, CommitSha
+from tools.common.git.revert import RevertVia
 
 
 def _not_a_dot_segment(name: str) -> str:

@@ -14,9 +14,9 @@ from urllib.parse import quote
 from pydantic import AnyHttpUrl, Field, SecretStr
 
 from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.git.revert import revert_merge
 from tools.common.http import HttpStatusError
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.git_revert import revert_merge
 from tools.gitlab_args import (
     AddNoteArgs,
     DeleteNoteArgs,

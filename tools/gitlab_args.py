@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, PositiveInt, StringConstraints, model_validator
 
 from tools.common.base import ActionArgs
-from tools.git_refs import BranchName, CommitSha
-from tools.git_revert import RevertVia
+from tools.common.git.refs import BranchName, CommitSha
+from tools.common.git.revert import RevertVia
 
 
 def _no_dot_segments(project: str) -> str:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, f
 from bot.workflows.base import WorkflowInputs
 from bot.workflows.checks import PromqlCheck
 from bot.workflows.sentences import NAME
-from tools.git_refs import BranchName, RemoteUrl, YamlPath
+from tools.common.git.refs import BranchName, RemoteUrl, YamlPath
 
 Provider = Literal["github", "gitlab"]
 # A container image tag as registries accept it.

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from tests.fakes.git_remote import BareRemote
 from tests.fakes.gitlab import FakeGitLab
-from tests.integration.tools.git_support import git_registry
+from tests.integration.tools.git.support import git_registry
 from tools.common.base import Action, ActionResult, ToolError
 from tools.common.registry import Registry
 from tools.common.retries import RetryPolicy

@@ -5,8 +5,8 @@ git tool, and the branch keeps its history."""
 from __future__ import annotations
 
 from tools.common.base import ActionArgs, RollbackStep
+from tools.common.git.refs import AuthorEmail, AuthorName, RemoteUrl
 from tools.git import RevertCommit
-from tools.git_refs import AuthorEmail, AuthorName, RemoteUrl
 
 
 class RevertVia(ActionArgs):

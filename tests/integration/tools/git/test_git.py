@@ -12,12 +12,12 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.git_remote import BareRemote, git
-from tests.integration.tools.git_support import git_environ
+from tests.integration.tools.git.support import git_environ
 from tools.common.base import Action, ActionResult, ToolError
 from tools.common.registry import Registry
 from tools.common.toolset import NotConfigured, Toolset
 from tools.git import toolset
-from tools.git_repo import Repository
+from tools.git.repo import Repository
 
 PROD = "envs/prod/values.yaml"
 STAGING = "envs/staging/values.yaml"

@@ -25,14 +25,22 @@ from tools.common.base import (
     RollbackStep,
     ToolError,
 )
+from tools.common.git.refs import (
+    AuthorEmail,
+    AuthorName,
+    BranchName,
+    CommitSha,
+    RemoteUrl,
+    RepositoryFile,
+    YamlPath,
+)
 from tools.common.pins import require_unmoved
 from tools.common.redaction import Redactor
 from tools.common.runner import CliRunner
 from tools.common.toolset import Toolset, read_settings
-from tools.git_refs import AuthorEmail, AuthorName, BranchName, CommitSha, RemoteUrl, RepositoryFile, YamlPath
-from tools.git_repo import Author, GitWorkspace, Repository
-from tools.git_settings import GitSettings, git_environment
-from tools.git_yaml import YamlDocument, YamlEdit, YamlScalar
+from tools.git.repo import Author, GitWorkspace, Repository
+from tools.git.settings import GitSettings, git_environment
+from tools.git.yaml_document import YamlDocument, YamlEdit, YamlScalar
 
 CommitMessage = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
 
