@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from tools.github_client import CheckRun, CommitStatus, GitHubClient
+from tools.github.client import CheckRun, CommitStatus, GitHubClient
 
 _RUN_PASSED = frozenset({"success", "neutral", "skipped"})
 _STATUS_FAILED = frozenset({"failure", "error"})

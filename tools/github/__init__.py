@@ -17,7 +17,7 @@ from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, Ro
 from tools.common.git.revert import revert_merge
 from tools.common.http import HttpStatusError
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.github_args import (
+from tools.github.args import (
     CommentArgs,
     CreateDeploymentArgs,
     DeleteCommentArgs,
@@ -28,8 +28,8 @@ from tools.github_args import (
     PullRequestArgs,
     RepositoryArgs,
 )
-from tools.github_checks import read_checks
-from tools.github_client import (
+from tools.github.checks import read_checks
+from tools.github.client import (
     Comment,
     Comparison,
     Deployment,
@@ -41,7 +41,7 @@ from tools.github_client import (
     Workflow,
     error_message,
 )
-from tools.github_pulls import pull_data, why_not_mergeable
+from tools.github.pulls import pull_data, why_not_mergeable
 
 
 class _GitHubAction(Action[ArgsT]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.github_client import PullRequest
+from tools.github.client import PullRequest
 
 
 def pull_data(pr: PullRequest) -> dict[str, Any]:

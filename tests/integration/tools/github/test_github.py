@@ -19,7 +19,7 @@ from tools.common.retries import RetryPolicy
 from tools.common.toolset import NotConfigured
 from tools.common.wording import utc_clock
 from tools.github import actions, toolset
-from tools.github_client import GitHubClient
+from tools.github.client import GitHubClient
 
 SHOP = "acme/shop"
 PULLS = "/repos/acme/shop/pulls"
