@@ -17,7 +17,7 @@ from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, Ro
 from tools.common.git.revert import revert_merge
 from tools.common.http import HttpStatusError
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.gitlab_args import (
+from tools.gitlab.args import (
     AddNoteArgs,
     DeleteNoteArgs,
     MergeArgs,
@@ -26,7 +26,7 @@ from tools.gitlab_args import (
     OpenMergeRequestArgs,
     ProjectArgs,
 )
-from tools.gitlab_client import (
+from tools.gitlab.client import (
     Branch,
     GitLabClient,
     Issue,

@@ -18,7 +18,7 @@ from tools.common.registry import Registry
 from tools.common.retries import RetryPolicy
 from tools.common.toolset import NotConfigured
 from tools.gitlab import actions, toolset
-from tools.gitlab_client import GitLabClient
+from tools.gitlab.client import GitLabClient
 
 APP = "platform/deploy/checkout"
 # The client's calls (and so its messages) name the URL-encoded path; the fake's request log and
