@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, StringConstraints, field_validator
 
-from tools.argocd_client import AppArgs, ArgoCDClient, app_path
-from tools.argocd_state import (
+from tools.argocd.client import AppArgs, ArgoCDClient, app_path
+from tools.argocd.state import (
     FAILED_PHASES,
     HEALTHY,
     JSON,
