@@ -19,7 +19,7 @@ from pathlib import Path
 from tools.common.base import ToolError
 from tools.common.cli_tool import parse_json, shape_error
 from tools.common.runner import CliRunner, CommandResult, option, value
-from tools.terraform_plan import PlanSummary, read_plan
+from tools.terraform.plan import PlanSummary, read_plan
 
 PLAN_SUFFIX = ".tfplan"
 PLAN_RETENTION = timedelta(days=7)

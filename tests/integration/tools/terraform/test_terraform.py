@@ -23,7 +23,7 @@ from tools.common.registry import Registry
 from tools.common.runner import CliRunner
 from tools.common.toolset import NotConfigured
 from tools.terraform import actions, toolset
-from tools.terraform_client import TerraformClient
+from tools.terraform.client import TerraformClient
 
 INIT = ("init", "-input=false", "-no-color")
 PLAN = ("plan", "-input=false", "-no-color", "-lock-timeout=60s")

@@ -11,7 +11,7 @@ from pydantic import StringConstraints
 
 from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint
 from tools.common.wording import count, listing
-from tools.terraform_client import PLAN_SUFFIX, SavedPlan, Stack, TerraformClient
+from tools.terraform.client import PLAN_SUFFIX, SavedPlan, Stack, TerraformClient
 
 _SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
 # A relative path of plain names: no absolute path, no '..', no hidden directory (the plan store).

@@ -12,8 +12,8 @@ from pydantic import Field
 from tools.common.base import Action, ToolError
 from tools.common.cli_tool import NameList, passed_environment, resolve_runner
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.terraform_actions import ApplyPlan, DestroyStack, ListState, PlanStack
-from tools.terraform_client import TerraformClient
+from tools.terraform.actions import ApplyPlan, DestroyStack, ListState, PlanStack
+from tools.terraform.client import TerraformClient
 
 # Terraform's own settings an operator may have moved: CLI configuration (credentials, mirrors) and
 # the provider cache.
