@@ -23,8 +23,8 @@ from pydantic import Field, StringConstraints
 
 from tools.common.base import Action, ActionArgs, ActionResult, Effect, ToolError
 from tools.common.wording import duration_words, utc_clock
-from tools.prometheus_api import Expr, PrometheusClient
-from tools.prometheus_results import (
+from tools.prometheus.client import Expr, PrometheusClient
+from tools.prometheus.results import (
     COMPARATORS,
     Comparator,
     Sample,

@@ -25,7 +25,7 @@ from tools.common.registry import Registry
 from tools.common.retries import RetryPolicy
 from tools.common.toolset import NotConfigured
 from tools.prometheus import actions, toolset
-from tools.prometheus_api import PrometheusClient, prometheus_error
+from tools.prometheus.client import PrometheusClient, prometheus_error
 
 CLOCK = r"\d\d:\d\d:\d\d UTC"
 

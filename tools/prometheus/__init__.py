@@ -1,5 +1,5 @@
 """Prometheus (or Thanos Query) reads: instant and range queries, rules, alerts, series, exemplars, and
-the threshold check that verify steps use (in `tools.prometheus_threshold`).
+the threshold check that verify steps use (in `tools.prometheus.threshold`).
 
 Every action is a read. Results go into `data` in Prometheus's own shapes (values stay strings, so NaN
 and ±Inf survive JSON), capped at `limit` series so one broad selector cannot flood a plan's record.
@@ -18,9 +18,9 @@ from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect
 from tools.common.http import TRANSIENT_STATUSES, JsonHttpClient
 from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.common.wording import count, duration_words, listing
-from tools.prometheus_api import Answer, Expr, PrometheusClient, ThanosParams, prometheus_error
-from tools.prometheus_results import format_value, samples, series_name, value_range
-from tools.prometheus_threshold import QueryThreshold
+from tools.prometheus.client import Answer, Expr, PrometheusClient, ThanosParams, prometheus_error
+from tools.prometheus.results import format_value, samples, series_name, value_range
+from tools.prometheus.threshold import QueryThreshold
 
 Limit = Annotated[int, Field(ge=1, le=1000)]
 WindowSeconds = Annotated[float, Field(gt=0, le=31 * 86400)]
