@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, HttpUrl, StringConstraints, model_validator
 from yarl import URL
 
-from tools.alertmanager_api import AlertmanagerClient, Matcher, alertmanager_error
+from tools.alertmanager.client import AlertmanagerClient, Matcher, alertmanager_error
 from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep
 from tools.common.http import JsonHttpClient
 from tools.common.toolset import Toolset, ToolSettings, read_settings

@@ -17,7 +17,7 @@ from tests.fakes.http_server import FakeHttpServer
 from tests.fakes.prometheus_stack import RunningStack, eventually, running_stack
 from tests.processes import free_port
 from tools.alertmanager import CreateSilenceArgs, actions, toolset
-from tools.alertmanager_api import AlertmanagerClient, Matcher, alertmanager_error
+from tools.alertmanager.client import AlertmanagerClient, Matcher, alertmanager_error
 from tools.common.base import ActionResult, ToolError
 from tools.common.http import JsonHttpClient
 from tools.common.registry import Registry
