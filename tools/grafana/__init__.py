@@ -36,7 +36,7 @@ from tools.common.base import (
 from tools.common.http import HttpStatusError, JsonHttpClient
 from tools.common.retries import RetryPolicy
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.grafana_links import Dashboard, Panel, epoch_ms, panel_url, render_url, time_param
+from tools.grafana.links import Dashboard, Panel, epoch_ms, panel_url, render_url, time_param
 
 JSON = dict[str, Any]
 DashboardUid = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
