@@ -18,7 +18,7 @@ from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, T
 from tools.common.http import HttpStatusError, JsonHttpClient
 from tools.common.retries import RetryPolicy
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.tempo_traces import TraceHit, duration_text, summarise, trace_of
+from tools.tempo.traces import TraceHit, duration_text, summarise, trace_of
 
 JSON = dict[str, Any]
 TraceId = Annotated[
