@@ -28,7 +28,7 @@ from tools.common.base import (
     ToolError,
 )
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.pagerduty_api import (
+from tools.pagerduty.client import (
     EVENTS_URL,
     REST_URL,
     Incident,

@@ -14,7 +14,7 @@ from tools.common.registry import Registry
 from tools.common.retries import RetryPolicy
 from tools.common.toolset import NotConfigured
 from tools.pagerduty import actions, toolset
-from tools.pagerduty_api import PagerDutyApi, events_client, rest_client
+from tools.pagerduty.client import PagerDutyApi, events_client, rest_client
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
