@@ -14,7 +14,7 @@ from tools.common.registry import Registry
 from tools.common.retries import RetryPolicy
 from tools.common.toolset import NotConfigured
 from tools.linear import actions, toolset
-from tools.linear_api import LinearApi, linear_client
+from tools.linear.client import LinearApi, linear_client
 
 FAST_RETRY = RetryPolicy(attempts=3, initial_wait=0.01, max_wait=0.05)
 PLAN_URL = "https://acme.slack.com/archives/C0123/p1700000000000100"

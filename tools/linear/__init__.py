@@ -24,7 +24,7 @@ from tools.common.base import (
     RollbackStep,
 )
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.linear_api import API_URL, UUID_PATTERN, Issue, LinearApi, linear_client
+from tools.linear.client import API_URL, UUID_PATTERN, Issue, LinearApi, linear_client
 
 _KEY = r"[A-Z][A-Z0-9_]{0,9}"
 TeamRef = Annotated[str, StringConstraints(pattern=rf"^({UUID_PATTERN}|{_KEY})$")]
