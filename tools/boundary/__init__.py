@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.boundary_client import JSON, BoundaryClient, PasswordLogin
+from tools.boundary.client import JSON, BoundaryClient, PasswordLogin
 from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
 from tools.common.toolset import Toolset, ToolSettings, read_settings
 
