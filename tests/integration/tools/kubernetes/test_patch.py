@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tests.integration.tools.kubernetes_support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
+from tests.integration.tools.kubernetes.support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
 from tools.common.base import Effect, RiskHint, ToolError
 
 IMAGE = "spec.template.spec.containers[name=checkout].image"

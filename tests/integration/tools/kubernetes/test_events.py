@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tests.integration.tools.kubernetes_support import Kube, kube_cluster
+from tests.integration.tools.kubernetes.support import Kube, kube_cluster
 from tools.common.base import ToolError
 
 EVENTS_PATH = "/api/v1/namespaces/shop/events"

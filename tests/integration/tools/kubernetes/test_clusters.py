@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.kubernetes import FakeKubernetes, write_kubeconfig
-from tests.integration.tools.kubernetes_support import CHECKOUT, fake_clusters
+from tests.integration.tools.kubernetes.support import CHECKOUT, fake_clusters
 from tools.common.base import ToolError
 from tools.common.registry import Registry, installed_toolsets
 from tools.common.toolset import NotConfigured

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tests.integration.tools.kubernetes_support import (
+from tests.integration.tools.kubernetes.support import (
     CHECKOUT,
     DEPLOYMENT_PATH,
     FAST_RETRY,

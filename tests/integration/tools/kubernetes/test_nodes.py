@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.tools.kubernetes_support import FAST_RETRY, Kube, kube_cluster
+from tests.integration.tools.kubernetes.support import FAST_RETRY, Kube, kube_cluster
 from tools.common.base import Effect, RiskHint, ToolError
 
 NODE_PATH = "/api/v1/nodes/node-1"

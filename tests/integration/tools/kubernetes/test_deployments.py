@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.tools.kubernetes_support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
+from tests.integration.tools.kubernetes.support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
 from tools.common.base import ToolError
 
 DEPLOYMENTS_PATH = "/apis/apps/v1/namespaces/shop/deployments"

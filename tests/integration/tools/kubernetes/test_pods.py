@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from tests.fakes.kubernetes import FakeKubernetes
-from tests.integration.tools.kubernetes_support import Kube, kube_cluster
+from tests.integration.tools.kubernetes.support import Kube, kube_cluster
 from tools.common.base import Effect, RiskHint, ToolError
 from tools.kubernetes.pods import LOG_BYTES_CAP
 

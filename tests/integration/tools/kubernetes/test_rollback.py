@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.tools.kubernetes_support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
+from tests.integration.tools.kubernetes.support import CHECKOUT, DEPLOYMENT_PATH, Kube, kube_cluster
 from tools.common.base import ToolError
 
 OLD_IMAGE = "registry.example/checkout:1.4"
