@@ -1,8 +1,8 @@
 """Values for `helm upgrade` read from an S3 object (`s3://bucket/key`, optionally `?versionId=…`), only
-from buckets the operator listed in HELM_VALUES_S3_BUCKETS, through the aws tool's boto3 sessions (same
-AWS_* variables, retries and error messages). The object is checked (size, UTF-8, a YAML mapping) and
-written byte for byte into the run's working directory, and the version that was read is reported so a
-plan names exactly which object helm received."""
+from buckets the operator listed in HELM_VALUES_S3_BUCKETS, through the boto3 sessions the aws tool uses
+too (tools.common.aws: same AWS_* variables, retries and error messages). The object is checked (size,
+UTF-8, a YAML mapping) and written byte for byte into the run's working directory, and the version that
+was read is reported so a plan names exactly which object helm received."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 from pydantic import AfterValidator, StringConstraints
 
-from tools.aws import AwsSettings
 from tools.common.aws.environments import DEFAULT_ENVIRONMENT
+from tools.common.aws.settings import AwsSettings
 from tools.common.base import ToolError
 from tools.common.toolset import NotConfigured, read_settings
 from tools.helm.values import check_values_document
