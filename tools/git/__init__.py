@@ -34,6 +34,7 @@ from tools.common.git.refs import (
     RepositoryFile,
     YamlPath,
 )
+from tools.common.git.revert import REVERT_COMMIT
 from tools.common.pins import require_unmoved
 from tools.common.redaction import Redactor
 from tools.common.runner import CliRunner
@@ -290,7 +291,7 @@ class DeleteBranch(Rehearsed, _GitAction[DeleteBranchArgs]):
 class RevertCommit(Rehearsed, _GitAction[RevertCommitArgs]):
     """Undo a pushed commit with a new commit, leaving history intact; a dry run shows the revert's diff."""
 
-    name = "git.revert_commit"
+    name = REVERT_COMMIT
     description = "Revert a commit on a branch with `git revert` and push the revert."
     args_model = RevertCommitArgs
     effect = Effect.WRITE
