@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from tests.fakes.http_server import FakeHttpServer
 from tests.fakes.prometheus_stack import RunningStack, eventually, running_stack
 from tests.processes import free_port
-from tools.alertmanager import CreateSilenceArgs, actions, toolset
+from tools.alertmanager import actions, toolset
+from tools.alertmanager.actions import CreateSilenceArgs
 from tools.alertmanager.client import AlertmanagerClient, Matcher, alertmanager_error
 from tools.common.base import ActionResult, ToolError
 from tools.common.http import JsonHttpClient
