@@ -7,25 +7,19 @@ older Tempo versions work too; only when both say 404 is the trace unknown.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Self
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, HttpUrl, SecretStr, StringConstraints, field_validator
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, ToolError
-from tools.common.http import HttpStatusError, JsonHttpClient
-from tools.common.retries import RetryPolicy
-from tools.common.toolset import Toolset, ToolSettings, read_settings
+from tools.tempo.client import TempoClient
 from tools.tempo.traces import TraceHit, duration_text, summarise, trace_of
 
-JSON = dict[str, Any]
 TraceId = Annotated[
     str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[0-9a-fA-F]{1,32}$")
 ]
-# Tempo's tenant ids: letters, digits and !-_.*'() (Cortex's rules), at most 150 characters.
-TenantId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!_.*'()-]{1,150}$")]
 
 
 class SearchArgs(ActionArgs):
@@ -48,75 +42,6 @@ class SearchArgs(ActionArgs):
 class TraceArgs(ActionArgs):
     trace_id: TraceId
     top: Annotated[int, Field(ge=1, le=20)] = 5
-
-
-class TempoClient:
-    """The Tempo query-frontend calls Carapulse makes; `close()` it on shutdown."""
-
-    def __init__(self, http: JsonHttpClient) -> None:
-        self.http = http
-
-    @classmethod
-    def connect(
-        cls,
-        url: str,
-        *,
-        token: str | None = None,
-        tenant: str | None = None,
-        timeout: float = 30.0,
-        retry: RetryPolicy | None = None,
-    ) -> Self:
-        headers = {}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if tenant:
-            headers["X-Scope-OrgID"] = tenant
-        http = JsonHttpClient(
-            tool="tempo",
-            base_url=url.rstrip("/"),
-            headers=headers,
-            timeout=timeout,
-            retry=retry or RetryPolicy(),
-            error_message=_error_message,
-        )
-        return cls(http)
-
-    @property
-    def url(self) -> str:
-        return self.http.base_url
-
-    async def close(self) -> None:
-        await self.http.close()
-
-    async def search(self, query: str, *, start: datetime, end: datetime, limit: int) -> JSON:
-        params = {"q": query, "start": int(start.timestamp()), "end": int(end.timestamp()), "limit": limit}
-        answer = await self.http.get("/api/search", params=params)
-        if not isinstance(answer, dict) or not isinstance(answer.get("traces", []), list):
-            raise ToolError(
-                "tempo: GET /api/search answered without a list of traces", call="GET /api/search"
-            )
-        return answer
-
-    async def trace(self, trace_id: str) -> JSON:
-        """The trace document from the v2 endpoint, or the v1 one when v2 does not know it."""
-        v2 = f"/api/v2/traces/{trace_id}"
-        try:
-            answer = await self.http.get(v2)
-        except HttpStatusError as error:
-            if error.status != 404:
-                raise
-            answer = await self._v1_trace(trace_id, v2)
-        if not isinstance(answer, dict):
-            raise ToolError(f"tempo: GET {v2} answered without a trace", call=f"GET {v2}")
-        return answer
-
-    async def _v1_trace(self, trace_id: str, v2: str) -> Any:
-        try:
-            return await self.http.get(f"/api/traces/{trace_id}")
-        except HttpStatusError as error:
-            if error.status == 404:
-                raise ToolError(f"tempo: trace {trace_id} not found", call=f"GET {v2}", status=404) from None
-            raise
 
 
 class _TempoAction(Action[ArgsT]):
@@ -200,32 +125,3 @@ class GetTrace(_TempoAction[TraceArgs]):
             **asdict(trace),
         }
         return ActionResult(summary=summary, data=data)
-
-
-def actions(client: TempoClient) -> list[Action[Any]]:
-    return [QueryTraces(client), GetTrace(client)]
-
-
-class TempoSettings(ToolSettings):
-    url: HttpUrl = Field(alias="TEMPO_URL")
-    # Both optional: a bare Tempo needs neither; a gateway wants a token, multi-tenant Tempo a tenant.
-    token: SecretStr | None = Field(default=None, alias="TEMPO_TOKEN")
-    tenant: TenantId | None = Field(default=None, alias="TEMPO_TENANT")
-
-
-def toolset(environ: Mapping[str, str]) -> Toolset:
-    """The `carapulse.tools` entry point: both actions share one client, closed with the toolset."""
-    settings = read_settings("tempo", TempoSettings, environ, required="TEMPO_URL")
-    token = settings.token.get_secret_value() if settings.token else None
-    client = TempoClient.connect(str(settings.url), token=token, tenant=settings.tenant)
-    tenant = f", tenant {settings.tenant}" if settings.tenant else ""
-    return Toolset(
-        name="tempo", actions=actions(client), status=f"enabled, {client.url}{tenant}", closers=[client.close]
-    )
-
-
-def _error_message(body: Any) -> str | None:
-    """Tempo answers errors in plain text (used as is); a gateway in front of it may send JSON."""
-    if isinstance(body, dict):
-        return str(body.get("message") or body.get("error") or "") or None
-    return None
