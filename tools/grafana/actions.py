@@ -8,153 +8,15 @@ organisation-wide annotation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
 
-from pydantic import (
-    AwareDatetime,
-    BeforeValidator,
-    Field,
-    HttpUrl,
-    SecretStr,
-    StringConstraints,
-    model_validator,
-)
+from tools.common.base import Action, ActionResult, ArgsT, Effect, RiskHint, RollbackStep, ToolError
+from tools.grafana.args import AnnotateArgs, AnnotationArgs, PanelLinkArgs, SearchArgs
+from tools.grafana.client import JSON, GrafanaClient
+from tools.grafana.links import Dashboard, Panel, epoch_ms, panel_url, render_url
 
-from tools.common.base import (
-    Action,
-    ActionArgs,
-    ActionResult,
-    ArgsT,
-    Effect,
-    RiskHint,
-    RollbackStep,
-    ToolError,
-)
-from tools.common.http import HttpStatusError, JsonHttpClient
-from tools.common.retries import RetryPolicy
-from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.grafana.links import Dashboard, Panel, epoch_ms, panel_url, render_url, time_param
-
-JSON = dict[str, Any]
-DashboardUid = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
-PanelId = Annotated[int, Field(ge=1)]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-GrafanaTime = Annotated[str, BeforeValidator(time_param)]
-Pixels = Annotated[int, Field(ge=100, le=4000)]
 _SHOWN = 60
-
-
-class AnnotateArgs(ActionArgs):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    tags: Annotated[tuple[Tag, ...], Field(max_length=20)] = ()
-    dashboard_uid: DashboardUid | None = None
-    panel_id: PanelId | None = None
-    # None: now. A region annotation also has an end.
-    time: AwareDatetime | None = None
-    time_end: AwareDatetime | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.panel_id is not None and self.dashboard_uid is None:
-            raise ValueError("panel_id needs the dashboard_uid it belongs to")
-        if self.time_end is not None and self.time_end <= (self.time or datetime.now(UTC)):
-            raise ValueError("time_end must be after time")
-        return self
-
-
-class AnnotationArgs(ActionArgs):
-    annotation_id: Annotated[int, Field(ge=1)]
-
-
-class SearchArgs(ActionArgs):
-    query: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
-    tags: Annotated[tuple[Tag, ...], Field(max_length=10)] = ()
-    limit: Annotated[int, Field(ge=1, le=100)] = 20
-
-
-class PanelLinkArgs(ActionArgs):
-    dashboard_uid: DashboardUid
-    panel_id: PanelId
-    from_time: GrafanaTime = "now-1h"
-    to_time: GrafanaTime = "now"
-    width: Pixels = 1000
-    height: Pixels = 500
-
-
-class GrafanaClient:
-    """The Grafana API calls Carapulse makes; `base_url` is also where links for people point."""
-
-    def __init__(self, http: JsonHttpClient) -> None:
-        self.http = http
-
-    @classmethod
-    def connect(
-        cls, url: str, token: str, *, timeout: float = 30.0, retry: RetryPolicy | None = None
-    ) -> Self:
-        http = JsonHttpClient(
-            tool="grafana",
-            base_url=url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-            retry=retry or RetryPolicy(),
-            error_message=_error_message,
-        )
-        return cls(http)
-
-    @property
-    def base_url(self) -> str:
-        return self.http.base_url.rstrip("/")
-
-    async def close(self) -> None:
-        await self.http.close()
-
-    async def dashboard(self, uid: str) -> Dashboard:
-        path = f"/api/dashboards/uid/{uid}"
-        answer = await self.http.get(path)
-        if not isinstance(answer, dict) or not isinstance(answer.get("dashboard"), dict):
-            raise ToolError(f"grafana: GET {path} answered without a dashboard", call=f"GET {path}")
-        return Dashboard.of(answer)
-
-    async def search(self, args: SearchArgs) -> list[JSON]:
-        params = {"query": args.query, "tag": list(args.tags), "type": "dash-db", "limit": args.limit}
-        hits = await self.http.get("/api/search", params=params)
-        if not isinstance(hits, list):
-            raise ToolError(
-                "grafana: GET /api/search answered without a list of dashboards", call="GET /api/search"
-            )
-        return [hit for hit in hits if isinstance(hit, dict)]
-
-    async def annotation(self, annotation_id: int) -> JSON | None:
-        try:
-            found = await self.http.get(f"/api/annotations/{annotation_id}")
-        except HttpStatusError as error:
-            if error.status == 404:
-                return None
-            raise
-        return found if isinstance(found, dict) else None
-
-    async def create_annotation(self, body: JSON) -> int:
-        # Not retried: a create that reached Grafana before the connection broke would be repeated.
-        answer = (await self.http.request("POST", "/api/annotations", json_body=body)).body
-        annotation_id = answer.get("id") if isinstance(answer, dict) else None
-        if not isinstance(annotation_id, int):
-            raise ToolError(
-                "grafana: POST /api/annotations answered without an id", call="POST /api/annotations"
-            )
-        return annotation_id
-
-    async def delete_annotation(self, annotation_id: int) -> bool:
-        """Delete; False when it was already gone, so a retried or repeated delete is not an error."""
-        try:
-            await self.http.request("DELETE", f"/api/annotations/{annotation_id}", repeatable=True)
-        except HttpStatusError as error:
-            if error.status == 404:
-                return False
-            raise
-        return True
 
 
 class _GrafanaAction(Action[ArgsT]):
@@ -296,25 +158,6 @@ class GetPanelLink(_GrafanaAction[PanelLinkArgs]):
         )
 
 
-def actions(client: GrafanaClient) -> list[Action[Any]]:
-    return [Annotate(client), DeleteAnnotation(client), ListDashboards(client), GetPanelLink(client)]
-
-
-class GrafanaSettings(ToolSettings):
-    url: HttpUrl = Field(alias="GRAFANA_URL")
-    # A service-account token (glsa_…); its role decides what Carapulse may annotate.
-    token: SecretStr = Field(alias="GRAFANA_TOKEN", min_length=1)
-
-
-def toolset(environ: Mapping[str, str]) -> Toolset:
-    """The `carapulse.tools` entry point: every action shares one client, closed with the toolset."""
-    settings = read_settings("grafana", GrafanaSettings, environ, required="GRAFANA_URL")
-    client = GrafanaClient.connect(str(settings.url), settings.token.get_secret_value())
-    return Toolset(
-        name="grafana", actions=actions(client), status=f"enabled, {client.base_url}", closers=[client.close]
-    )
-
-
 def _annotation_body(args: AnnotateArgs) -> JSON:
     """POST /api/annotations: times in epoch milliseconds; dashboardUID and panelId only when given."""
     body: JSON = {
@@ -329,11 +172,6 @@ def _annotation_body(args: AnnotateArgs) -> JSON:
     if args.panel_id is not None:
         body["panelId"] = args.panel_id
     return body
-
-
-def _error_message(body: Any) -> str | None:
-    """Grafana's error document: {"message": "...", ...}."""
-    return str(body["message"]) if isinstance(body, dict) and body.get("message") else None
 
 
 def _shown(text: str) -> str:

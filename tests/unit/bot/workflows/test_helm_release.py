@@ -18,7 +18,7 @@ from bot.workflows.helm_release import HelmRelease
 from tests.builders import ALICE
 from tools.common.base import Action, ActionArgs, ActionResult, Effect
 from tools.common.registry import Registry
-from tools.grafana import AnnotateArgs
+from tools.grafana.args import AnnotateArgs
 from tools.helm.args import UpgradeArgs
 from tools.kubernetes.rollouts import RolloutStatusArgs
 
