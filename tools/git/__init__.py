@@ -7,10 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tools.common.base import (
-    Action,
-    ToolError,
-)
+from tools.common.base import Action, ToolError
 from tools.common.redaction import Redactor
 from tools.common.runner import CliRunner
 from tools.common.toolset import Toolset, read_settings

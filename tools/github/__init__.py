@@ -23,9 +23,7 @@ from tools.github.actions import (
     OpenPullRequest,
     ReopenPullRequest,
 )
-from tools.github.client import (
-    GitHubClient,
-)
+from tools.github.client import GitHubClient
 
 
 def actions(client: GitHubClient) -> list[Action[Any]]:

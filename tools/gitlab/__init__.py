@@ -19,9 +19,7 @@ from tools.gitlab.actions import (
     OpenMergeRequest,
     ReopenMergeRequest,
 )
-from tools.gitlab.client import (
-    GitLabClient,
-)
+from tools.gitlab.client import GitLabClient
 
 
 def actions(client: GitLabClient) -> list[Action[Any]]:

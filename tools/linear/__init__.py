@@ -8,9 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.common.base import (
-    Action,
-)
+from tools.common.base import Action
 from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.linear.actions import (
     AnnotateIssue,

@@ -8,10 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, StringConstraints
 
-from tools.common.base import (
-    Action,
-    ToolError,
-)
+from tools.common.base import Action, ToolError
 from tools.common.toolset import Toolset, ToolSettings, read_settings
 from tools.pagerduty.actions import (
     AcknowledgeIncident,
@@ -23,13 +20,7 @@ from tools.pagerduty.actions import (
     ResolveIncident,
     TriggerAlert,
 )
-from tools.pagerduty.client import (
-    EVENTS_URL,
-    REST_URL,
-    PagerDutyApi,
-    events_client,
-    rest_client,
-)
+from tools.pagerduty.client import EVENTS_URL, REST_URL, PagerDutyApi, events_client, rest_client
 
 
 def actions(api: PagerDutyApi) -> list[Action[Any]]:

@@ -26,12 +26,7 @@ from tools.common.base import (
     RollbackStep,
     ToolError,
 )
-from tools.pagerduty.client import (
-    Incident,
-    IncidentStatus,
-    PagerDutyApi,
-    Severity,
-)
+from tools.pagerduty.client import Incident, IncidentStatus, PagerDutyApi, Severity
 
 PagerDutyId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,40}$")]
 DedupKey = Annotated[str, StringConstraints(min_length=1, max_length=255)]
