@@ -1,7 +1,7 @@
 """Argo CD's JSON read into the facts a plan card and a verify step need: sync and health, the
 deployment history, what a sync would change, and the health of the resource tree.
 
-Pure functions over the API's documents; `tools/argocd/__init__.py` does the I/O.
+Pure functions over the API's documents; `tools/argocd/actions.py` does the I/O.
 """
 
 from __future__ import annotations

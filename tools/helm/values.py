@@ -1,7 +1,7 @@
 """Values for `helm upgrade`: inline YAML from the step, and a file read from a git repository at a
-revision (`repo@rev:path`), plus the check every values document passes (helm_values_s3 reads the third
-source). tools.helm.value_files writes them all into the run's private working directory as `--values`
-files, never through stdout, so the runner's redaction cannot alter them."""
+revision (`repo@rev:path`), plus the check every values document passes (`values_s3` reads the third
+source). `value_files` writes them all into the run's private working directory as `--values` files,
+never through stdout, so the runner's redaction cannot alter them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What the tests/integration/tools/test_aws*.py modules share: the AWS tool built through its entry
+"""What the tests/integration/tools/aws/test_*.py modules share: the AWS tool built through its entry
 point, running an action as the worker does, and the Auto Scaling group, ECS service and secret they
 act on."""
 

@@ -1,4 +1,4 @@
-"""What the tests/integration/tools/test_helm*.py modules share: the release they act on, the argv the
+"""What the tests/integration/tools/helm/test_*.py modules share: the release they act on, the argv the
 stand-in helm expects for it, the settings that point the tool at the stand-in, a git repository of
 values, and running an action through the registry as the worker does."""
 

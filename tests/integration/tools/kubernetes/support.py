@@ -1,5 +1,5 @@
 """The Kubernetes tool's actions wired to a fake API server, as the toolset wires them, for the
-tests/integration/tools/test_kubernetes*.py modules."""
+tests/integration/tools/kubernetes/test_*.py modules."""
 
 from __future__ import annotations
 
