@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from tools.alertmanager.client import AlertmanagerClient, Matcher
-from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep
 from tools.common.wording import count, duration_words, listing
 
 MAX_SILENCE_SECONDS = 90 * 86400
@@ -161,7 +161,7 @@ class ListSilences(_AlertmanagerAction[SilencesArgs]):
         )
 
 
-class CreateSilence(_AlertmanagerAction[CreateSilenceArgs]):
+class CreateSilence(Rehearsed, _AlertmanagerAction[CreateSilenceArgs]):
     name = "alertmanager.create_silence"
     description = "Silence the alerts that match label matchers for a while, with a comment and its author."
     args_model = CreateSilenceArgs
@@ -190,14 +190,14 @@ class CreateSilence(_AlertmanagerAction[CreateSilenceArgs]):
             },
         )
 
-    async def dry_run(self, args: CreateSilenceArgs) -> ActionResult:
+    async def rehearse(self, args: CreateSilenceArgs) -> ActionResult:
         """Which alerts the matchers catch right now (silenced or not): what the silence would hide."""
         start, end = args.window(datetime.now(UTC))
         alerts = await self.client.alerts({"filter": [str(m) for m in args.matchers]})
         shown = [_alert_name(a) for a in alerts]
         caught = count(len(alerts), "alert") + (f" ({listing(shown)})" if shown else "")
         return ActionResult(
-            summary=f"dry run: would silence {args.matcher_text} {_span(start, end)}; matches {caught} now",
+            summary=f"would silence {args.matcher_text} {_span(start, end)}; matches {caught} now",
             data={
                 "matchers": [str(m) for m in args.matchers],
                 "starts_at": _timestamp(start),
@@ -215,7 +215,7 @@ class CreateSilence(_AlertmanagerAction[CreateSilenceArgs]):
         )
 
 
-class ExpireSilence(_AlertmanagerAction[SilenceIdArgs]):
+class ExpireSilence(Rehearsed, _AlertmanagerAction[SilenceIdArgs]):
     name = "alertmanager.expire_silence"
     description = "Expire (end) a silence, so the alerts it hid notify again."
     args_model = SilenceIdArgs
@@ -232,10 +232,10 @@ class ExpireSilence(_AlertmanagerAction[SilenceIdArgs]):
             summary = f"expired silence {args.silence_id} on {before['matchers_text']}"
         return ActionResult(summary=summary, data={"silence_id": str(args.silence_id), "previous": before})
 
-    async def dry_run(self, args: SilenceIdArgs) -> ActionResult:
+    async def rehearse(self, args: SilenceIdArgs) -> ActionResult:
         silence = _silence(await self.client.silence(args.silence_id))
         summary = (
-            f"dry run: would expire silence {args.silence_id} on {silence['matchers_text']} "
+            f"would expire silence {args.silence_id} on {silence['matchers_text']} "
             f"({silence['state']}, by {silence['created_by']}, until {_when(silence['ends_at'])})"
         )
         return ActionResult(summary=summary, data={"silence_id": str(args.silence_id), "previous": silence})

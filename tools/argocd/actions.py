@@ -28,7 +28,7 @@ from tools.argocd.state import (
     short,
     tree_health,
 )
-from tools.common.base import Action, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
 from tools.common.pins import require_unmoved
 from tools.common.polling import until
 
@@ -82,7 +82,9 @@ class _ArgoCDAction(Action[ArgsT]):
             lambda: self._state(app), done, time_limit=time_limit, poll_seconds=self.poll_seconds
         )
 
-    async def _rehearse(self, app: AppArgs, what: str, start: Callable[[], Awaitable[JSON]]) -> ActionResult:
+    async def _rehearse_operation(
+        self, app: AppArgs, what: str, start: Callable[[], Awaitable[JSON]]
+    ) -> ActionResult:
         """Start a dry-run operation and report what kubectl would have done to each resource."""
         call = f"POST {app_path(app)}/{what}"
         await start()
@@ -102,7 +104,7 @@ class _ArgoCDAction(Action[ArgsT]):
         verbs = kubectl_verbs(operation.resources)
         tally = ", ".join(f"{count} {verb}" for verb, count in verbs.items()) or "nothing to apply"
         return ActionResult(
-            summary=f"dry run: {what} of {app.name} to {short(operation.revision)}: {tally}",
+            summary=f"{what} of {app.name} to {short(operation.revision)}: {tally}",
             data={
                 **app.ref(),
                 "dry_run": True,
@@ -253,7 +255,7 @@ class AppStatus(_ArgoCDAction[WaitArgs]):
         raise ToolError(message, call=call)
 
 
-class SyncApp(_ArgoCDAction[SyncArgs]):
+class SyncApp(Rehearsed, _ArgoCDAction[SyncArgs]):
     name = "argocd.sync"
     description = "Sync an Argo CD application to its target (or a given) revision."
     args_model = SyncArgs
@@ -266,9 +268,9 @@ class SyncApp(_ArgoCDAction[SyncArgs]):
         revision = args.revision or before.target_revision
         return _started(f"sync of {args.name} to {revision}", args, before, revision=revision)
 
-    async def dry_run(self, args: SyncArgs) -> ActionResult:
+    async def rehearse(self, args: SyncArgs) -> ActionResult:
         await self._unmoved(args)
-        return await self._rehearse(
+        return await self._rehearse_operation(
             args, "sync", lambda: self.client.sync(args, _sync_body(args, dry_run=True))
         )
 
@@ -283,7 +285,7 @@ class SyncApp(_ArgoCDAction[SyncArgs]):
         return _back_to_previous(args, result)
 
 
-class RollbackApp(_ArgoCDAction[RollbackArgs]):
+class RollbackApp(Rehearsed, _ArgoCDAction[RollbackArgs]):
     name = "argocd.rollback"
     description = "Roll an Argo CD application back to an earlier deployment from its history."
     args_model = RollbackArgs
@@ -297,10 +299,10 @@ class RollbackApp(_ArgoCDAction[RollbackArgs]):
         what = f"rollback of {args.name} to history id {target.id} ({short(target.revision)})"
         return _started(what, args, before, revision=target.revision)
 
-    async def dry_run(self, args: RollbackArgs) -> ActionResult:
+    async def rehearse(self, args: RollbackArgs) -> ActionResult:
         _history_entry(await self._state(args), args)
         body = _rollback_body(args, dry_run=True)
-        return await self._rehearse(args, "rollback", lambda: self.client.rollback(args, body))
+        return await self._rehearse_operation(args, "rollback", lambda: self.client.rollback(args, body))
 
     def rollback(self, args: RollbackArgs, result: ActionResult) -> RollbackStep | None:
         return _back_to_previous(args, result)

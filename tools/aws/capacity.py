@@ -75,9 +75,8 @@ class ScaleAutoScalingGroup(Rehearsed, AwsAction[SetDesiredCapacityArgs]):
                 AutoScalingGroupName=args.group,
                 DesiredCapacity=args.desired_capacity,
             )
-        prefix = "dry run: " if dry_run else ""
         return ActionResult(
-            summary=f"{prefix}{args.group} desired capacity {previous} → {args.desired_capacity}",
+            summary=f"{args.group} desired capacity {previous} → {args.desired_capacity}",
             data={
                 **environment_args(args),
                 "group": args.group,
@@ -123,9 +122,8 @@ class ScaleEcsService(Rehearsed, AwsAction[SetDesiredCountArgs]):
                 service=args.service,
                 desiredCount=args.desired_count,
             )
-        prefix = "dry run: " if dry_run else ""
         return ActionResult(
-            summary=f"{prefix}ECS service {args.ref} desired count {previous} → {args.desired_count}",
+            summary=f"ECS service {args.ref} desired count {previous} → {args.desired_count}",
             data={
                 **environment_args(args),
                 "cluster": args.cluster,
@@ -138,7 +136,7 @@ class ScaleEcsService(Rehearsed, AwsAction[SetDesiredCountArgs]):
         )
 
 
-class RestartEcsService(AwsAction[EcsServiceArgs]):
+class RestartEcsService(Rehearsed, AwsAction[EcsServiceArgs]):
     """A forced new deployment: ECS replaces every task with a fresh one of the same task definition.
     It has no inverse (the old tasks are gone), so no rollback. botocore's retries may repeat the call:
     a throttled attempt never reached ECS, and a repeated 5xx at worst starts one more identical
@@ -176,7 +174,7 @@ class RestartEcsService(AwsAction[EcsServiceArgs]):
             },
         )
 
-    async def dry_run(self, args: EcsServiceArgs) -> ActionResult:
+    async def rehearse(self, args: EcsServiceArgs) -> ActionResult:
         service = await read_ecs_service(self, args)
         if service.get("status") != "ACTIVE":
             raise ToolError(
@@ -185,7 +183,7 @@ class RestartEcsService(AwsAction[EcsServiceArgs]):
             )
         return ActionResult(
             summary=(
-                f"dry run: would restart ECS service {args.ref} "
+                f"would restart ECS service {args.ref} "
                 f"({service.get('runningCount', 0)} of {service['desiredCount']} tasks running)"
             ),
             data={

@@ -14,7 +14,7 @@ from pydantic import StringConstraints
 
 from tools.aws.action import AwsAction, AwsArgs, environment_args, jsonable, tag_map
 from tools.aws.waits import AwsWait, WaitSeconds
-from tools.common.base import ActionResult, Effect, RiskHint, ToolError
+from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint, ToolError
 from tools.common.pins import require_unmoved
 from tools.common.polling import until
 
@@ -81,7 +81,7 @@ class GetSecret(AwsAction[SecretArgs]):
         )
 
 
-class RotateSecret(AwsAction[RotateSecretArgs]):
+class RotateSecret(Rehearsed, AwsAction[RotateSecretArgs]):
     """Starts a rotation with the secret's configured rotation. There is no rollback: the rotation
     function has already changed the credential where it is used, so the old version may no longer work."""
 
@@ -114,11 +114,11 @@ class RotateSecret(AwsAction[RotateSecretArgs]):
             },
         )
 
-    async def dry_run(self, args: RotateSecretArgs) -> ActionResult:
+    async def rehearse(self, args: RotateSecretArgs) -> ActionResult:
         secret = await self._rotatable(args)
         how = secret.get("rotation_lambda_arn") or secret.get("owning_service") or "its rotation settings"
         return ActionResult(
-            summary=f"dry run: would rotate secret {secret['name']} with {how}",
+            summary=f"would rotate secret {secret['name']} with {how}",
             data={
                 **environment_args(args),
                 "arn": secret["arn"],

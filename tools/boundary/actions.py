@@ -13,7 +13,16 @@ from typing import Annotated, Any
 from pydantic import StringConstraints
 
 from tools.boundary.client import JSON, BoundaryClient
-from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionArgs,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RollbackStep,
+    ToolError,
+)
 
 # Boundary ids are a type prefix and ten base62 characters ("ttcp_1234567890", "s_1234567890").
 _ID = r"[A-Za-z0-9]{10}"
@@ -108,7 +117,7 @@ class ListSessions(_BoundaryAction[ListSessionsArgs]):
         )
 
 
-class AuthorizeSession(_BoundaryAction[AuthorizeSessionArgs]):
+class AuthorizeSession(Rehearsed, _BoundaryAction[AuthorizeSessionArgs]):
     """Authorizes a session to a target as Carapulse's Boundary user. The authorization token and any
     brokered credentials are left out of the result; the session shows up in sessions_list and can be
     cancelled, which is this action's rollback."""
@@ -134,7 +143,7 @@ class AuthorizeSession(_BoundaryAction[AuthorizeSessionArgs]):
             data=data,
         )
 
-    async def dry_run(self, args: AuthorizeSessionArgs) -> ActionResult:
+    async def rehearse(self, args: AuthorizeSessionArgs) -> ActionResult:
         target = await self.client.get(f"/v1/targets/{args.target_id}", what=f"target {args.target_id}")
         if "authorize-session" not in (target.get("authorized_actions") or []):
             raise ToolError(
@@ -143,7 +152,7 @@ class AuthorizeSession(_BoundaryAction[AuthorizeSessionArgs]):
                 status=403,
             )
         return ActionResult(
-            summary=f"dry run: would authorize a session to target {target.get('name') or args.target_id}",
+            summary=f"would authorize a session to target {target.get('name') or args.target_id}",
             data=_pick(target, _TARGET_FIELDS),
         )
 
@@ -158,7 +167,7 @@ class AuthorizeSession(_BoundaryAction[AuthorizeSessionArgs]):
         )
 
 
-class CancelSession(_BoundaryAction[SessionArgs]):
+class CancelSession(Rehearsed, _BoundaryAction[SessionArgs]):
     """Cancels a session (its connections are closed). Reads the session first for its version, as
     the API requires; a session already canceling or terminated is left alone."""
 
@@ -183,13 +192,13 @@ class CancelSession(_BoundaryAction[SessionArgs]):
         )
         return _cancel_result(before, after)
 
-    async def dry_run(self, args: SessionArgs) -> ActionResult:
+    async def rehearse(self, args: SessionArgs) -> ActionResult:
         session = await self._read(args)
         if session.get("status") in _FINISHED:
-            return _cancel_result(session, session, note="dry run: already ")
+            return _cancel_result(session, session, note="already ")
         return ActionResult(
             summary=(
-                f"dry run: would cancel Boundary session {args.session_id} "
+                f"would cancel Boundary session {args.session_id} "
                 f"({session.get('status')}, user {session.get('user_id')}, target {session.get('target_id')})"
             ),
             data=_pick(session, _SESSION_FIELDS),

@@ -53,6 +53,11 @@ class ActionResult(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+class Unchanged(ActionResult):
+    """What a write answers when it finds nothing to do ("… is already closed"): the same whether it ran
+    or rehearsed, so a dry run shows it as it is, without "dry run: " in front."""
+
+
 class RollbackStep(BaseModel):
     """The inverse of a completed write, built from state the action read before changing anything."""
 
@@ -97,15 +102,30 @@ class Action(ABC, Generic[ArgsT]):
         return self.args_model.model_validate(raw)  # type: ignore[return-value]
 
 
+# How every rehearsal's summary starts, whichever tool made it.
+DRY_RUN = "dry run: "
+
+
 class Rehearsed:
-    """Mixin for an Action (listed before it) whose run and dry run are one code path, `apply`, that
-    reads the same state and differs only in whether it changes anything: a dry run then checks exactly
-    what the run would do."""
+    """Mixin for an Action (listed before it) that can rehearse: its dry run changes nothing and says what
+    the run would do. The action words that in `rehearse` ("would open …", "no change: …"), and `dry_run`
+    puts the one "dry run: " in front, so every rehearsal reads the same on a card.
+
+    By default the run and the rehearsal are one code path, `apply`, that reads the same state and differs
+    only in whether it changes anything: a dry run then checks exactly what the run would do. An action
+    whose rehearsal is another call (a server-side dry run, a saved plan, a read of what would change)
+    overrides `run` and `rehearse` instead."""
 
     async def run(self, args: Any) -> ActionResult:
         return await self.apply(args, dry_run=False)
 
     async def dry_run(self, args: Any) -> ActionResult:
+        result = await self.rehearse(args)
+        if isinstance(result, Unchanged):
+            return result
+        return result.model_copy(update={"summary": DRY_RUN + result.summary})
+
+    async def rehearse(self, args: Any) -> ActionResult:
         return await self.apply(args, dry_run=True)
 
     async def apply(self, args: Any, *, dry_run: bool) -> ActionResult:

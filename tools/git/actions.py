@@ -23,6 +23,7 @@ from tools.common.base import (
     Rehearsed,
     RollbackStep,
     ToolError,
+    Unchanged,
 )
 from tools.common.git.refs import (
     AuthorEmail,
@@ -157,11 +158,10 @@ class _EditValue(Rehearsed, _GitAction[ChangeT]):
             what = self._describe(args, file, edit)
             if not edit.changed:
                 already = f"{edit.path} in {file} on {args.branch} is already {_show(edit.value)}"
-                summary = f"{already}; nothing to commit"
-                return ActionResult(summary=summary, data=data)
+                return Unchanged(summary=f"{already}; nothing to commit", data=data)
             data["diff"] = edit.diff(file)
             if dry_run:
-                return ActionResult(summary=f"dry run: would {what} on {args.branch}", data=data)
+                return ActionResult(summary=f"would {what} on {args.branch}", data=data)
             repo.write_text(file, edit.after)
             commit = await repo.commit([file], args.message or _capitalised(what), args.author)
             await repo.push(commit, args.branch, expected=tip)
@@ -232,13 +232,13 @@ class CreateBranch(Rehearsed, _GitAction[CreateBranchArgs]):
             existing = await repo.tip(args.branch)
             data = {**_where(args), "from_ref": args.from_ref, "commit": start, "created": False}
             if existing == start:
-                return ActionResult(summary=f"branch {args.branch} already exists at {start[:12]}", data=data)
+                return Unchanged(summary=f"branch {args.branch} already exists at {start[:12]}", data=data)
             if existing is not None:
                 message = f"git: branch {args.branch} already exists on {args.remote} at {existing[:12]}"
                 raise ToolError(message, call="git push")
             what = f"branch {args.branch} at {start[:12]} ({args.from_ref})"
             if dry_run:
-                return ActionResult(summary=f"dry run: would create {what}", data=data)
+                return ActionResult(summary=f"would create {what}", data=data)
             await repo.push(start, args.branch, expected=None)
         return ActionResult(summary=f"created {what}", data={**data, "created": True})
 
@@ -270,15 +270,13 @@ class DeleteBranch(Rehearsed, _GitAction[DeleteBranchArgs]):
             tip = await repo.tip(args.branch)
             if tip is None:
                 summary = f"branch {args.branch} does not exist on {args.remote}; nothing to delete"
-                return ActionResult(summary=summary, data={**_where(args), "previous_commit": None})
+                return Unchanged(summary=summary, data={**_where(args), "previous_commit": None})
             if args.expected_commit and not tip.startswith(args.expected_commit):
                 message = f"git: branch {args.branch} is at {tip[:12]}, not {args.expected_commit[:12]}"
                 raise ToolError(message, call="git push")
             data = {**_where(args), "previous_commit": tip}
             if dry_run:
-                return ActionResult(
-                    summary=f"dry run: would delete branch {args.branch} at {tip[:12]}", data=data
-                )
+                return ActionResult(summary=f"would delete branch {args.branch} at {tip[:12]}", data=data)
             await repo.delete_branch(args.branch, expected=tip)
         return ActionResult(summary=f"deleted branch {args.branch} (was {tip[:12]})", data=data)
 
@@ -307,9 +305,7 @@ class RevertCommit(Rehearsed, _GitAction[RevertCommitArgs]):
             data = {**_where(args), "reverted": reverted, "previous_commit": tip, "commit": None}
             if dry_run:
                 data["diff"] = await repo.show_patch(revert)
-                return ActionResult(
-                    summary=f"dry run: would revert {reverted[:12]} on {args.branch}", data=data
-                )
+                return ActionResult(summary=f"would revert {reverted[:12]} on {args.branch}", data=data)
             await repo.push(revert, args.branch, expected=tip)
         summary = f"reverted {reverted[:12]} on {args.branch} (commit {revert[:12]})"
         return ActionResult(summary=summary, data={**data, "commit": revert})

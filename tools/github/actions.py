@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
-from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RollbackStep,
+    ToolError,
+    Unchanged,
+)
 from tools.common.git.revert import revert_merge
 from tools.common.http import HttpStatusError
 from tools.github.args import (
@@ -68,7 +77,7 @@ class GetPullRequestStatus(_GitHubAction[PullRequestArgs]):
         )
 
 
-class OpenPullRequest(_GitHubAction[OpenPullRequestArgs]):
+class OpenPullRequest(Rehearsed, _GitHubAction[OpenPullRequestArgs]):
     name = "github.open_pull_request"
     description = "Open a pull request from a head branch into a base branch."
     args_model = OpenPullRequestArgs
@@ -88,7 +97,7 @@ class OpenPullRequest(_GitHubAction[OpenPullRequestArgs]):
             data={"repository": args.repository, **pull_data(pr)},
         )
 
-    async def dry_run(self, args: OpenPullRequestArgs) -> ActionResult:
+    async def rehearse(self, args: OpenPullRequestArgs) -> ActionResult:
         """Both branches exist, the head has commits the base lacks, and no open pull request has them."""
         compare = f"{_repo_path(args)}/compare/{_segment(args.base)}...{_segment(args.head)}"
         comparison = await self.client.read(compare, Comparison)
@@ -104,9 +113,7 @@ class OpenPullRequest(_GitHubAction[OpenPullRequestArgs]):
                 f"github: {args.repository}#{existing[0].number} already proposes {args.head} → {args.base}"
             )
             raise ToolError(message, call=f"GET {_repo_path(args)}/pulls")
-        summary = (
-            f"dry run: would open a pull request {args.head} → {args.base} ({comparison.ahead_by} commits)"
-        )
+        summary = f"would open a pull request {args.head} → {args.base} ({comparison.ahead_by} commits)"
         return ActionResult(
             summary=summary, data={"repository": args.repository, "ahead_by": comparison.ahead_by}
         )
@@ -144,15 +151,13 @@ class _SetPullRequestState(Rehearsed, _GitHubAction[PullRequestArgs]):
         # A merged pull request is closed: closing it (the undo of opening it) changes nothing.
         if pr.state == self.target:
             merged = " (merged)" if pr.merged else ""
-            return ActionResult(summary=f"{_ref(args)} is already {self.target}{merged}", data=data)
+            return Unchanged(summary=f"{_ref(args)} is already {self.target}{merged}", data=data)
         if pr.merged:
             raise ToolError(
                 f"github: {_ref(args)} is merged; its state cannot change", call=f"GET {_pull_path(args)}"
             )
         if dry_run:
-            return ActionResult(
-                summary=f"dry run: would set {_ref(args)} {pr.state} → {self.target}", data=data
-            )
+            return ActionResult(summary=f"would set {_ref(args)} {pr.state} → {self.target}", data=data)
         await self.client.write(
             "PATCH", _pull_path(args), PullRequest, {"state": self.target}, repeatable=True
         )
@@ -173,7 +178,7 @@ class ReopenPullRequest(_SetPullRequestState):
     inverse = "github.close_pull_request"
 
 
-class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
+class MergePullRequest(Rehearsed, _GitHubAction[MergePullRequestArgs]):
     """Merges exactly the head it read (GitHub's `sha` guard): a push after the check is a 409.
 
     With `revert_via`, its inverse reverts the merge commit on the base branch; a rebase merge leaves
@@ -215,13 +220,13 @@ class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
             },
         )
 
-    async def dry_run(self, args: MergePullRequestArgs) -> ActionResult:
+    async def rehearse(self, args: MergePullRequestArgs) -> ActionResult:
         ref, pr = await self._checked(args)
         why = why_not_mergeable(pr)
         if why:
             raise ToolError(f"github: {_ref(ref)} cannot be merged: {why}", call=f"GET {_pull_path(ref)}")
         checks = await read_checks(self.client, args.repository, pr.head.sha)
-        summary = f"dry run: {_ref(ref)} can be merged ({pr.mergeable_state}), checks {checks.describe()}"
+        summary = f"{_ref(ref)} can be merged ({pr.mergeable_state}), checks {checks.describe()}"
         return ActionResult(summary=summary, data={**pull_data(pr), "checks": checks.as_data()})
 
     def rollback(self, args: MergePullRequestArgs, result: ActionResult) -> RollbackStep | None:
@@ -257,7 +262,7 @@ class MergePullRequest(_GitHubAction[MergePullRequestArgs]):
         return PullRequestArgs(repository=args.repository, number=found[0].number)
 
 
-class CreateDeployment(_GitHubAction[CreateDeploymentArgs]):
+class CreateDeployment(Rehearsed, _GitHubAction[CreateDeploymentArgs]):
     name = "github.create_deployment"
     description = "Create a deployment of a ref to an environment (for deployment webhooks and history)."
     args_model = CreateDeploymentArgs
@@ -281,18 +286,18 @@ class CreateDeployment(_GitHubAction[CreateDeploymentArgs]):
             data={"repository": args.repository, **deployment.model_dump()},
         )
 
-    async def dry_run(self, args: CreateDeploymentArgs) -> ActionResult:
+    async def rehearse(self, args: CreateDeploymentArgs) -> ActionResult:
         checks = await read_checks(self.client, args.repository, args.ref)
         required = checks.contexts if args.required_contexts is None else args.required_contexts
         red = [context for context in required if checks.context_states.get(context) != "success"]
         if red:
             message = f"github: {args.ref} cannot be deployed: {', '.join(red)} not successful"
             raise ToolError(message, call=f"GET {_repo_path(args)}/commits/{args.ref}/status")
-        summary = f"dry run: would deploy {args.ref} to {args.environment} (statuses {checks.describe()})"
+        summary = f"would deploy {args.ref} to {args.environment} (statuses {checks.describe()})"
         return ActionResult(summary=summary, data={"repository": args.repository, "checks": checks.as_data()})
 
 
-class CreateDeploymentStatus(_GitHubAction[DeploymentStatusArgs]):
+class CreateDeploymentStatus(Rehearsed, _GitHubAction[DeploymentStatusArgs]):
     name = "github.create_deployment_status"
     description = "Record a deployment's state (in_progress, success, failure, …) with its URLs."
     args_model = DeploymentStatusArgs
@@ -310,15 +315,15 @@ class CreateDeploymentStatus(_GitHubAction[DeploymentStatusArgs]):
             data={"repository": args.repository, "deployment_id": args.deployment_id, "status_id": status.id},
         )
 
-    async def dry_run(self, args: DeploymentStatusArgs) -> ActionResult:
+    async def rehearse(self, args: DeploymentStatusArgs) -> ActionResult:
         path = f"{_repo_path(args)}/deployments/{args.deployment_id}"
         deployment = await self.client.read(path, Deployment)
         what = f"deployment {deployment.id} ({deployment.ref} to {deployment.environment})"
-        summary = f"dry run: would mark {what} {args.state}"
+        summary = f"would mark {what} {args.state}"
         return ActionResult(summary=summary, data={"repository": args.repository, **deployment.model_dump()})
 
 
-class DispatchWorkflow(_GitHubAction[DispatchWorkflowArgs]):
+class DispatchWorkflow(Rehearsed, _GitHubAction[DispatchWorkflowArgs]):
     name = "github.dispatch_workflow"
     description = "Start a GitHub Actions workflow that has a workflow_dispatch trigger, with inputs."
     args_model = DispatchWorkflowArgs
@@ -340,16 +345,16 @@ class DispatchWorkflow(_GitHubAction[DispatchWorkflowArgs]):
             },
         )
 
-    async def dry_run(self, args: DispatchWorkflowArgs) -> ActionResult:
+    async def rehearse(self, args: DispatchWorkflowArgs) -> ActionResult:
         workflow = await self.client.read(_workflow_path(args), Workflow)
         if workflow.state != "active":
             message = f"github: workflow {workflow.path} is {workflow.state}, so it cannot run"
             raise ToolError(message, call=f"GET {_workflow_path(args)}")
-        summary = f"dry run: would dispatch {workflow.name} ({workflow.path}) on {args.ref}"
+        summary = f"would dispatch {workflow.name} ({workflow.path}) on {args.ref}"
         return ActionResult(summary=summary, data={"repository": args.repository, **workflow.model_dump()})
 
 
-class AddComment(_GitHubAction[CommentArgs]):
+class AddComment(Rehearsed, _GitHubAction[CommentArgs]):
     name = "github.add_comment"
     description = "Comment on an issue or pull request."
     args_model = CommentArgs
@@ -363,13 +368,13 @@ class AddComment(_GitHubAction[CommentArgs]):
             data={"repository": args.repository, "number": args.number, "comment_id": comment.id},
         )
 
-    async def dry_run(self, args: CommentArgs) -> ActionResult:
+    async def rehearse(self, args: CommentArgs) -> ActionResult:
         issue = await self.client.read(f"{_repo_path(args)}/issues/{args.number}", Issue)
         if issue.locked:
             raise ToolError(
                 f"github: {_ref(args)} is locked", call=f"GET {_repo_path(args)}/issues/{args.number}"
             )
-        return ActionResult(summary=f"dry run: would comment on {_ref(args)} ({issue.state})", data={})
+        return ActionResult(summary=f"would comment on {_ref(args)} ({issue.state})", data={})
 
     def rollback(self, args: CommentArgs, result: ActionResult) -> RollbackStep:
         return RollbackStep(
@@ -379,7 +384,7 @@ class AddComment(_GitHubAction[CommentArgs]):
         )
 
 
-class DeleteComment(_GitHubAction[DeleteCommentArgs]):
+class DeleteComment(Rehearsed, _GitHubAction[DeleteCommentArgs]):
     name = "github.delete_comment"
     description = "Delete a comment on an issue or pull request."
     args_model = DeleteCommentArgs
@@ -392,11 +397,9 @@ class DeleteComment(_GitHubAction[DeleteCommentArgs]):
             data={"repository": args.repository, "comment_id": args.comment_id},
         )
 
-    async def dry_run(self, args: DeleteCommentArgs) -> ActionResult:
+    async def rehearse(self, args: DeleteCommentArgs) -> ActionResult:
         comment = await self.client.read(_comment_path(args), Comment)
-        return ActionResult(
-            summary=f"dry run: would delete {comment.html_url}", data={"comment_id": comment.id}
-        )
+        return ActionResult(summary=f"would delete {comment.html_url}", data={"comment_id": comment.id})
 
 
 def _repo_path(args: RepositoryArgs) -> str:

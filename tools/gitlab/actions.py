@@ -10,7 +10,16 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote
 
-from tools.common.base import Action, ActionResult, ArgsT, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RollbackStep,
+    ToolError,
+    Unchanged,
+)
 from tools.common.git.revert import revert_merge
 from tools.common.http import HttpStatusError
 from tools.gitlab.args import (
@@ -66,7 +75,7 @@ class GetMergeRequestStatus(_GitLabAction[MergeRequestArgs]):
         )
 
 
-class OpenMergeRequest(_GitLabAction[OpenMergeRequestArgs]):
+class OpenMergeRequest(Rehearsed, _GitLabAction[OpenMergeRequestArgs]):
     name = "gitlab.open_merge_request"
     description = "Open a merge request from a source branch into a target branch."
     args_model = OpenMergeRequestArgs
@@ -88,7 +97,7 @@ class OpenMergeRequest(_GitLabAction[OpenMergeRequestArgs]):
             data={"project": args.project, **_mr_data(args, mr), "iid": mr.iid},
         )
 
-    async def dry_run(self, args: OpenMergeRequestArgs) -> ActionResult:
+    async def rehearse(self, args: OpenMergeRequestArgs) -> ActionResult:
         """Both branches exist and no open merge request already proposes the same change."""
         for branch in (args.source_branch, args.target_branch):
             await self.client.read(
@@ -100,7 +109,7 @@ class OpenMergeRequest(_GitLabAction[OpenMergeRequestArgs]):
         if existing:
             message = f"gitlab: {args.project}!{existing[0].iid} already proposes {_proposal(args)}"
             raise ToolError(message, call=f"GET {path}")
-        summary = f"dry run: would open a merge request {_proposal(args)}"
+        summary = f"would open a merge request {_proposal(args)}"
         return ActionResult(summary=summary, data={"project": args.project})
 
     def rollback(self, args: OpenMergeRequestArgs, result: ActionResult) -> RollbackStep:
@@ -136,15 +145,13 @@ class _SetMergeRequestState(Rehearsed, _GitLabAction[MergeRequestArgs]):
         data = {"project": args.project, "iid": args.iid, "previous_state": mr.state}
         # A merged request is closed for good: closing it (the undo of opening it) changes nothing.
         if mr.state == self.target or (mr.state == "merged" and self.target == "closed"):
-            return ActionResult(summary=f"{_ref(args)} is already {mr.state}", data=data)
+            return Unchanged(summary=f"{_ref(args)} is already {mr.state}", data=data)
         if mr.state not in ("opened", "closed"):
             raise ToolError(
                 f"gitlab: {_ref(args)} is {mr.state}; its state cannot change", call=f"GET {_mr_path(args)}"
             )
         if dry_run:
-            return ActionResult(
-                summary=f"dry run: would set {_ref(args)} {mr.state} → {self.target}", data=data
-            )
+            return ActionResult(summary=f"would set {_ref(args)} {mr.state} → {self.target}", data=data)
         await self.client.write(
             "PUT", _mr_path(args), MergeRequest, {"state_event": self.event}, repeatable=True
         )
@@ -167,7 +174,7 @@ class ReopenMergeRequest(_SetMergeRequestState):
     inverse = "gitlab.close_merge_request"
 
 
-class MergeMergeRequest(_GitLabAction[MergeArgs]):
+class MergeMergeRequest(Rehearsed, _GitLabAction[MergeArgs]):
     """Merges exactly the source head it read (GitLab's `sha` guard: a newer head is a 409).
 
     With `revert_via`, its inverse reverts the merge (or squash) commit on the target branch; a
@@ -197,14 +204,14 @@ class MergeMergeRequest(_GitLabAction[MergeArgs]):
             data={**_mr_data(ref, merged), "merged_sha": mr.sha, "landed_commit": landed},
         )
 
-    async def dry_run(self, args: MergeArgs) -> ActionResult:
+    async def rehearse(self, args: MergeArgs) -> ActionResult:
         ref, mr = await self._checked(args)
         if not _can_merge(mr):
             raise ToolError(
                 f"gitlab: {_ref(ref)} cannot be merged: {_merge_state(mr)}", call=f"GET {_mr_path(ref)}"
             )
         pipeline = f", pipeline #{mr.head_pipeline.id} {mr.head_pipeline.status}" if mr.head_pipeline else ""
-        return ActionResult(summary=f"dry run: {_ref(ref)} can be merged{pipeline}", data=_mr_data(ref, mr))
+        return ActionResult(summary=f"{_ref(ref)} can be merged{pipeline}", data=_mr_data(ref, mr))
 
     def rollback(self, args: MergeArgs, result: ActionResult) -> RollbackStep | None:
         landed = result.data.get("landed_commit")
@@ -255,7 +262,7 @@ class MergeMergeRequest(_GitLabAction[MergeArgs]):
         return ToolError(message, call=error.call, status=error.status)
 
 
-class AddNote(_GitLabAction[AddNoteArgs]):
+class AddNote(Rehearsed, _GitLabAction[AddNoteArgs]):
     name = "gitlab.add_comment"
     description = "Comment on a merge request or an issue."
     args_model = AddNoteArgs
@@ -268,16 +275,14 @@ class AddNote(_GitLabAction[AddNoteArgs]):
             data={"project": args.project, "target": args.target, "iid": args.iid, "note_id": note.id},
         )
 
-    async def dry_run(self, args: AddNoteArgs) -> ActionResult:
+    async def rehearse(self, args: AddNoteArgs) -> ActionResult:
         model = MergeRequest if args.target == "merge_request" else Issue
         noteable = await self.client.read(_noteable_path(args), model)
         if noteable.discussion_locked:
             raise ToolError(
                 f"gitlab: {_noteable_ref(args)}'s discussion is locked", call=f"GET {_noteable_path(args)}"
             )
-        return ActionResult(
-            summary=f"dry run: would comment on {_noteable_ref(args)} ({noteable.state})", data={}
-        )
+        return ActionResult(summary=f"would comment on {_noteable_ref(args)} ({noteable.state})", data={})
 
     def rollback(self, args: AddNoteArgs, result: ActionResult) -> RollbackStep:
         return RollbackStep(
@@ -292,7 +297,7 @@ class AddNote(_GitLabAction[AddNoteArgs]):
         )
 
 
-class DeleteNote(_GitLabAction[DeleteNoteArgs]):
+class DeleteNote(Rehearsed, _GitLabAction[DeleteNoteArgs]):
     name = "gitlab.delete_comment"
     description = "Delete a comment (note) on a merge request or an issue."
     args_model = DeleteNoteArgs
@@ -305,9 +310,9 @@ class DeleteNote(_GitLabAction[DeleteNoteArgs]):
             data={"project": args.project, "note_id": args.note_id},
         )
 
-    async def dry_run(self, args: DeleteNoteArgs) -> ActionResult:
+    async def rehearse(self, args: DeleteNoteArgs) -> ActionResult:
         note = await self.client.read(_note_path(args), Note)
-        return ActionResult(summary=f"dry run: would delete note {note.id} on {_noteable_ref(args)}", data={})
+        return ActionResult(summary=f"would delete note {note.id} on {_noteable_ref(args)}", data={})
 
 
 def _mr_path(args: MergeRequestArgs) -> str:

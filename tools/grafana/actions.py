@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from tools.common.base import Action, ActionResult, ArgsT, Effect, RiskHint, RollbackStep, ToolError
+from tools.common.base import (
+    Action,
+    ActionResult,
+    ArgsT,
+    Effect,
+    Rehearsed,
+    RiskHint,
+    RollbackStep,
+    ToolError,
+)
 from tools.grafana.args import AnnotateArgs, AnnotationArgs, PanelLinkArgs, SearchArgs
 from tools.grafana.client import JSON, GrafanaClient
 from tools.grafana.links import Dashboard, Panel, epoch_ms, panel_url, render_url
@@ -34,7 +43,7 @@ class _GrafanaAction(Action[ArgsT]):
         return dashboard, panel
 
 
-class Annotate(_GrafanaAction[AnnotateArgs]):
+class Annotate(Rehearsed, _GrafanaAction[AnnotateArgs]):
     name = "grafana.annotate"
     description = "Add an annotation (a deploy, an incident) to a dashboard panel, or organisation-wide."
     args_model = AnnotateArgs
@@ -49,10 +58,10 @@ class Annotate(_GrafanaAction[AnnotateArgs]):
         summary = f"annotated {target} (annotation {annotation_id}): {_shown(args.text)}"
         return ActionResult(summary=summary, data={"annotation_id": annotation_id, "target": target, **body})
 
-    async def dry_run(self, args: AnnotateArgs) -> ActionResult:
+    async def rehearse(self, args: AnnotateArgs) -> ActionResult:
         target = await self._target(args)
         body = _annotation_body(args)
-        summary = f"dry run: would annotate {target}: {_shown(args.text)}"
+        summary = f"would annotate {target}: {_shown(args.text)}"
         return ActionResult(summary=summary, data={"target": target, **body})
 
     def rollback(self, args: AnnotateArgs, result: ActionResult) -> RollbackStep:
@@ -74,7 +83,7 @@ class Annotate(_GrafanaAction[AnnotateArgs]):
         return f"{dashboard.title!r} panel {panel.title or panel.id!r}"
 
 
-class DeleteAnnotation(_GrafanaAction[AnnotationArgs]):
+class DeleteAnnotation(Rehearsed, _GrafanaAction[AnnotationArgs]):
     name = "grafana.delete_annotation"
     description = "Delete an annotation by id (the rollback of grafana.annotate)."
     args_model = AnnotationArgs
@@ -91,14 +100,12 @@ class DeleteAnnotation(_GrafanaAction[AnnotationArgs]):
         )
         return ActionResult(summary=summary, data={"annotation_id": args.annotation_id, "deleted": deleted})
 
-    async def dry_run(self, args: AnnotationArgs) -> ActionResult:
+    async def rehearse(self, args: AnnotationArgs) -> ActionResult:
         found = await self.client.annotation(args.annotation_id)
         if found is None:
-            summary = f"dry run: annotation {args.annotation_id} is already gone"
+            summary = f"annotation {args.annotation_id} is already gone"
         else:
-            summary = (
-                f"dry run: would delete annotation {args.annotation_id}: {_shown(str(found.get('text', '')))}"
-            )
+            summary = f"would delete annotation {args.annotation_id}: {_shown(str(found.get('text', '')))}"
         return ActionResult(
             summary=summary, data={"annotation_id": args.annotation_id, "exists": found is not None}
         )

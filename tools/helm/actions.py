@@ -188,7 +188,7 @@ class UpgradeDiff(_ChartAction):
         return await self._diff(args)
 
 
-class UpgradeRelease(_ChartAction):
+class UpgradeRelease(Rehearsed, _ChartAction):
     name = "helm.upgrade"
     description = "Upgrade (or install) a helm release to a chart version with the given values."
     args_model = UpgradeArgs
@@ -214,9 +214,8 @@ class UpgradeRelease(_ChartAction):
             },
         )
 
-    async def dry_run(self, args: UpgradeArgs) -> ActionResult:
-        result = await self._diff(args)
-        return result.model_copy(update={"summary": f"dry run: {result.summary}"})
+    async def rehearse(self, args: UpgradeArgs) -> ActionResult:
+        return await self._diff(args)
 
     def rollback(self, args: UpgradeArgs, result: ActionResult) -> RollbackStep:
         previous = result.data["previous_revision"]
@@ -230,7 +229,7 @@ class UpgradeRelease(_ChartAction):
         )
 
 
-class RollbackRelease(_HelmAction[RollbackArgs]):
+class RollbackRelease(Rehearsed, _HelmAction[RollbackArgs]):
     name = "helm.rollback"
     description = "Roll a helm release back to a revision (default: the last good one before the current)."
     args_model = RollbackArgs
@@ -253,11 +252,11 @@ class RollbackRelease(_HelmAction[RollbackArgs]):
             },
         )
 
-    async def dry_run(self, args: RollbackArgs) -> ActionResult:
+    async def rehearse(self, args: RollbackArgs) -> ActionResult:
         current, target = await self._plan(args)
         await self.client.rollback(args.ref, target.revision, wait=args.waiting(), dry_run=True)
         summary = (
-            f"dry run: would roll {args.ref} back from revision {current.revision} "
+            f"would roll {args.ref} back from revision {current.revision} "
             f"to {target.revision} ({target.chart})"
         )
         return ActionResult(summary=summary, data=_rollback_data(args, current, target))
@@ -303,7 +302,7 @@ class UninstallRelease(Rehearsed, _HelmAction[WaitArgs]):
     async def apply(self, args: WaitArgs, *, dry_run: bool) -> ActionResult:
         release = await self.client.status(args.ref)
         await self.client.uninstall(args.ref, wait=args.waiting(), dry_run=dry_run)
-        verb = "dry run: would uninstall" if dry_run else "uninstalled"
+        verb = "would uninstall" if dry_run else "uninstalled"
         summary = f"{verb} {args.ref} (revision {release.revision}, {release.status})"
         return ActionResult(summary=summary, data=_release_data(release))
 

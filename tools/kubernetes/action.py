@@ -24,7 +24,3 @@ class KubernetesAction(Action[ArgsT]):
 
     async def client(self, args: ClusterArgs) -> KubernetesClient:
         return await self.clusters.client(args.cluster)
-
-
-def dry_run_prefix(dry_run: bool) -> str:
-    return "dry run: " if dry_run else ""

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
-from tools.kubernetes.action import KubernetesAction, dry_run_prefix
+from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep, Unchanged
+from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import ClusterArgs, ObjectName
 
 
@@ -41,9 +41,9 @@ class _SetSchedulable(Rehearsed, KubernetesAction[NodeArgs]):
         previous = bool(node.spec and node.spec.unschedulable)
         data = {"name": args.name, "previous_unschedulable": previous, "unschedulable": self.unschedulable}
         if previous == self.unschedulable:
-            return ActionResult(summary=f"node {args.name} is already {self.verb}ed", data=data)
+            return Unchanged(summary=f"node {args.name} is already {self.verb}ed", data=data)
         await client.patch_node(args.name, {"spec": {"unschedulable": self.unschedulable}}, dry_run=dry_run)
-        return ActionResult(summary=f"{dry_run_prefix(dry_run)}{self.verb}ed node {args.name}", data=data)
+        return ActionResult(summary=f"{self.verb}ed node {args.name}", data=data)
 
 
 class CordonNode(_SetSchedulable):

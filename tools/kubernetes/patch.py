@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import field_validator
 
 from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint, RollbackStep
-from tools.kubernetes.action import KubernetesAction, dry_run_prefix
+from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.strategic import (
     JSON,
@@ -87,7 +87,7 @@ class PatchDeployment(Rehearsed, KubernetesAction[PatchDeploymentArgs]):
         patched = await client.patch_deployment(args.namespace, args.name, body, dry_run=dry_run)
         found = changes(args.patch, before, client.to_json(patched))
         return ActionResult(
-            summary=_summary(args.ref, found, dry_run=dry_run),
+            summary=_summary(args.ref, found),
             data={
                 "namespace": args.namespace,
                 "name": args.name,
@@ -98,12 +98,12 @@ class PatchDeployment(Rehearsed, KubernetesAction[PatchDeploymentArgs]):
         )
 
 
-def _summary(ref: str, found: list[Change], *, dry_run: bool) -> str:
+def _summary(ref: str, found: list[Change]) -> str:
     if not found:
-        return f"{dry_run_prefix(dry_run)}no change: {ref} already has the patched values"
+        return f"no change: {ref} already has the patched values"
     shown = "; ".join(f"{c.path} {_show(c.before)} → {_show(c.after)}" for c in found[:_SHOWN_CHANGES])
     more = f"; and {len(found) - _SHOWN_CHANGES} more" if len(found) > _SHOWN_CHANGES else ""
-    return f"{dry_run_prefix(dry_run)}patched {ref}: {shown}{more}"
+    return f"patched {ref}: {shown}{more}"
 
 
 def _show(value: Any) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 from pydantic import Field, StringConstraints, model_validator
 
 from tools.common.base import ActionResult, Effect, Rehearsed, RiskHint
-from tools.kubernetes.action import KubernetesAction, dry_run_prefix
+from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import LabelSelector, ListLimit, NamespaceArgs, NamespacedArgs, ObjectName
 from tools.kubernetes.selectors import selector_string
 
@@ -158,7 +158,7 @@ class DeletePod(Rehearsed, KubernetesAction[DeletePodArgs]):
         where = f" on {pod.node}" if pod.node else ""
         then = f"its {pod.owner} replaces it" if pod.owner else "it has no controller, so nothing replaces it"
         return ActionResult(
-            summary=f"{dry_run_prefix(dry_run)}deleted pod {args.ref}{where}; {then}",
+            summary=f"deleted pod {args.ref}{where}; {then}",
             data={"namespace": args.namespace, **asdict(pod)},
         )
 

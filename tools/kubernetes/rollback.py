@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
-from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
+from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError, Unchanged
 from tools.common.pins import require_unmoved
-from tools.kubernetes.action import KubernetesAction, dry_run_prefix
+from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import DeploymentArgs
 from tools.kubernetes.resources import DEPLOYMENTS, JSON_PATCH, REPLICA_SETS
 from tools.kubernetes.revisions import Revision, history, restored_annotations, target_revision, template_of
@@ -78,10 +78,10 @@ class RolloutRollback(Rehearsed, KubernetesAction[RollbackArgs]):
         }
         if template == target.template:
             summary = f"skipped: {args.ref} already runs the template of revision {target.number}"
-            return ActionResult(summary=summary, data={**data, "skipped": True})
+            return Unchanged(summary=summary, data={**data, "skipped": True})
         await self._restore(client, deployment, target, dry_run=dry_run)
         summary = (
-            f"{dry_run_prefix(dry_run)}rolled {args.ref} back from revision {current} to {target.number} "
+            f"rolled {args.ref} back from revision {current} to {target.number} "
             f"(image {', '.join(current_images)} → {', '.join(target.images)})"
         )
         return ActionResult(summary=summary, data={**data, "skipped": False})

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from tools.common.base import ActionResult, Effect, Rehearsed, RollbackStep, ToolError
 from tools.common.polling import until
-from tools.kubernetes.action import KubernetesAction, dry_run_prefix
+from tools.kubernetes.action import KubernetesAction
 from tools.kubernetes.args import DeploymentArgs, Replicas
 from tools.kubernetes.clusters import Clusters
 from tools.kubernetes.deployment_state import DeploymentState
@@ -51,7 +51,7 @@ class ScaleDeployment(Rehearsed, KubernetesAction[ScaleArgs]):
         previous = (current.spec.replicas if current.spec else None) or 0
         await client.patch_scale(args.namespace, args.name, args.replicas, dry_run=dry_run)
         return ActionResult(
-            summary=f"{dry_run_prefix(dry_run)}{args.name} replicas {previous} → {args.replicas}",
+            summary=f"{args.name} replicas {previous} → {args.replicas}",
             data={
                 "namespace": args.namespace,
                 "name": args.name,
@@ -80,7 +80,7 @@ class RestartDeployment(Rehearsed, KubernetesAction[DeploymentArgs]):
         deployment = await client.patch_deployment(args.namespace, args.name, body, dry_run=dry_run)
         generation = deployment.metadata.generation
         return ActionResult(
-            summary=f"{dry_run_prefix(dry_run)}restarted {args.ref} (generation {generation})",
+            summary=f"restarted {args.ref} (generation {generation})",
             data={
                 "namespace": args.namespace,
                 "name": args.name,

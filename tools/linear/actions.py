@@ -21,6 +21,7 @@ from tools.common.base import (
     Rehearsed,
     RiskHint,
     RollbackStep,
+    Unchanged,
 )
 from tools.linear.client import UUID_PATTERN, Issue, LinearApi
 
@@ -97,7 +98,7 @@ class CreateIssue(_Write[CreateIssueArgs]):
         team = await self.api.team(args.team)
         if dry_run:
             return ActionResult(
-                summary=f"dry run: would file {args.title!r} in {team.key} ({team.name})",
+                summary=f"would file {args.title!r} in {team.key} ({team.name})",
                 data={"team": team.key, "team_id": team.id},
             )
         fields: dict[str, Any] = {"teamId": team.id, "title": args.title}
@@ -128,17 +129,13 @@ class _SetArchived(_Write[IssueArgs]):
         issue = await self.api.issue(args.issue)
         changed = bool(issue.archived_at) != self.archive
         verb = "archive" if self.archive else "unarchive"
+        data = {"id": issue.id, "identifier": issue.identifier, "changed": changed and not dry_run}
         if not changed:
-            summary = f"{_label(issue)} was already {verb}d"
-        elif dry_run:
-            summary = f"dry run: would {verb} {_label(issue)}"
-        else:
-            await self.api.set_archived(issue.id, archived=self.archive)
-            summary = f"{verb}d {_label(issue)}"
-        return ActionResult(
-            summary=summary,
-            data={"id": issue.id, "identifier": issue.identifier, "changed": changed and not dry_run},
-        )
+            return Unchanged(summary=f"{_label(issue)} was already {verb}d", data=data)
+        if dry_run:
+            return ActionResult(summary=f"would {verb} {_label(issue)}", data=data)
+        await self.api.set_archived(issue.id, archived=self.archive)
+        return ActionResult(summary=f"{verb}d {_label(issue)}", data=data)
 
     def rollback(self, args: IssueArgs, result: ActionResult) -> RollbackStep | None:
         if not result.data["changed"]:
@@ -175,7 +172,7 @@ class AnnotateIssue(_Write[CommentArgs]):
     async def apply(self, args: CommentArgs, *, dry_run: bool) -> ActionResult:
         issue = await self.api.issue(args.issue)
         if dry_run:
-            return ActionResult(summary=f"dry run: would comment on {_label(issue)}", data=_issue_data(issue))
+            return ActionResult(summary=f"would comment on {_label(issue)}", data=_issue_data(issue))
         comment = await self.api.create_comment(issue.id, args.body)
         return ActionResult(
             summary=f"commented on {_label(issue)}",
@@ -202,9 +199,9 @@ class DeleteComment(_Write[CommentIdArgs]):
         where = comment.issue.identifier if comment.issue else "its issue"
         if not dry_run:
             await self.api.delete_comment(comment.id)
-        prefix = "dry run: would delete" if dry_run else "deleted"
+        verb = "would delete" if dry_run else "deleted"
         return ActionResult(
-            summary=f"{prefix} a comment on {where}", data={"comment_id": comment.id, "issue": where}
+            summary=f"{verb} a comment on {where}", data={"comment_id": comment.id, "issue": where}
         )
 
 
@@ -222,7 +219,7 @@ class AttachLink(_Write[LinkArgs]):
         verb = "update the link on" if existing else "attach the link to"
         if dry_run:
             return ActionResult(
-                summary=f"dry run: would {verb} {_label(issue)}",
+                summary=f"would {verb} {_label(issue)}",
                 data={"issue": issue.identifier, "url": args.url, "existed": bool(existing)},
             )
         attachment = await self.api.create_attachment(issue.id, args.url, args.title, args.subtitle)
@@ -259,9 +256,9 @@ class DeleteAttachment(_Write[AttachmentIdArgs]):
         where = attachment.issue.identifier if attachment.issue else "its issue"
         if not dry_run:
             await self.api.delete_attachment(attachment.id)
-        prefix = "dry run: would remove" if dry_run else "removed"
+        verb = "would remove" if dry_run else "removed"
         return ActionResult(
-            summary=f"{prefix} the link {attachment.url} from {where}",
+            summary=f"{verb} the link {attachment.url} from {where}",
             data={"attachment_id": attachment.id, "issue": where, "url": attachment.url},
         )
 

@@ -25,6 +25,7 @@ from tools.common.base import (
     Rehearsed,
     RollbackStep,
     ToolError,
+    Unchanged,
 )
 from tools.pagerduty.client import Incident, IncidentStatus, PagerDutyApi, Severity
 
@@ -135,22 +136,18 @@ class _SetIncidentStatus(Rehearsed, _PagerDutyAction[IncidentArgs]):
         changed = previous != self.target
         if changed and not dry_run:
             incident = await self.api.set_status(args.incident_id, self.target)
+        data = {
+            "incident_id": args.incident_id,
+            "number": incident.incident_number,
+            "previous_status": previous,
+            "status": self.target if changed and not dry_run else previous,
+            "changed": changed and not dry_run,
+        }
         if not changed:
-            summary = f"{_label(incident)} was already {previous}"
-        elif dry_run:
-            summary = f"dry run: would {self.verb} {_label(incident)} ({previous})"
-        else:
-            summary = f"{self.verb}d {_label(incident)} (was {previous})"
-        return ActionResult(
-            summary=summary,
-            data={
-                "incident_id": args.incident_id,
-                "number": incident.incident_number,
-                "previous_status": previous,
-                "status": self.target if changed and not dry_run else previous,
-                "changed": changed and not dry_run,
-            },
-        )
+            return Unchanged(summary=f"{_label(incident)} was already {previous}", data=data)
+        if dry_run:
+            return ActionResult(summary=f"would {self.verb} {_label(incident)} ({previous})", data=data)
+        return ActionResult(summary=f"{self.verb}d {_label(incident)} (was {previous})", data=data)
 
 
 class AcknowledgeIncident(_SetIncidentStatus):
@@ -167,7 +164,7 @@ class ResolveIncident(_SetIncidentStatus):
     verb = "resolve"
 
 
-class AnnotateIncident(_PagerDutyAction[NoteArgs]):
+class AnnotateIncident(Rehearsed, _PagerDutyAction[NoteArgs]):
     """Adds a note to the incident's timeline; the policy reads "annotate" as a low-risk metadata
     change. No rollback: the REST API cannot delete notes."""
 
@@ -184,10 +181,10 @@ class AnnotateIncident(_PagerDutyAction[NoteArgs]):
             data={"incident_id": args.incident_id, "number": incident.incident_number, "note_id": note.id},
         )
 
-    async def dry_run(self, args: NoteArgs) -> ActionResult:
+    async def rehearse(self, args: NoteArgs) -> ActionResult:
         incident = await self.api.incident(args.incident_id)
         return ActionResult(
-            summary=f"dry run: would add a note to {_label(incident)} ({incident.status})",
+            summary=f"would add a note to {_label(incident)} ({incident.status})",
             data={"incident_id": args.incident_id, "number": incident.incident_number},
         )
 

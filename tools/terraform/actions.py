@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints
 
-from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RiskHint
 from tools.common.wording import count, listing
 from tools.terraform.client import PLAN_SUFFIX, SavedPlan, Stack, TerraformClient
 
@@ -57,7 +57,7 @@ class PlanStack(_TerraformAction[StackArgs]):
         )
 
 
-class ApplyPlan(_TerraformAction[ApplyArgs]):
+class ApplyPlan(Rehearsed, _TerraformAction[ApplyArgs]):
     name = "terraform.apply"
     description = "Apply a saved terraform plan, exactly as planned and approved (checked by its sha256)."
     args_model = ApplyArgs
@@ -78,13 +78,13 @@ class ApplyPlan(_TerraformAction[ApplyArgs]):
             data={**_plan_data(stack, saved), "outcome": outcome},
         )
 
-    async def dry_run(self, args: ApplyArgs) -> ActionResult:
+    async def rehearse(self, args: ApplyArgs) -> ActionResult:
         """Checks the plan file is the approved one and reads it again, changing nothing."""
         stack = self._stack(args)
         path = self.client.saved_plan(stack, args.plan_file, args.plan_sha256)
         saved = SavedPlan(path=path, sha256=args.plan_sha256, summary=await self.client.show(stack, path))
         return ActionResult(
-            summary=f"dry run: would apply to {stack.label}: {_described(saved)}",
+            summary=f"would apply to {stack.label}: {_described(saved)}",
             data=_plan_data(stack, saved),
         )
 
@@ -112,7 +112,7 @@ class ListState(_TerraformAction[StackArgs]):
         )
 
 
-class DestroyStack(_TerraformAction[StackArgs]):
+class DestroyStack(Rehearsed, _TerraformAction[StackArgs]):
     """`plan -destroy -out=…` then apply that file, so what is destroyed is what the plan listed."""
 
     name = "terraform.destroy"
@@ -132,12 +132,12 @@ class DestroyStack(_TerraformAction[StackArgs]):
             data={**_plan_data(stack, saved), "outcome": outcome},
         )
 
-    async def dry_run(self, args: StackArgs) -> ActionResult:
+    async def rehearse(self, args: StackArgs) -> ActionResult:
         stack = self._stack(args)
         saved = await self.client.plan(stack, destroy=True)
         saved.path.unlink()
         return ActionResult(
-            summary=f"dry run: would destroy in {stack.label}: {_described(saved)}",
+            summary=f"would destroy in {stack.label}: {_described(saved)}",
             data=_plan_data(stack, saved),
         )
 

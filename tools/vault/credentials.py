@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, RiskHint, ToolError
+from tools.common.base import Action, ActionArgs, ActionResult, ArgsT, Effect, Rehearsed, RiskHint, ToolError
 from tools.vault.answers import Answer, duration, parse_answer
 from tools.vault.kv import MountPath
 
@@ -149,21 +149,12 @@ class Credentials:
         )
 
 
-class _CredentialsAction(Action[ArgsT]):
+class _CredentialsAction(Rehearsed, Action[ArgsT]):
     effect = Effect.WRITE
     timeout_seconds = 60.0
 
     def __init__(self, credentials: Credentials) -> None:
         self.credentials = credentials
-
-    async def dry_run(self, args: ArgsT) -> ActionResult:
-        return await self._act(args, dry_run=True)
-
-    async def run(self, args: ArgsT) -> ActionResult:
-        return await self._act(args, dry_run=False)
-
-    async def _act(self, args: ArgsT, *, dry_run: bool) -> ActionResult:
-        raise NotImplementedError
 
 
 class RenewLease(_CredentialsAction[RenewLeaseArgs]):
@@ -172,7 +163,7 @@ class RenewLease(_CredentialsAction[RenewLeaseArgs]):
     args_model = RenewLeaseArgs
     idempotent = True
 
-    async def _act(self, args: RenewLeaseArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: RenewLeaseArgs, *, dry_run: bool) -> ActionResult:
         lease = await self.credentials.lookup_lease(args.lease_id)
         if not lease.renewable:
             raise ToolError(f"lease {args.lease_id} is not renewable", call="PUT /v1/sys/leases/lookup")
@@ -182,7 +173,7 @@ class RenewLease(_CredentialsAction[RenewLeaseArgs]):
             "previous_expire_time": lease.expire_time,
         }
         if dry_run:
-            summary = f"dry run: would renew lease {args.lease_id} (ttl {duration(lease.ttl)}, renewable)"
+            summary = f"would renew lease {args.lease_id} (ttl {duration(lease.ttl)}, renewable)"
             return ActionResult(summary=summary, data=data)
         renewed = await self.credentials.renew_lease(args.lease_id, args.increment_seconds)
         summary = (
@@ -200,13 +191,13 @@ class RevokeLease(_CredentialsAction[LeaseArgs]):
     risk = RiskHint.HIGH
     idempotent = True
 
-    async def _act(self, args: LeaseArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: LeaseArgs, *, dry_run: bool) -> ActionResult:
         lease = await self.credentials.lookup_lease(args.lease_id)
         if not dry_run:
             await self.credentials.revoke_lease(args.lease_id)
-        prefix = "dry run: would revoke" if dry_run else "revoked"
+        verb = "would revoke" if dry_run else "revoked"
         return ActionResult(
-            summary=f"{prefix} lease {args.lease_id} ({duration(lease.ttl)} before it expired)",
+            summary=f"{verb} lease {args.lease_id} ({duration(lease.ttl)} before it expired)",
             data={
                 "lease_id": args.lease_id,
                 "issue_time": lease.issue_time,
@@ -222,14 +213,14 @@ class RotateRootCredentials(_CredentialsAction[ConnectionArgs]):
     args_model = ConnectionArgs
     risk = RiskHint.HIGH
 
-    async def _act(self, args: ConnectionArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: ConnectionArgs, *, dry_run: bool) -> ActionResult:
         connection = await self.credentials.connection(args)
         if not dry_run:
             await self.credentials.rotate_root(args)
-        prefix = "dry run: would rotate" if dry_run else "rotated"
+        verb = "would rotate" if dry_run else "rotated"
         what = f"{args.mount}/{args.connection} ({connection.plugin_name})"
         return ActionResult(
-            summary=f"{prefix} the root credentials of {what}",
+            summary=f"{verb} the root credentials of {what}",
             data={"mount": args.mount, "connection": args.connection, "plugin_name": connection.plugin_name},
         )
 
@@ -267,7 +258,7 @@ class RotateRoleCredentials(_CredentialsAction[StaticRoleArgs]):
     args_model = StaticRoleArgs
     risk = RiskHint.HIGH
 
-    async def _act(self, args: StaticRoleArgs, *, dry_run: bool) -> ActionResult:
+    async def apply(self, args: StaticRoleArgs, *, dry_run: bool) -> ActionResult:
         role = await self.credentials.static_role(args)
         data: dict[str, Any] = {
             "mount": args.mount,
@@ -278,7 +269,7 @@ class RotateRoleCredentials(_CredentialsAction[StaticRoleArgs]):
         }
         what = f"static role {args.mount}/{args.role} (user {role.username} on {role.db_name})"
         if dry_run:
-            return ActionResult(summary=f"dry run: would rotate the password of {what}", data=data)
+            return ActionResult(summary=f"would rotate the password of {what}", data=data)
         await self.credentials.rotate_role(args)
         rotated = await self.credentials.static_role(args)
         return ActionResult(

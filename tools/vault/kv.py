@@ -363,11 +363,11 @@ class WriteSecret(Rehearsed, _NewVersionAction[WriteSecretArgs]):
         generated = {key: "" if dry_run else spec.make() for key, spec in args.generate.items()}
         values = kept | given | generated
         version = previous + 1 if dry_run else await self.kv.write(args, values, cas=previous)
-        prefix = "dry run: would write" if dry_run else "wrote"
+        verb = "would write" if dry_run else "wrote"
         replaced = f"replacing version {previous}" if previous else "new secret"
         keys = _key_counts(values, kept, generated)
         return ActionResult(
-            summary=f"{prefix} version {version} of {args.ref} ({keys}, {replaced})",
+            summary=f"{verb} version {version} of {args.ref} ({keys}, {replaced})",
             data={
                 "mount": args.mount,
                 "path": args.path,
@@ -421,9 +421,9 @@ class RestoreSecretVersion(Rehearsed, _NewVersionAction[RestoreVersionArgs]):
             version = current + 1
         else:
             version = await self.kv.write(args, await self.kv.read_data(args, args.version), cas=current)
-        prefix = "dry run: would restore" if dry_run else "restored"
+        verb = "would restore" if dry_run else "restored"
         return ActionResult(
-            summary=f"{prefix} version {args.version} of {args.ref} as version {version}",
+            summary=f"{verb} version {args.version} of {args.ref} as version {version}",
             data={
                 "mount": args.mount,
                 "path": args.path,
@@ -465,7 +465,7 @@ class _VersionsStateChange(Rehearsed, _KvAction[VersionsArgs]):
         if changed and not dry_run:
             await self.kv.set_deleted(args, changed, deleted=self.deleting)
         verb = "soft-deleted" if self.deleting else "undeleted"
-        prefix = "dry run: would have " if dry_run else ""
+        prefix = "would have " if dry_run else ""
         unchanged = len(versions) - len(changed)
         note = f" ({unchanged} already {target})" if unchanged else ""
         what = f"{_numbers(changed)} of {args.ref}" if changed else f"nothing in {args.ref}"
