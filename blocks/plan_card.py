@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from blocks import ids
 from blocks.labels import PLAN_STATUS_LABELS, STEP_STATE_LABELS, plan_status_text
+from blocks.revisions import plan_ref_value, revision_blocks
 from blocks.text import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
@@ -19,6 +19,7 @@ from blocks.text import (
     mrkdwn,
     plain,
     section,
+    slack_date,
     truncate,
     user,
 )
@@ -32,9 +33,10 @@ def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any
         {
             "type": "header",
             "block_id": ids.PLAN_HEADER_BLOCK,
-            "text": plain(f"Plan #{view.id}: {view.summary}", HEADER_TEXT_MAX),
+            "text": plain(f"Plan #{view.id}{_version_tag(view)}: {view.summary}", HEADER_TEXT_MAX),
         },
         section(_status_line(view), block_id=ids.PLAN_STATUS_BLOCK),
+        *revision_blocks(view),
         {"type": "section", "fields": _fields(view)},
         section(_steps_text(view.steps), block_id=ids.PLAN_STEPS_BLOCK),
         section(f"*Rollback:* {escape(view.rollback)}"),
@@ -49,7 +51,12 @@ def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any
 
 def plan_card_text(view: PlanView) -> str:
     """Notification and screen-reader text for the card message."""
-    return truncate(f"Plan #{view.id}: {view.summary} - {plan_status_text(view.status)}", MESSAGE_TEXT_MAX)
+    status = plan_status_text(view.status)
+    return truncate(f"Plan #{view.id}: {view.summary}{_version_tag(view)} - {status}", MESSAGE_TEXT_MAX)
+
+
+def _version_tag(view: PlanView) -> str:
+    return f" (v{view.version})" if view.version > 1 else ""
 
 
 def _status_line(view: PlanView) -> str:
@@ -129,7 +136,8 @@ def _step_line(number: int, step: StepView) -> str:
 
 
 def _buttons(view: PlanView) -> list[dict[str, Any]]:
-    value = str(view.id)
+    # Every click names the version it was given for; one on an outdated card is refused.
+    value = plan_ref_value(view.id, view.version)
     break_glass = [_button("Break glass", ids.PLAN_BREAK_GLASS, value, "danger")]
     if not view.break_glass_open:
         break_glass = []
@@ -138,6 +146,7 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
             _button("Approve", ids.PLAN_APPROVE, value, "primary"),
             _button("Reject", ids.PLAN_REJECT, value, "danger"),
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
+            _button("Edit", ids.PLAN_EDIT, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
             *break_glass,
         ]
@@ -146,6 +155,7 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
             *break_glass,
             _button("Approve", ids.PLAN_APPROVE, value, "primary"),
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
+            _button("Edit", ids.PLAN_EDIT, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
         ]
     if view.status in (PlanStatus.APPROVED, PlanStatus.RUNNING):
@@ -174,13 +184,8 @@ def _button(label: str, action_id: str, value: str, style: str | None) -> dict[s
 
 
 def _footer(view: PlanView) -> str:
-    footer = f"plan `{view.id}` · created {_date(view.created_at)}"
+    footer = f"plan `{view.id}` · created {slack_date(view.created_at)}"
     if view.finished_at is not None:
         took = duration((view.finished_at - view.created_at).total_seconds())
-        footer += f" · ended {_date(view.finished_at)} ({took} after creation)"
+        footer += f" · ended {slack_date(view.finished_at)} ({took} after creation)"
     return footer
-
-
-def _date(moment: datetime) -> str:
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"

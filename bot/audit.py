@@ -58,6 +58,7 @@ class AuditKind(StrEnum):
     PLAN_RESOLVED = "plan.resolved"
     PLAN_BLOCKED = "plan.blocked"
     BREAK_GLASS = "plan.break_glass"
+    PLAN_REVISED = "plan.revised"
     FREEZE_STARTED = "freeze.started"
     FREEZE_LIFTED = "freeze.lifted"
     EXECUTION_STARTED = "execution.started"

@@ -165,6 +165,8 @@ class PlanDraft(BaseModel):
     rollback: str
     risk: Risk
     workflow: WorkflowRef | None = None
+    workflow_inputs: dict[str, Any] | None = None
+    """The workflow's checked inputs (JSON values), kept so an edit can show them again."""
 
     @field_validator("steps")
     @classmethod
@@ -262,6 +264,19 @@ class ApprovalView(BaseModel):
     approved_at: datetime
 
 
+class RevisionView(BaseModel):
+    """What the last edit of a plan changed against the version before it, and whose approvals of
+    that version it voided."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    version: int
+    edited_by: str
+    edited_at: datetime
+    changes: list[str]
+    voided_approvers: list[str] = Field(default_factory=list)
+
+
 class PlanView(BaseModel):
     """Everything the plan card needs, read in one go so rendering never touches the database."""
 
@@ -289,6 +304,9 @@ class PlanView(BaseModel):
     break_glass_by: str = ""
     break_glass_reason: str = ""
     workflow: WorkflowRef | None = None
+    version: int = 1
+    revision: RevisionView | None = None
+    """Set from v2 on: what the edit that made this version changed."""
 
     @property
     def break_glass_open(self) -> bool:

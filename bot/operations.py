@@ -83,16 +83,23 @@ async def start_workflow(
     source_key: str,
 ) -> int:
     """Plan the workflow (its reads pin what the apply will use), then store and post it as any plan."""
-    context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
-    proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
     return await request_plan(
         runtime,
         requester=requester,
         channel_id=channel_id,
         thread_ts=thread_ts,
-        draft=_finish(runtime, proposed),
+        draft=await draft_workflow(runtime, requester=requester, start=start, intent=intent),
         source_key=source_key,
     )
+
+
+async def draft_workflow(
+    runtime: Runtime, *, requester: Actor, start: WorkflowStart, intent: str
+) -> PlanDraft:
+    """The workflow's plan for this deployment; its reads pin what the apply will use."""
+    context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
+    proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
+    return _finish(runtime, proposed)
 
 
 def _finish(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:
@@ -156,9 +163,12 @@ async def request_plan(
     return created.plan.id
 
 
-async def approve(runtime: Runtime, *, approver: Actor, plan_id: int) -> PlanView:
+async def approve(runtime: Runtime, *, approver: Actor, plan_id: int, version: int | None = None) -> PlanView:
+    """`version` is the one the approver saw; an approval of any other is refused (None: current)."""
     async with runtime.sessions.begin() as session:
-        approved = await plans.approve(session, plan_id=plan_id, approver=approver, policy=runtime.policy)
+        approved = await plans.approve(
+            session, plan_id=plan_id, approver=approver, policy=runtime.policy, version=version
+        )
     runtime.notifier.plan_changed(approver.team_id, plan_id)
     if approved.execution is not None:
         _wake_worker(runtime)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import plans, resolutions
+from bot import plan_diff, plans, resolutions, revisions
 from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, StepRun
 from bot.domain import (
     ApprovalView,
@@ -16,6 +16,7 @@ from bot.domain import (
     PlanView,
     PolicyDecision,
     Resolution,
+    RevisionView,
     Risk,
     StepStage,
     StepState,
@@ -50,7 +51,20 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         if execution
         else []
     )
-    return _view(plan, steps, approvals, runs, execution)
+    view = _view(plan, steps, approvals, runs, execution)
+    replaced = await revisions.previous_version(session, plan)
+    if replaced is None:
+        return view
+    specs = [plans.step_spec(step) for step in steps]
+    current = plan_diff.PlanContent(plan.intent, plan.target, specs, plan.rollback)
+    revision = RevisionView(
+        version=plan.version,
+        edited_by=replaced.replaced_by,
+        edited_at=replaced.replaced_at,
+        changes=plan_diff.changes(revisions.kept_content(replaced), current),
+        voided_approvers=replaced.voided_approvers,
+    )
+    return view.model_copy(update={"revision": revision})
 
 
 async def card_location(session: AsyncSession, *, team_id: str, plan_id: int) -> SlackMessage | None:
@@ -99,6 +113,7 @@ def _view(
         break_glass_by=plan.break_glass_by or "",
         break_glass_reason=plan.break_glass_reason or "",
         workflow=_workflow(plan),
+        version=plan.version,
     )
 
 

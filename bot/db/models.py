@@ -55,6 +55,10 @@ class Plan(Base):
     workflow_name: Mapped[str | None] = mapped_column(String(64))
     workflow_version: Mapped[str | None] = mapped_column(String(64))
     workflow_override: Mapped[str | None] = mapped_column(String(255))
+    # The workflow's inputs as checked, so an edit can show them again (bot/revisions.py).
+    workflow_inputs: Mapped[dict[str, Any] | None]
+    # 1, then one more for each edit; approvals are bound to the version through plan_hash.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"
@@ -75,6 +79,30 @@ class PlanStep(Base):
     timeout_seconds: Mapped[float | None]
     risk: Mapped[str | None] = mapped_column(String(16))
     rerun_on_rollback: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class PlanVersion(Base):
+    """A version of a plan as it was when an edit replaced it: what approvers had seen, whose
+    approvals the edit voided, and who edited it. The current version lives on the plan itself."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version", name="uq_plan_versions_plan_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    intent: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(String(255))
+    target: Mapped[dict[str, Any]]
+    rollback: Mapped[str] = mapped_column(Text)
+    # {"steps": [StepSpec as JSON, ...], "workflow_inputs": {...} | None}
+    content: Mapped[dict[str, Any]]
+    # Whose approvals of this version the edit made void (user ids).
+    voided_approvers: Mapped[list[str]] = mapped_column(JSON)
+    replaced_by: Mapped[str] = mapped_column(UserId)
+    replaced_at: Mapped[datetime]
 
 
 class Approval(Base):

@@ -69,3 +69,21 @@ async def approved_run(bot: RunningBot, final: str, *, plan_id: int = 1) -> str:
     await bot.card_text(plan_id, "Awaiting approval")
     await bot.driver.block_action(ids.PLAN_APPROVE, str(plan_id), user=BOB)
     return await bot.card_text(plan_id, final, timeout=30)
+
+
+def prefilled(view: dict[str, Any], **changes: str | None) -> dict[str, Any]:
+    """The state Slack submits for a form as it opened (each input's initial value), with `changes`
+    typed over it; an input without a value is left out, as Slack leaves it."""
+    values: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        typed = changes.get(block["block_id"], element.get("initial_value"))
+        if element["type"] == "static_select":
+            chosen = changes.get(block["block_id"], (element.get("initial_option") or {}).get("value"))
+            if chosen is not None:
+                values[block["block_id"]] = choice(chosen)
+        elif typed is not None:
+            values[block["block_id"]] = {ids.WORKFLOW_INPUT: {"type": element["type"], "value": typed}}
+    return values
