@@ -21,6 +21,13 @@ class CardContext(BaseModel):
     version: int | None = None
 
 
+class ConfirmContext(CardContext):
+    """A typed-confirmation dialog: the plan, the version it shows, and the word to type."""
+
+    version: int
+    expected: str
+
+
 class EditContext(CardContext):
     """An edit dialog: the plan, the version it shows, and the workflow whose form it is (None: the
     request's text)."""
@@ -35,6 +42,8 @@ class PlanRef:
 
     plan_id: int
     version: int | None
+    confirm: bool = False
+    """The card asked for a typed confirmation: the click opens the dialog that takes it."""
 
 
 ContextT = TypeVar("ContextT", bound=CardContext)
@@ -62,12 +71,14 @@ def plan_id_from_action(body: dict[str, Any]) -> int:
 
 
 def plan_ref_from_action(body: dict[str, Any]) -> PlanRef:
-    """`42:3` (plan 42 as v3 showed it) or `42` (a card drawn before plans had versions)."""
+    """`42:3` (plan 42 as v3 showed it), `42:3:confirm` (its Approve asks for a typed confirmation)
+    or `42` (a card drawn before plans had versions)."""
     raw = body["actions"][0].get("value", "")
-    plan, colon, version = raw.partition(":")
-    if colon and not (version.isdigit() and int(version) > 0):
+    plan, colon, rest = raw.partition(":")
+    version, flagged, flag = rest.partition(":")
+    if colon and not (version.isdigit() and int(version) > 0 and flag == ("confirm" if flagged else "")):
         raise UserError(f"{raw!r} is not a plan button's value; use the buttons on the plan card.")
-    return PlanRef(parse_plan_id(plan), int(version) if version else None)
+    return PlanRef(parse_plan_id(plan), int(version) if version else None, confirm=flag == "confirm")
 
 
 def parse_plan_id(raw: str) -> int:
@@ -83,6 +94,10 @@ def card_context(view: dict[str, Any]) -> CardContext:
 
 def edit_context(view: dict[str, Any]) -> EditContext:
     return _card_context(EditContext, view)
+
+
+def confirm_context(view: dict[str, Any]) -> ConfirmContext:
+    return _card_context(ConfirmContext, view)
 
 
 def _card_context(model: type[ContextT], view: dict[str, Any]) -> ContextT:

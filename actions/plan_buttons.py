@@ -8,13 +8,14 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import payloads
+from actions import confirmations, payloads
 from actions.errors import ephemeral_responder, reporting
 from actions.payloads import PlanRef
 from blocks import ids
 from blocks.modals import break_glass_modal, reject_modal
 from bot import operations
 from bot.domain import Actor, PlanView, Resolution
+from bot.errors import UserError
 from bot.operations import Runtime
 from bot.resolutions import RESOLUTION_LABELS
 
@@ -63,11 +64,23 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
 def _plan_button(
     runtime: Runtime, action_id: str, doing: str, operation: PlanOperation
 ) -> Callable[..., Awaitable[None]]:
-    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
+        if action_id == ids.PLAN_APPROVE and _asks_for_typing(body):
+            # Not queued behind other follow-up work: the click's trigger_id is good for 3 seconds.
+            opening = confirmations.open_dialog(runtime, body, respond, client)
+            runtime.supervisor.spawn(opening, name=ids.PLAN_CONFIRM_MODAL)
+            return
         runtime.after_ack.submit(_run(runtime, body, respond, doing, operation), name=action_id)
 
     return handle_plan_button
+
+
+def _asks_for_typing(body: dict[str, Any]) -> bool:
+    try:
+        return payloads.plan_ref_from_action(body).confirm
+    except UserError:
+        return False  # the run that follows says what is wrong with the value
 
 
 async def _run(

@@ -76,7 +76,7 @@ def _status_detail(view: PlanView) -> str:
         case PlanStatus.AWAITING_APPROVAL:
             missing = view.approvals_missing
             waiting = f"Waiting for {missing} more approval{'s' if missing != 1 else ''}."
-            return "\n".join([waiting, *(escape(r) for r in view.decision.reasons)])
+            return "\n".join([waiting, *(escape(r) for r in view.decision.reasons), *_confirm_hint(view)])
         case PlanStatus.BLOCKED:
             why = [escape(r) for r in view.decision.reasons if r.startswith("Denied")]
             return "\n".join([*why, "An admin may break glass to run it now."])
@@ -138,12 +138,18 @@ def _step_line(number: int, step: StepView) -> str:
 def _buttons(view: PlanView) -> list[dict[str, Any]]:
     # Every click names the version it was given for; one on an outdated card is refused.
     value = plan_ref_value(view.id, view.version)
+    approve = _button(
+        "Approve",
+        ids.PLAN_APPROVE,
+        plan_ref_value(view.id, view.version, confirm=bool(view.confirm_word)),
+        "primary",
+    )
     break_glass = [_button("Break glass", ids.PLAN_BREAK_GLASS, value, "danger")]
     if not view.break_glass_open:
         break_glass = []
     if view.status == PlanStatus.AWAITING_APPROVAL:
         return [
-            _button("Approve", ids.PLAN_APPROVE, value, "primary"),
+            approve,
             _button("Reject", ids.PLAN_REJECT, value, "danger"),
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
             _button("Edit", ids.PLAN_EDIT, value, None),
@@ -153,7 +159,7 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
     if view.status == PlanStatus.BLOCKED:
         return [
             *break_glass,
-            _button("Approve", ids.PLAN_APPROVE, value, "primary"),
+            approve,
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
             _button("Edit", ids.PLAN_EDIT, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
@@ -169,6 +175,12 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
     if view.rollback_offered:
         return [_button("Roll back", ids.PLAN_ROLL_BACK, value, "danger")]
     return []
+
+
+def _confirm_hint(view: PlanView) -> list[str]:
+    if not view.confirm_word:
+        return []
+    return [f":keyboard: High risk in production: approving asks you to type `{escape(view.confirm_word)}`."]
 
 
 def _button(label: str, action_id: str, value: str, style: str | None) -> dict[str, Any]:

@@ -13,9 +13,10 @@ from bot.domain import PlanView, WorkflowInfo
 INTENT_MAX_LENGTH = 3000
 
 
-def plan_ref_value(plan_id: int, version: int) -> str:
-    """A card button's value: the plan and the version the card shows (`<plan_id>:<version>`)."""
-    return f"{plan_id}:{version}"
+def plan_ref_value(plan_id: int, version: int, *, confirm: bool = False) -> str:
+    """A card button's value: the plan and the version the card shows (`<plan_id>:<version>`), and
+    for an Approve that asks for a typed confirmation, `:confirm`, so the click opens the dialog."""
+    return f"{plan_id}:{version}" + (":confirm" if confirm else "")
 
 
 def revision_blocks(view: PlanView) -> list[dict[str, Any]]:

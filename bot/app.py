@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import actions
 from bot import toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
+from bot.approval_rules import ApprovalRules
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
@@ -92,6 +93,10 @@ async def create_app(
         await tools.aclose()
         raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
     try:
+        approvals = ApprovalRules(
+            settings.approvals,
+            production={name: env.production for name, env in settings.configured_environments().items()},
+        )
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
         )
@@ -158,6 +163,7 @@ async def create_app(
         workflows=catalog,
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
+        approvals=approvals,
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

@@ -305,6 +305,8 @@ class PlanView(BaseModel):
     break_glass_reason: str = ""
     workflow: WorkflowRef | None = None
     version: int = 1
+    confirm_word: str = ""
+    """What an approver types to approve (a high-risk plan in production); empty: a click will do."""
     revision: RevisionView | None = None
     """Set from v2 on: what the edit that made this version changed."""
 

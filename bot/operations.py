@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
 from bot.after_ack import AfterAck
+from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
@@ -43,6 +44,7 @@ class Runtime:
     workflows: Catalog
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
+    approvals: ApprovalRules | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ async def request_plan(
             source_key=source_key,
             draft=draft,
             policy=runtime.policy,
+            approvals=runtime.approvals,
         )
     if created.is_new:
         await runtime.notifier.post_card(
@@ -163,11 +166,24 @@ async def request_plan(
     return created.plan.id
 
 
-async def approve(runtime: Runtime, *, approver: Actor, plan_id: int, version: int | None = None) -> PlanView:
-    """`version` is the one the approver saw; an approval of any other is refused (None: current)."""
+async def approve(
+    runtime: Runtime,
+    *,
+    approver: Actor,
+    plan_id: int,
+    version: int | None = None,
+    confirmation: str | None = None,
+) -> PlanView:
+    """`version` is the one the approver saw; an approval of any other is refused (None: current).
+    `confirmation` is what they typed, for a plan that asks for it."""
     async with runtime.sessions.begin() as session:
         approved = await plans.approve(
-            session, plan_id=plan_id, approver=approver, policy=runtime.policy, version=version
+            session,
+            plan_id=plan_id,
+            approver=approver,
+            policy=runtime.policy,
+            version=version,
+            confirmation=confirmation,
         )
     runtime.notifier.plan_changed(approver.team_id, plan_id)
     if approved.execution is not None:
@@ -303,6 +319,17 @@ async def break_glass_plan(runtime: Runtime, *, actor: Actor, plan_id: int, reas
 async def status(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
     async with runtime.sessions() as session:
         return await plan_views.load(session, team_id=actor.team_id, plan_id=plan_id)
+
+
+async def check_can_approve(
+    runtime: Runtime, *, actor: Actor, plan_id: int, version: int | None = None
+) -> PlanView:
+    """Fail early, before the confirmation dialog opens, when the approval would be refused."""
+    async with runtime.sessions() as session:
+        await plans.check_can_approve(
+            session, plan_id=plan_id, approver=actor, policy=runtime.policy, version=version
+        )
+    return await status(runtime, actor=actor, plan_id=plan_id)
 
 
 async def check_can_reject(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:

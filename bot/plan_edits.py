@@ -57,7 +57,13 @@ async def edit(
     )
     async with runtime.sessions.begin() as session:
         revised = await revisions.revise(
-            session, plan_id=plan_id, version=version, editor=editor, draft=draft, policy=runtime.policy
+            session,
+            plan_id=plan_id,
+            version=version,
+            editor=editor,
+            draft=draft,
+            policy=runtime.policy,
+            approvals=runtime.approvals,
         )
     runtime.notifier.plan_changed(editor.team_id, plan_id)
     if revised.execution is not None and runtime.worker is not None:

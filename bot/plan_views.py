@@ -114,6 +114,7 @@ def _view(
         break_glass_reason=plan.break_glass_reason or "",
         workflow=_workflow(plan),
         version=plan.version,
+        confirm_word=plan.confirm_word or "",
     )
 
 

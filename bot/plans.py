@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,13 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, freezes
+from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
 from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, Risk, StepSpec
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
 from bot.policy import PlanFacts, Policy, as_decision, refusal
-from bot.policy_engine import PolicyResult
+from bot.policy_engine import Freeze, PolicyResult
 
 MAX_REASON_LENGTH = 2000
 
@@ -52,9 +54,11 @@ async def submit(
     source_key: str,
     draft: PlanDraft,
     policy: Policy,
+    approvals: ApprovalRules | None = None,
 ) -> Created:
     """Decide a draft under the freezes active now and store it with that decision; refused
-    outright when policy denies it and break-glass could not override."""
+    outright when policy denies it and break-glass could not override. `approvals` says whether
+    approving it will take a typed confirmation."""
     judged, decision = await decide(session, requester=requester, draft=draft, policy=policy)
     return await create(
         session,
@@ -63,6 +67,7 @@ async def submit(
         source_key=source_key,
         draft=judged,
         decision=decision,
+        confirm_word=approvals.confirm_word(judged) if approvals else None,
     )
 
 
@@ -95,6 +100,7 @@ async def create(
     source_key: str,
     draft: PlanDraft,
     decision: PolicyDecision,
+    confirm_word: str | None = None,
 ) -> Created:
     """Store a plan with its steps; a second delivery of the same Slack request returns the first."""
     now = utcnow()
@@ -106,7 +112,7 @@ async def create(
         created_at=now,
         steps=[step_row(position, step) for position, step in enumerate(draft.steps)],
     )
-    apply_draft(plan, draft, decision, version=1)
+    apply_draft(plan, draft, decision, version=1, confirm_word=confirm_word)
     try:
         async with session.begin_nested():
             session.add(plan)
@@ -130,7 +136,9 @@ async def create(
     return Created(plan=plan, is_new=True)
 
 
-def apply_draft(plan: Plan, draft: PlanDraft, decision: PolicyDecision, *, version: int) -> None:
+def apply_draft(
+    plan: Plan, draft: PlanDraft, decision: PolicyDecision, *, version: int, confirm_word: str | None
+) -> None:
     """Make `plan` the draft as `version`, waiting for approval under `decision` (steps apart)."""
     plan.intent = draft.intent
     plan.summary = draft.summary
@@ -143,6 +151,7 @@ def apply_draft(plan: Plan, draft: PlanDraft, decision: PolicyDecision, *, versi
     plan.workflow_override = draft.workflow.override if draft.workflow else None
     plan.workflow_inputs = draft.workflow_inputs
     plan.version = version
+    plan.confirm_word = confirm_word
     plan.plan_hash = version_hash(draft, version)
     # Stored against policy only when break-glass could override what stands in the way.
     plan.status = PlanStatus.AWAITING_APPROVAL if decision.allow else PlanStatus.BLOCKED
@@ -175,22 +184,24 @@ def step_spec(row: PlanStep) -> StepSpec:
 
 
 async def approve(
-    session: AsyncSession, *, plan_id: int, approver: Actor, policy: Policy, version: int | None = None
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    approver: Actor,
+    policy: Policy,
+    version: int | None = None,
+    confirmation: str | None = None,
 ) -> Approved:
     """Record an approval bound to the plan's current hash; queue the execution once quorum is met.
-    `version` is the version the approver saw (None: whatever is current, as `/carapulse approve`).
+    `version` is the version the approver saw (None: whatever is current, as `/carapulse approve`);
+    `confirmation` what they typed, for a plan whose approval takes a typed confirmation.
 
     The plan row is locked for the rest of the transaction, so concurrent approvals are counted
     one at a time, and the unique constraint on executions backs that up.
     """
     plan = await get(session, team_id=approver.team_id, plan_id=plan_id, for_update=True)
-    require_open_for_decision(plan.id, plan.status, verb="approve")
-    require_version(plan, version)
-    facts = await plan_facts(session, plan)
-    frozen = await freezes.active(session, team_id=plan.team_id)
-    check = policy.decide("plan.approve", actor=approver, plan=facts, freezes=frozen)
-    if not check.allow:
-        raise PolicyDenied(refusal(check))
+    facts, frozen = await _may_approve(session, plan, approver, policy, version)
+    require_confirmation(plan, confirmation)
     try:
         async with session.begin_nested():
             session.add(
@@ -221,6 +232,28 @@ async def approve(
     if len(run.counted_approvals) >= run.required_approvals:
         await block(session, plan, run, actor_id=approver.user_id)
     return Approved(plan=plan, execution=None)
+
+
+async def check_can_approve(
+    session: AsyncSession, *, plan_id: int, approver: Actor, policy: Policy, version: int | None
+) -> Plan:
+    """Refuse early (before a confirmation dialog opens) what `approve` would refuse."""
+    plan = await get(session, team_id=approver.team_id, plan_id=plan_id)
+    await _may_approve(session, plan, approver, policy, version)
+    return plan
+
+
+async def _may_approve(
+    session: AsyncSession, plan: Plan, approver: Actor, policy: Policy, version: int | None
+) -> tuple[PlanFacts, Sequence[Freeze]]:
+    require_open_for_decision(plan.id, plan.status, verb="approve")
+    require_version(plan, version)
+    facts = await plan_facts(session, plan)
+    frozen = await freezes.active(session, team_id=plan.team_id)
+    check = policy.decide("plan.approve", actor=approver, plan=facts, freezes=frozen)
+    if not check.allow:
+        raise PolicyDenied(refusal(check))
+    return facts, frozen
 
 
 async def block(session: AsyncSession, plan: Plan, result: PolicyResult, *, actor_id: str) -> None:
@@ -360,6 +393,18 @@ def require_version(plan: Plan, version: int | None) -> None:
     """A click on a card drawn for an older version is refused: the approver has not seen this one."""
     if version is not None and version != plan.version:
         raise OutdatedVersion(plan.id, seen=version, current=plan.version)
+
+
+def require_confirmation(plan: Plan, typed: str | None) -> None:
+    if plan.confirm_word is None:
+        return
+    if typed is None:
+        raise UserError(
+            f"Plan #{plan.id} is high risk in production: approve it with the button on its card, "
+            f"which asks you to type `{plan.confirm_word}`."
+        )
+    if typed.strip() != plan.confirm_word:
+        raise UserError(f"That is not `{plan.confirm_word}`; plan #{plan.id} was not approved.")
 
 
 async def start_execution(session: AsyncSession, plan: Plan) -> Execution:

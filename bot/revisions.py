@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, plan_diff, plans
+from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep, PlanVersion
@@ -39,7 +40,14 @@ async def check_can_edit(
 
 
 async def revise(
-    session: AsyncSession, *, plan_id: int, version: int, editor: Actor, draft: PlanDraft, policy: Policy
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    version: int,
+    editor: Actor,
+    draft: PlanDraft,
+    policy: Policy,
+    approvals: ApprovalRules | None = None,
 ) -> Revised:
     """Replace version `version` of the plan with `draft` as the next version.
 
@@ -69,7 +77,8 @@ async def revise(
     for row in rows:
         row.plan_id = plan.id
     session.add_all(rows)
-    plans.apply_draft(plan, judged, decision, version=plan.version + 1)
+    confirm_word = approvals.confirm_word(judged) if approvals else None
+    plans.apply_draft(plan, judged, decision, version=plan.version + 1, confirm_word=confirm_word)
     plan.status_reason = ""
     plan.status_actor_id = ""
     after = PlanContent(judged.intent, plan.target, judged.steps, judged.rollback)

@@ -14,6 +14,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bot.approval_rules import EnvironmentApprovals
 from bot.errors import ConfigError
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
@@ -56,6 +57,8 @@ class Settings(BaseSettings):
     card_update_interval_seconds: PositiveSeconds = 1.0
     # Prometheus checks added to every plan's verify stage (bot/verify_checks.py).
     verify_checks: list[VerifyCheck] = Field(default_factory=list)
+    # Per environment: typed confirmation, escalation and the approval window (bot/approval_rules.py).
+    approvals: dict[str, EnvironmentApprovals] = Field(default_factory=dict)
     # Per-environment workflow override files, <dir>/<environment>/<workflow>.yaml (bot/workflows).
     workflows_dir: Path | None = None
     log_level: str = "INFO"

@@ -59,6 +59,8 @@ class Plan(Base):
     workflow_inputs: Mapped[dict[str, Any] | None]
     # 1, then one more for each edit; approvals are bound to the version through plan_hash.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What an approver must type to approve (a high-risk plan in production); None: a click will do.
+    confirm_word: Mapped[str | None] = mapped_column(String(255))
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"

@@ -1,5 +1,6 @@
 """approvals people trust: plan versions (an edit replaces the plan and voids the approvals of the
-version it replaced, which is kept in plan_versions) and the workflow inputs an edit shows again
+version it replaced, which is kept in plan_versions), the workflow inputs an edit shows again, and
+the word an approver types to confirm a high-risk plan in production
 
 Revision ID: 0012
 Revises: 0008
@@ -21,6 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("workflow_inputs", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+        batch_op.add_column(sa.Column("confirm_word", sa.String(length=255), nullable=True))
     op.create_table(
         "plan_versions",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -45,5 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("plan_versions")
     with op.batch_alter_table("plans", schema=None) as batch_op:
+        batch_op.drop_column("confirm_word")
         batch_op.drop_column("version")
         batch_op.drop_column("workflow_inputs")

@@ -121,6 +121,14 @@ def test_an_edited_card_shows_its_version_what_changed_and_the_void_approvals() 
     assert {value for _, value in buttons(blocks)} == {"42:2"}
 
 
+def test_a_card_that_asks_for_typing_says_what_and_its_approve_opens_the_dialog() -> None:
+    blocks = plan_card(scale_view(confirm_word="prod"))
+
+    assert "approving asks you to type `prod`" in str(blocks)
+    assert (ids.PLAN_APPROVE, "42:1:confirm") in buttons(blocks)
+    assert (ids.PLAN_REJECT, "42:1") in buttons(blocks)
+
+
 def test_running_card_shows_step_states_and_durations_and_only_cancel() -> None:
     view = scale_view(
         PlanStatus.RUNNING, approvals=[ApprovalView(user_id="U0123BOBBY2", approved_at=CREATED)]

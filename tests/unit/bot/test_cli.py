@@ -14,6 +14,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
         "DATABASE_URL",
         "PORT",
         "KUBECONFIG",
+        "APPROVALS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
@@ -46,6 +47,22 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
             {"SLACK_BOT_TOKEN": "xoxb-1", "USERGROUP_ROLES": '{"sre": ["admin"]}'},
             ["migrate"],
             "USERGROUP_ROLES",
+        ),
+        *(
+            ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "APPROVALS": value}, ["serve"], line)
+            for value, line in (
+                ('{"default": {"confirm_with": "name"}}', "APPROVALS is invalid"),
+                ('{"default": {"usergroup": "approvers"}}', "APPROVALS is invalid"),
+                ('{"default": {"pings_after_seconds": 60}}', "APPROVALS is invalid"),
+                (
+                    '{"default": {"ping_after_seconds": 600, "page_after_seconds": 60}}',
+                    "page_after_seconds (60) must be later than ping_after_seconds (600)",
+                ),
+                (
+                    '{"prod": {"expire_after_seconds": 600}}',
+                    "APPROVALS: environment prod is not configured (ENVIRONMENTS has default)",
+                ),
+            )
         ),
     ],
 )
