@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from blocks import ids
+from blocks.escalations import window_lines
 from blocks.labels import PLAN_STATUS_LABELS, STEP_STATE_LABELS, plan_status_text
 from blocks.revisions import plan_ref_value, revision_blocks
 from blocks.text import (
@@ -76,10 +77,11 @@ def _status_detail(view: PlanView) -> str:
         case PlanStatus.AWAITING_APPROVAL:
             missing = view.approvals_missing
             waiting = f"Waiting for {missing} more approval{'s' if missing != 1 else ''}."
-            return "\n".join([waiting, *(escape(r) for r in view.decision.reasons), *_confirm_hint(view)])
+            reasons = [escape(r) for r in view.decision.reasons]
+            return "\n".join([waiting, *reasons, *_confirm_hint(view), *window_lines(view)])
         case PlanStatus.BLOCKED:
             why = [escape(r) for r in view.decision.reasons if r.startswith("Denied")]
-            return "\n".join([*why, "An admin may break glass to run it now."])
+            return "\n".join([*why, "An admin may break glass to run it now.", *window_lines(view)])
         case PlanStatus.REJECTED:
             return f"Rejected by {user(view.status_actor_id)}: {escape(view.status_reason)}"
         case PlanStatus.CANCELLED:
@@ -87,7 +89,7 @@ def _status_detail(view: PlanView) -> str:
             if view.rollback_offered:
                 return f"{cancelled}. The completed steps are still in effect; an approver may roll back."
             return cancelled
-        case PlanStatus.FAILED | PlanStatus.ROLLED_BACK | PlanStatus.PAUSED:
+        case PlanStatus.FAILED | PlanStatus.ROLLED_BACK | PlanStatus.PAUSED | PlanStatus.EXPIRED:
             return escape(view.status_reason)
         case _ if view.break_glass_by:
             return (

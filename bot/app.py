@@ -24,9 +24,12 @@ import actions
 from bot import toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.approval_rules import ApprovalRules
+from bot.clock import Clock, SystemClock
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
+from bot.escalation import PAGE_ACTION, Escalation
+from bot.jobs import JobRunner
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -60,10 +63,12 @@ class Carapulse:
     loops: TaskSupervisor
 
     def start_worker(self) -> None:
-        """Start the background loops: the worker (if this process runs one) and the refresh of
-        Slack user group memberships behind roles."""
+        """Start the background loops: the worker (if this process runs one), the scheduled jobs
+        (escalation, notifications) and the refresh of Slack user group memberships behind roles."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+        if self.runtime.jobs is not None:
+            self.loops.spawn(self.runtime.jobs.run_forever(), name="jobs")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -85,8 +90,10 @@ async def create_app(
     with_worker: bool = True,
     migrate: bool = True,
     environ: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
 ) -> Carapulse:
-    """`environ` is where tools read their settings (default: the process environment)."""
+    """`environ` is where tools read their settings (default: the process environment); `clock` is
+    what the scheduled jobs wait on (default: the system's)."""
     # Configuration problems first, before anything is opened.
     tools = toolbox.build(os.environ if environ is None else environ)
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
@@ -146,10 +153,27 @@ async def create_app(
         risk_hints={a.name: a.risk.value for a in tools.registry if a.risk is not None},
         approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
     )
+    for environment, rules in settings.approvals.items():
+        if rules.page_after_seconds and PAGE_ACTION not in tools.registry:
+            log.warning(
+                "APPROVALS: %s pages on-call, but PagerDuty cannot send alerts here "
+                "(set PAGERDUTY_TOKEN and PAGERDUTY_ROUTING_KEY); plans there are not paged",
+                environment,
+            )
     if not settings.security_channel:
         log.warning("SECURITY_CHANNEL is not set: break-glass notices go only to the plan's thread")
     if policy.engine.load_error:
         log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
+    escalation = Escalation(
+        sessions=sessions, notifier=notifier, registry=tools.registry, approvals=approvals
+    )
+    jobs = JobRunner(
+        sessions=sessions,
+        clock=clock or SystemClock(),
+        supervisor=supervisor,
+        handlers=escalation.handlers(),
+        poll_seconds=settings.worker_poll_seconds,
+    )
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -164,6 +188,7 @@ async def create_app(
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
         approvals=approvals,
+        jobs=jobs,
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

@@ -15,6 +15,9 @@ from bot.domain import PlanDraft, RiskLevel
 from bot.errors import ConfigError
 
 Seconds = Annotated[float, Field(gt=0)]
+# The escalation steps, in order, and the kind of job each is scheduled as (bot/jobs.py).
+ESCALATION_STEPS = ("ping", "page", "expire")
+ESCALATION_KINDS = {step: f"escalation.{step}" for step in ESCALATION_STEPS}
 ConfirmWith = Literal["environment", "target", "none"]
 
 
@@ -51,8 +54,7 @@ class EnvironmentApprovals(BaseModel):
         return self
 
     def delays(self) -> dict[str, timedelta]:
-        """Each escalation step that is configured, by name (ping, page, expire), after the plan was
-        made or edited."""
+        """How long after the plan was made (or edited) each configured escalation step comes."""
         configured = {
             "ping": self.ping_after_seconds,
             "page": self.page_after_seconds,

@@ -59,6 +59,8 @@ class AuditKind(StrEnum):
     PLAN_BLOCKED = "plan.blocked"
     BREAK_GLASS = "plan.break_glass"
     PLAN_REVISED = "plan.revised"
+    PLAN_ESCALATED = "plan.escalated"
+    PLAN_EXPIRED = "plan.expired"
     FREEZE_STARTED = "freeze.started"
     FREEZE_LIFTED = "freeze.lifted"
     EXECUTION_STARTED = "execution.started"

@@ -133,15 +133,21 @@ class Notifier:
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
 
-    async def post_dry_run(
-        self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+    async def post_in_thread(
+        self, *, team_id: str, plan_id: int, text: str, blocks: list[dict[str, Any]]
     ) -> None:
+        """A reply under the plan's card; raises UserError when it has no card yet."""
         async with self._sessions() as session:
             location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
         if location is None:
             raise UserError(f"Plan #{plan_id} has no card to answer under.")
-        text, blocks = dry_run_reply(plan_id, user_id, results)
         await self._reply_in_thread(location, text, blocks)
+
+    async def post_dry_run(
+        self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+    ) -> None:
+        text, blocks = dry_run_reply(plan_id, user_id, results)
+        await self.post_in_thread(team_id=team_id, plan_id=plan_id, text=text, blocks=blocks)
 
     async def post_break_glass_notice(
         self,

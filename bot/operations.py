@@ -9,13 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
+from bot import (
+    audit,
+    break_glass,
+    escalation,
+    freezes,
+    plan_views,
+    planner,
+    plans,
+    resolutions,
+    verify_checks,
+)
 from bot.after_ack import AfterAck
 from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
-from bot.db.engine import SessionFactory
+from bot.db.engine import AsyncSession, SessionFactory
+from bot.db.models import Plan
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
+from bot.jobs import JobRunner
 from bot.notifier import Notifier
 from bot.policy import Policy
 from bot.steps import run_action
@@ -45,6 +57,8 @@ class Runtime:
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
     approvals: ApprovalRules | None = None
+    # Runs scheduled jobs (escalation steps, notifications); None: this runtime schedules none.
+    jobs: JobRunner | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +169,9 @@ async def request_plan(
             policy=runtime.policy,
             approvals=runtime.approvals,
         )
+        escalating = created.is_new and await schedule_escalation(runtime, session, created.plan)
+    if escalating and runtime.jobs is not None:
+        runtime.jobs.wake()
     if created.is_new:
         await runtime.notifier.post_card(
             team_id=requester.team_id,
@@ -164,6 +181,20 @@ async def request_plan(
         )
         _wake_worker(runtime)
     return created.plan.id
+
+
+async def schedule_escalation(runtime: Runtime, session: AsyncSession, plan: Plan) -> bool:
+    """Schedule the escalation steps of the plan's current version, in the caller's transaction;
+    whether any was (then wake the job runner once it is committed)."""
+    if runtime.jobs is None or runtime.approvals is None:
+        return False
+    return await escalation.schedule(
+        session,
+        plan=plan,
+        rules=runtime.approvals.of(plan.target["environment"]),
+        now=runtime.jobs.clock.now(),
+        can_page=escalation.PAGE_ACTION in runtime.registry,
+    )
 
 
 async def approve(

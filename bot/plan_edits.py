@@ -65,6 +65,9 @@ async def edit(
             policy=runtime.policy,
             approvals=runtime.approvals,
         )
+        escalating = await operations.schedule_escalation(runtime, session, revised.plan)
+    if escalating and runtime.jobs is not None:
+        runtime.jobs.wake()
     runtime.notifier.plan_changed(editor.team_id, plan_id)
     if revised.execution is not None and runtime.worker is not None:
         runtime.worker.wake()

@@ -8,9 +8,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import plan_diff, plans, resolutions, revisions
-from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, StepRun
+from bot.approval_rules import ESCALATION_KINDS
+from bot.audit import AuditKind
+from bot.db.models import (
+    Approval,
+    AuditEvent,
+    Execution,
+    Plan,
+    PlanStep,
+    ScheduledJob,
+    SlackMessage,
+    StepRun,
+)
 from bot.domain import (
     ApprovalView,
+    EscalationView,
     ExecutionStatus,
     PlanStatus,
     PlanView,
@@ -52,6 +64,8 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         else []
     )
     view = _view(plan, steps, approvals, runs, execution)
+    if plan.status in plans.OPEN_FOR_DECISION:
+        view = await _with_escalation(session, plan, view)
     replaced = await revisions.previous_version(session, plan)
     if replaced is None:
         return view
@@ -65,6 +79,33 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         voided_approvers=replaced.voided_approvers,
     )
     return view.model_copy(update={"revision": revision})
+
+
+async def _with_escalation(session: AsyncSession, plan: Plan, view: PlanView) -> PlanView:
+    """The approval window of the plan's current version and the escalation steps taken in it."""
+    closes_at = await session.scalar(
+        select(ScheduledJob.due_at).where(
+            ScheduledJob.plan_id == plan.id,
+            ScheduledJob.kind == ESCALATION_KINDS["expire"],
+            ScheduledJob.key == f"v{plan.version}",
+            ScheduledJob.done_at.is_(None),
+        )
+    )
+    events = await session.execute(
+        select(AuditEvent.detail, AuditEvent.created_at)
+        .where(
+            AuditEvent.team_id == plan.team_id,
+            AuditEvent.plan_id == plan.id,
+            AuditEvent.kind == AuditKind.PLAN_ESCALATED,
+        )
+        .order_by(AuditEvent.id)
+    )
+    escalations = [
+        EscalationView(step=detail["step"], at=at)
+        for detail, at in events
+        if detail["version"] == plan.version
+    ]
+    return view.model_copy(update={"approval_closes_at": closes_at, "escalations": escalations})
 
 
 async def card_location(session: AsyncSession, *, team_id: str, plan_id: int) -> SlackMessage | None:

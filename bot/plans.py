@@ -279,7 +279,7 @@ async def reject(session: AsyncSession, *, plan_id: int, actor: Actor, reason: s
         raise UserError(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
     plan = await get(session, team_id=actor.team_id, plan_id=plan_id, for_update=True)
     require_open_for_decision(plan.id, plan.status, verb="reject")
-    _finish(plan, PlanStatus.REJECTED, actor_id=actor.user_id, reason=reason)
+    finish(plan, PlanStatus.REJECTED, actor_id=actor.user_id, reason=reason)
     await audit.record(
         session,
         team_id=plan.team_id,
@@ -313,7 +313,7 @@ async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor, policy: P
         if execution is not None:
             execution.status = ExecutionStatus.CANCELLED
             execution.finished_at = utcnow()
-        _finish(plan, PlanStatus.CANCELLED, actor_id=actor.user_id, reason="")
+        finish(plan, PlanStatus.CANCELLED, actor_id=actor.user_id, reason="")
     await audit.record(
         session,
         team_id=plan.team_id,
@@ -425,7 +425,7 @@ async def start_execution(session: AsyncSession, plan: Plan) -> Execution:
     return execution
 
 
-def _finish(plan: Plan, status: PlanStatus, *, actor_id: str, reason: str) -> None:
+def finish(plan: Plan, status: PlanStatus, *, actor_id: str, reason: str) -> None:
     now = utcnow()
     plan.status = status
     plan.status_actor_id = actor_id

@@ -107,6 +107,32 @@ class PlanVersion(Base):
     replaced_at: Mapped[datetime]
 
 
+class ScheduledJob(Base):
+    """Work a plan has coming at a moment: an escalation step, a notification to send. Any process
+    may run a due job; claiming it moves `due_at` on by a lease, conditioned on the `due_at` it read,
+    so two processes never both take it, and one that dies leaves it due again when the lease ends."""
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (
+        # An escalation step of a plan version, or an event to one sink, is scheduled once.
+        UniqueConstraint("plan_id", "kind", "key", name="uq_scheduled_jobs_plan_kind_key"),
+        Index("ix_scheduled_jobs_due", "done_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None]
+    # What running it came to ("pinged", "sent", "not needed: ...", "failed: ..."); the last error
+    # while it is still to be retried.
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
 class Approval(Base):
     __tablename__ = "approvals"
     __table_args__ = (

@@ -1,6 +1,7 @@
 """approvals people trust: plan versions (an edit replaces the plan and voids the approvals of the
 version it replaced, which is kept in plan_versions), the workflow inputs an edit shows again, and
-the word an approver types to confirm a high-risk plan in production
+the word an approver types to confirm a high-risk plan in production, and the jobs a plan has coming
+(escalation steps, notifications), claimed once by whichever process runs them
 
 Revision ID: 0012
 Revises: 0008
@@ -43,8 +44,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("plan_id", "version", name="uq_plan_versions_plan_version"),
     )
 
+    op.create_table(
+        "scheduled_jobs",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("plan_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["plan_id"], ["plans.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("plan_id", "kind", "key", name="uq_scheduled_jobs_plan_kind_key"),
+    )
+    with op.batch_alter_table("scheduled_jobs", schema=None) as batch_op:
+        batch_op.create_index("ix_scheduled_jobs_due", ["done_at", "due_at"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_table("scheduled_jobs")
     op.drop_table("plan_versions")
     with op.batch_alter_table("plans", schema=None) as batch_op:
         batch_op.drop_column("confirm_word")

@@ -161,6 +161,7 @@ def test_running_card_shows_step_states_and_durations_and_only_cancel() -> None:
         (PlanStatus.ROLLED_BACK, "Rolled back"),
         (PlanStatus.REJECTED, "Rejected"),
         (PlanStatus.CANCELLED, "Cancelled"),
+        (PlanStatus.EXPIRED, "Expired"),
     ],
 )
 def test_finished_cards_have_no_buttons(status: PlanStatus, label: str) -> None:
