@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import toolbox, workflows
+from bot import notification_sinks, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.approval_rules import ApprovalRules
 from bot.clock import Clock, SystemClock
@@ -30,6 +30,8 @@ from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
 from bot.escalation import PAGE_ACTION, Escalation
 from bot.jobs import JobRunner
+from bot.notification_rules import NotificationRoutes
+from bot.notifications import EventFeed
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -61,6 +63,8 @@ class Carapulse:
     gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
+    # Schedules the notifications beyond Slack; None when NOTIFY routes nothing anywhere.
+    events: EventFeed | None = None
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
@@ -69,6 +73,8 @@ class Carapulse:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
         if self.runtime.jobs is not None:
             self.loops.spawn(self.runtime.jobs.run_forever(), name="jobs")
+        if self.events is not None:
+            self.loops.spawn(self.events.run_forever(), name="notification-events")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -103,6 +109,11 @@ async def create_app(
         approvals = ApprovalRules(
             settings.approvals,
             production={name: env.production for name, env in settings.configured_environments().items()},
+        )
+        routes = NotificationRoutes(
+            settings.notify,
+            environments=settings.configured_environments(),
+            configured=notification_sinks.missing_settings(settings, tools.registry),
         )
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
@@ -167,13 +178,18 @@ async def create_app(
     escalation = Escalation(
         sessions=sessions, notifier=notifier, registry=tools.registry, approvals=approvals
     )
+    sinks = notification_sinks.from_settings(settings, routes=routes, registry=tools.registry)
+    clock = clock or SystemClock()
     jobs = JobRunner(
         sessions=sessions,
-        clock=clock or SystemClock(),
+        clock=clock,
         supervisor=supervisor,
-        handlers=escalation.handlers(),
+        handlers={**escalation.handlers(), **sinks.handlers()},
         poll_seconds=settings.worker_poll_seconds,
     )
+    events = EventFeed(sessions=sessions, routes=routes, jobs=jobs, clock=clock) if routes else None
+    if events is not None:
+        notifier.add_observer(events)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -211,6 +227,7 @@ async def create_app(
         roles=roles,
         gate=gate,
         loops=TaskSupervisor(),
+        events=events,
     )
 
 

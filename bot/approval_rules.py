@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.domain import PlanDraft, RiskLevel
-from bot.errors import ConfigError
+from bot.errors import unknown_environment
 
 Seconds = Annotated[float, Field(gt=0)]
 # The escalation steps, in order, and the kind of job each is scheduled as (bot/jobs.py).
@@ -71,10 +71,7 @@ class ApprovalRules:
     ) -> None:
         unknown = sorted(set(environments) - set(production))
         if unknown:
-            known = ", ".join(sorted(production))
-            raise ConfigError(
-                f"APPROVALS: environment {unknown[0]} is not configured (ENVIRONMENTS has {known})"
-            )
+            raise unknown_environment("APPROVALS", unknown[0], production)
         self._environments = dict(environments)
         self._production = dict(production)
 

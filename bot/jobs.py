@@ -57,6 +57,10 @@ class RetryLater(Exception):
         self.seconds = seconds
 
 
+class GiveUp(Exception):
+    """The job cannot succeed however often it is run (a receiver refused it): it ends failed now."""
+
+
 Handler = Callable[[Job], Awaitable[str]]
 
 
@@ -176,6 +180,9 @@ class JobRunner:
             if handler is None:
                 raise LookupError(f"no handler for {job.kind} jobs in this process")
             outcome = await handler(job)
+        except GiveUp as exc:
+            await self._fail(job, str(exc))
+            return
         except Exception as exc:
             await self._retry_or_fail(job, exc)
             return
@@ -185,17 +192,7 @@ class JobRunner:
     async def _retry_or_fail(self, job: Job, exc: Exception) -> None:
         reason = exc.reason if isinstance(exc, RetryLater) else f"{type(exc).__name__}: {exc}"
         if job.attempts >= MAX_ATTEMPTS:
-            JOBS.labels(kind=job.kind, outcome="failed").inc()
-            log.error(
-                "%s job %s of plan %s failed %d times, giving up: %s",
-                job.kind,
-                job.key,
-                job.plan_id,
-                job.attempts,
-                reason,
-                exc_info=not isinstance(exc, RetryLater),
-            )
-            await self._end(job, f"failed: {reason}")
+            await self._fail(job, reason, None if isinstance(exc, RetryLater) else exc)
             return
         JOBS.labels(kind=job.kind, outcome="retried").inc()
         seconds = exc.seconds if isinstance(exc, RetryLater) and exc.seconds is not None else None
@@ -210,6 +207,20 @@ class JobRunner:
                 .values(due_at=self._clock.now() + timedelta(seconds=delay), outcome=reason[:2000])
             )
         self.wake()
+
+    async def _fail(self, job: Job, reason: str, error: Exception | None = None) -> None:
+        """End the job failed; `error`, an unexpected one, is logged with its traceback."""
+        JOBS.labels(kind=job.kind, outcome="failed").inc()
+        log.error(
+            "%s job %s of plan %s failed after %d attempt(s), giving up: %s",
+            job.kind,
+            job.key,
+            job.plan_id,
+            job.attempts,
+            reason,
+            exc_info=error,
+        )
+        await self._end(job, f"failed: {reason}")
 
     async def _end(self, job: Job, outcome: str) -> None:
         async with self._sessions.begin() as session:

@@ -26,6 +26,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
 from bot.domain import PlanView, StepView
 from bot.errors import UserError
+from bot.observers import PlanObserver
 from bot.tasks import TaskSupervisor
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,11 @@ class Notifier:
         # What each card shows now (a digest of its text and blocks), so a render that changed
         # nothing costs no chat.update.
         self._shown: dict[tuple[str, int], str] = {}
+        # Told of every change after the card is: the notifications beyond Slack.
+        self._observers: list[PlanObserver] = []
+
+    def add_observer(self, observer: PlanObserver) -> None:
+        self._observers.append(observer)
 
     async def post_card(
         self, *, team_id: str, plan_id: int, channel_id: str, thread_ts: str | None
@@ -116,6 +122,8 @@ class Notifier:
         return message
 
     def plan_changed(self, team_id: str, plan_id: int) -> None:
+        for observer in self._observers:
+            observer.plan_changed(team_id, plan_id)
         card = self._cards.setdefault((team_id, plan_id), _Card())
         card.dirty = True
         if card.pump is None or card.pump.done():

@@ -93,7 +93,7 @@ async def test_a_failing_job_is_retried_then_ends_failed_and_counted(
     [job] = await stored(sessions)
     assert tries == list(range(1, MAX_ATTEMPTS + 1))
     assert job.done_at is not None and job.outcome == "failed: the receiver answered 503"
-    assert f"failed {MAX_ATTEMPTS} times, giving up: the receiver answered 503" in caplog.text
+    assert f"failed after {MAX_ATTEMPTS} attempt(s), giving up: the receiver answered 503" in caplog.text
 
 
 async def test_a_job_scheduled_twice_is_stored_once(sessions: SessionFactory) -> None:

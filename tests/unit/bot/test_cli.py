@@ -15,6 +15,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
         "PORT",
         "KUBECONFIG",
         "APPROVALS",
+        "NOTIFY",
+        "SMTP_HOST",
+        "SMTP_FROM",
+        "NOTIFY_WEBHOOK_URL",
+        "NOTIFY_WEBHOOK_SECRET",
+        "PAGERDUTY_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
@@ -61,6 +67,53 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
                 (
                     '{"prod": {"expire_after_seconds": 600}}',
                     "APPROVALS: environment prod is not configured (ENVIRONMENTS has default)",
+                ),
+            )
+        ),
+        *(
+            (
+                {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "NOTIFY": value, **more},
+                ["serve"],
+                line,
+            )
+            for value, more, line in (
+                (
+                    '{"default": {"email": {"to": ["a@b.c"], "events": ["failed"]}}}',
+                    {},
+                    "SMTP_HOST is not set",
+                ),
+                (
+                    '{"default": {"email": {"to": ["a@b.c"], "events": ["failed"]}}}',
+                    {"SMTP_HOST": "mail"},
+                    "NOTIFY: default sends to email, but SMTP_FROM is not set",
+                ),
+                ('{"default": {"email": {"to": ["nobody"], "events": ["failed"]}}}', {}, "NOTIFY is invalid"),
+                ('{"default": {"webhook": {"events": ["exploded"]}}}', {}, "NOTIFY is invalid"),
+                ('{"default": {"webhook": {"events": []}}}', {}, "NOTIFY is invalid"),
+                (
+                    '{"default": {"webhook": {"events": ["failed"]}}}',
+                    {"NOTIFY_WEBHOOK_URL": "https://hooks.example.com/x"},
+                    "NOTIFY: default sends to webhook, but NOTIFY_WEBHOOK_SECRET is not set",
+                ),
+                (
+                    '{"default": {"webhook": {"events": ["failed"]}}}',
+                    {"NOTIFY_WEBHOOK_URL": "ftp://x"},
+                    "NOTIFY_WEBHOOK_URL",
+                ),
+                (
+                    '{"default": {"pagerduty": {"events": ["created"]}}}',
+                    {},
+                    "PagerDuty takes only failed and rolled_back, not created",
+                ),
+                (
+                    '{"default": {"pagerduty": {"events": ["failed"]}}}',
+                    {},
+                    "NOTIFY: default sends to pagerduty, but PagerDuty cannot send alerts here",
+                ),
+                (
+                    '{"staging": {"webhook": {"events": ["failed"]}}}',
+                    {},
+                    "NOTIFY: environment staging is not configured",
                 ),
             )
         ),
