@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 KIND_PREFIX = "notify."
 RETRY_SECONDS = 1.0
+REMEMBERED = 10_000
 # Outcomes that are events of their own name.
 _ENDINGS = {
     PlanStatus.SUCCEEDED: "succeeded",
@@ -138,7 +139,7 @@ class EventFeed:
         if row is None:
             return
         status, target, execution_id, started_at = row
-        seen = self._scheduled.setdefault((team_id, plan_id), set())
+        seen = self._remembered(team_id, plan_id)
         events = events_of(
             PlanStatus(status), queued=execution_id is not None, started=started_at is not None
         )
@@ -153,6 +154,15 @@ class EventFeed:
         seen.update(events)
         if PlanStatus(status).is_final:
             self._scheduled.pop((team_id, plan_id), None)
+
+    def _remembered(self, team_id: str, plan_id: int) -> set[str]:
+        """The events scheduled for a plan; plans that end in another process are never seen to
+        end here, so past REMEMBERED plans the oldest is forgotten (its events are then only
+        inserted again and found stored)."""
+        key = (team_id, plan_id)
+        if key not in self._scheduled and len(self._scheduled) >= REMEMBERED:
+            self._scheduled.pop(next(iter(self._scheduled)))
+        return self._scheduled.setdefault(key, set())
 
     async def _schedule(self, team_id: str, plan_id: int, wanted: list[tuple[str, str]]) -> None:
         async with self._sessions.begin() as session:
