@@ -97,6 +97,7 @@ class EventFeed:
         self._clock = clock
         self._marked: set[tuple[str, int]] = set()
         self._signal = asyncio.Event()
+        self._draining = asyncio.Lock()
         # Events already scheduled for plans that may still change, so a plan's every step costs no
         # insert; a plan is forgotten once it has ended.
         self._scheduled: dict[tuple[str, int], set[str]] = {}
@@ -114,7 +115,12 @@ class EventFeed:
             await self.drain()
 
     async def drain(self) -> None:
-        """Schedule what the plans marked so far call for."""
+        """Schedule what the plans marked so far call for; returns once that is stored, also when
+        another drain was already at work on some of them."""
+        async with self._draining:
+            await self._drain()
+
+    async def _drain(self) -> None:
         self._signal.clear()
         while self._marked:
             team_id, plan_id = self._marked.pop()

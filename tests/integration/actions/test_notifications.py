@@ -50,6 +50,13 @@ def notify(smtp: SmtpServer, receiver: WebhookReceiver, routes: dict[str, object
     }
 
 
+async def sent(bot: RunningBot) -> None:
+    """Schedule what the changes so far call for, then run every job that is due."""
+    assert bot.carapulse.events is not None and bot.carapulse.runtime.jobs is not None
+    await bot.carapulse.events.drain()
+    await bot.carapulse.runtime.jobs.settle()
+
+
 async def approved_to_the_end(bot: RunningBot, final: str) -> None:
     await bot.card_text(1, "Awaiting approval")
     await bot.driver.block_action(ids.PLAN_APPROVE, "1:1", user=BOB)
@@ -121,8 +128,7 @@ async def test_a_failed_plan_alerts_pagerduty(
         async with bot_with(settings) as bot:
             await bot.driver.slash_command("scale payments to 3 in shop")
             await approved_to_the_end(bot, "Failed")
-            await bot.slack.wait_until(lambda: pagerduty.events)
-            await bot.carapulse.runtime.jobs.settle()  # type: ignore[union-attr]
+            await sent(bot)
 
     [event] = pagerduty.events
     assert event["event_action"] == "trigger"
