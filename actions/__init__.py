@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import commands, errors, modals, plan_buttons
+from actions import commands, confirmations, errors, modals, plan_buttons, plan_edits
 from bot.operations import Runtime
 
 
@@ -14,3 +14,5 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     plan_buttons.register(app, runtime=runtime)
     modals.register(app, runtime=runtime)
     modals.register_workflow_form(app, runtime=runtime)
+    plan_edits.register(app, runtime=runtime)
+    confirmations.register(app, runtime=runtime)

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from actions import payloads
-from actions.errors import reporting
+from actions.errors import ephemeral_poster, reported, reporting
 from blocks import ids
 from bot import operations
 from bot.domain import Actor
@@ -79,7 +79,7 @@ async def _submit(
     doing: str,
     operation: ReasonOperation,
 ) -> None:
-    async with reporting(_ephemeral(client, card.channel_id, actor.user_id), doing=doing):
+    async with reporting(ephemeral_poster(client, card.channel_id, actor.user_id), doing=doing):
         await operation(runtime, actor, card.plan_id, reason)
 
 
@@ -92,7 +92,7 @@ def register_workflow_form(app: AsyncApp, *, runtime: Runtime) -> None:
         try:
             start = operations.workflow_start(runtime, WorkflowRequest(name=form.workflow, typed=typed))
         except InvalidInputs as exc:
-            await ack(response_action="errors", errors=_beside_fields(exc.problems, list(typed)))
+            await ack(response_action="errors", errors=beside_fields(exc.problems, list(typed)))
             return
         await ack()
         actor = payloads.interaction_actor(body)
@@ -108,14 +108,16 @@ def register_workflow_form(app: AsyncApp, *, runtime: Runtime) -> None:
             source_key=f"view:{view['id']}",
         )
         runtime.after_ack.submit(
-            _reported(
-                planning, _ephemeral(client, form.channel_id, actor.user_id), doing="planning the workflow"
+            reported(
+                planning,
+                ephemeral_poster(client, form.channel_id, actor.user_id),
+                doing="planning the workflow",
             ),
             name=f"workflow-{form.workflow}",
         )
 
 
-def _beside_fields(problems: dict[str, str], fields: list[str]) -> dict[str, str]:
+def beside_fields(problems: dict[str, str], fields: list[str]) -> dict[str, str]:
     """Slack shows an error under the block it names; a problem with no field of its own (one
     between inputs) goes under the first field."""
     errors: dict[str, str] = {}
@@ -123,17 +125,3 @@ def _beside_fields(problems: dict[str, str], fields: list[str]) -> dict[str, str
         block = name if name in fields else fields[0]
         errors[block] = f"{errors[block]}; {message}" if block in errors else message
     return errors
-
-
-def _ephemeral(client: Any, channel_id: str, user_id: str) -> Callable[[str], Awaitable[None]]:
-    async def say(message: str) -> None:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=message)
-
-    return say
-
-
-async def _reported(
-    work: Callable[[], Awaitable[Any]], say: Callable[[str], Awaitable[None]], *, doing: str
-) -> None:
-    async with reporting(say, doing=doing):
-        await work()

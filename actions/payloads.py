@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -17,6 +18,35 @@ class CardContext(BaseModel):
 
     plan_id: int
     channel_id: str
+    version: int | None = None
+
+
+class ConfirmContext(CardContext):
+    """A typed-confirmation dialog: the plan, the version it shows, and the word to type."""
+
+    version: int
+    expected: str
+
+
+class EditContext(CardContext):
+    """An edit dialog: the plan, the version it shows, and the workflow whose form it is (None: the
+    request's text)."""
+
+    version: int
+    workflow: str | None = None
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """A card button's value: the plan, and the version the card showed (None: not said)."""
+
+    plan_id: int
+    version: int | None
+    confirm: bool = False
+    """The card asked for a typed confirmation: the click opens the dialog that takes it."""
+
+
+ContextT = TypeVar("ContextT", bound=CardContext)
 
 
 class WorkflowFormContext(BaseModel):
@@ -37,7 +67,18 @@ def interaction_actor(body: dict[str, Any]) -> Actor:
 
 
 def plan_id_from_action(body: dict[str, Any]) -> int:
-    return parse_plan_id(body["actions"][0].get("value", ""))
+    return plan_ref_from_action(body).plan_id
+
+
+def plan_ref_from_action(body: dict[str, Any]) -> PlanRef:
+    """`42:3` (plan 42 as v3 showed it), `42:3:confirm` (its Approve asks for a typed confirmation)
+    or `42` (a card drawn before plans had versions)."""
+    raw = body["actions"][0].get("value", "")
+    plan, colon, rest = raw.partition(":")
+    version, flagged, flag = rest.partition(":")
+    if colon and not (version.isdigit() and int(version) > 0 and flag == ("confirm" if flagged else "")):
+        raise UserError(f"{raw!r} is not a plan button's value; use the buttons on the plan card.")
+    return PlanRef(parse_plan_id(plan), int(version) if version else None, confirm=flag == "confirm")
 
 
 def parse_plan_id(raw: str) -> int:
@@ -48,8 +89,20 @@ def parse_plan_id(raw: str) -> int:
 
 
 def card_context(view: dict[str, Any]) -> CardContext:
+    return _card_context(CardContext, view)
+
+
+def edit_context(view: dict[str, Any]) -> EditContext:
+    return _card_context(EditContext, view)
+
+
+def confirm_context(view: dict[str, Any]) -> ConfirmContext:
+    return _card_context(ConfirmContext, view)
+
+
+def _card_context(model: type[ContextT], view: dict[str, Any]) -> ContextT:
     try:
-        return CardContext.model_validate(json.loads(view.get("private_metadata") or "{}"))
+        return model.model_validate(json.loads(view.get("private_metadata") or "{}"))
     except (ValueError, ValidationError):
         raise UserError("This dialog has lost track of its plan; open it again from the card.") from None
 

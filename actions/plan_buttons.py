@@ -8,36 +8,40 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import payloads
+from actions import confirmations, payloads
 from actions.errors import ephemeral_responder, reporting
+from actions.payloads import PlanRef
 from blocks import ids
 from blocks.modals import break_glass_modal, reject_modal
 from bot import operations
 from bot.domain import Actor, PlanView, Resolution
+from bot.errors import UserError
 from bot.operations import Runtime
 from bot.resolutions import RESOLUTION_LABELS
 
-PlanOperation = Callable[[Runtime, Actor, int], Awaitable[Any]]
+PlanOperation = Callable[[Runtime, Actor, PlanRef], Awaitable[Any]]
 
 # action_id → (what the user sees it doing if it fails, the operation it runs)
 _PLAN_BUTTONS: dict[str, tuple[str, PlanOperation]] = {
     ids.PLAN_APPROVE: (
         "approving the plan",
-        lambda runtime, actor, plan_id: operations.approve(runtime, approver=actor, plan_id=plan_id),
+        lambda runtime, actor, ref: operations.approve(
+            runtime, approver=actor, plan_id=ref.plan_id, version=ref.version
+        ),
     ),
     ids.PLAN_DRY_RUN: (
         "rehearsing the plan",
-        lambda runtime, actor, plan_id: operations.dry_run(runtime, actor=actor, plan_id=plan_id),
+        lambda runtime, actor, ref: operations.dry_run(runtime, actor=actor, plan_id=ref.plan_id),
     ),
     ids.PLAN_CANCEL: (
         "cancelling the plan",
-        lambda runtime, actor, plan_id: operations.cancel(runtime, actor=actor, plan_id=plan_id),
+        lambda runtime, actor, ref: operations.cancel(runtime, actor=actor, plan_id=ref.plan_id),
     ),
     **{
         action_id: (
             f"choosing to {RESOLUTION_LABELS[resolution]}",
-            lambda runtime, actor, plan_id, resolution=resolution: operations.resolve(
-                runtime, actor=actor, plan_id=plan_id, resolution=resolution
+            lambda runtime, actor, ref, resolution=resolution: operations.resolve(
+                runtime, actor=actor, plan_id=ref.plan_id, resolution=resolution
             ),
         )
         for action_id, resolution in (
@@ -60,18 +64,30 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
 def _plan_button(
     runtime: Runtime, action_id: str, doing: str, operation: PlanOperation
 ) -> Callable[..., Awaitable[None]]:
-    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
+        if action_id == ids.PLAN_APPROVE and _asks_for_typing(body):
+            # Not queued behind other follow-up work: the click's trigger_id is good for 3 seconds.
+            opening = confirmations.open_dialog(runtime, body, respond, client)
+            runtime.supervisor.spawn(opening, name=ids.PLAN_CONFIRM_MODAL)
+            return
         runtime.after_ack.submit(_run(runtime, body, respond, doing, operation), name=action_id)
 
     return handle_plan_button
+
+
+def _asks_for_typing(body: dict[str, Any]) -> bool:
+    try:
+        return payloads.plan_ref_from_action(body).confirm
+    except UserError:
+        return False  # the run that follows says what is wrong with the value
 
 
 async def _run(
     runtime: Runtime, body: dict[str, Any], respond: Any, doing: str, operation: PlanOperation
 ) -> None:
     async with reporting(ephemeral_responder(respond), doing=doing):
-        await operation(runtime, payloads.interaction_actor(body), payloads.plan_id_from_action(body))
+        await operation(runtime, payloads.interaction_actor(body), payloads.plan_ref_from_action(body))
 
 
 ModalCheck = Callable[..., Awaitable[PlanView]]

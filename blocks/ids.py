@@ -14,6 +14,8 @@ PLAN_STATUS_BLOCK = "plan_status"
 PLAN_STEPS_BLOCK = "plan_steps"
 
 PLAN_BREAK_GLASS = "plan_break_glass"
+PLAN_EDIT = "plan_edit"
+PLAN_REVISION_BLOCK = "plan_revision"
 
 REJECT_MODAL = "plan_reject_modal"
 BREAK_GLASS_MODAL = "plan_break_glass_modal"
@@ -24,3 +26,13 @@ REASON_INPUT = "reason"
 WORKFLOW_START_MODAL = "workflow_start_modal"
 # Every input of the workflow modal uses this action_id; its block_id is the input's name.
 WORKFLOW_INPUT = "value"
+
+# Approving a plan that asks the approver to type a word (the environment's or the target's name).
+PLAN_CONFIRM_MODAL = "plan_confirm_modal"
+CONFIRM_BLOCK = "confirm_block"
+CONFIRM_INPUT = "confirm"
+
+# Editing a plan: the workflow's form (block_id per input, as above) or the request's text.
+PLAN_EDIT_MODAL = "plan_edit_modal"
+EDIT_INTENT_BLOCK = "intent_block"
+EDIT_INTENT_INPUT = "intent"

@@ -15,6 +15,7 @@ PLAN_STATUS_LABELS: dict[PlanStatus, str] = {
     PlanStatus.ROLLED_BACK: ":rewind: Rolled back",
     PlanStatus.REJECTED: ":no_entry: Rejected",
     PlanStatus.CANCELLED: ":no_entry_sign: Cancelled",
+    PlanStatus.EXPIRED: ":alarm_clock: Expired",
 }
 
 STEP_STATE_LABELS: dict[StepState, str] = {

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from blocks import ids
+from blocks.escalations import window_lines
 from blocks.labels import PLAN_STATUS_LABELS, STEP_STATE_LABELS, plan_status_text
+from blocks.revisions import plan_ref_value, revision_blocks
 from blocks.text import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
@@ -19,6 +20,7 @@ from blocks.text import (
     mrkdwn,
     plain,
     section,
+    slack_date,
     truncate,
     user,
 )
@@ -32,9 +34,10 @@ def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any
         {
             "type": "header",
             "block_id": ids.PLAN_HEADER_BLOCK,
-            "text": plain(f"Plan #{view.id}: {view.summary}", HEADER_TEXT_MAX),
+            "text": plain(f"Plan #{view.id}{_version_tag(view)}: {view.summary}", HEADER_TEXT_MAX),
         },
         section(_status_line(view), block_id=ids.PLAN_STATUS_BLOCK),
+        *revision_blocks(view),
         {"type": "section", "fields": _fields(view)},
         section(_steps_text(view.steps), block_id=ids.PLAN_STEPS_BLOCK),
         section(f"*Rollback:* {escape(view.rollback)}"),
@@ -49,7 +52,12 @@ def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any
 
 def plan_card_text(view: PlanView) -> str:
     """Notification and screen-reader text for the card message."""
-    return truncate(f"Plan #{view.id}: {view.summary} - {plan_status_text(view.status)}", MESSAGE_TEXT_MAX)
+    status = plan_status_text(view.status)
+    return truncate(f"Plan #{view.id}: {view.summary}{_version_tag(view)} - {status}", MESSAGE_TEXT_MAX)
+
+
+def _version_tag(view: PlanView) -> str:
+    return f" (v{view.version})" if view.version > 1 else ""
 
 
 def _status_line(view: PlanView) -> str:
@@ -69,10 +77,11 @@ def _status_detail(view: PlanView) -> str:
         case PlanStatus.AWAITING_APPROVAL:
             missing = view.approvals_missing
             waiting = f"Waiting for {missing} more approval{'s' if missing != 1 else ''}."
-            return "\n".join([waiting, *(escape(r) for r in view.decision.reasons)])
+            reasons = [escape(r) for r in view.decision.reasons]
+            return "\n".join([waiting, *reasons, *_confirm_hint(view), *window_lines(view)])
         case PlanStatus.BLOCKED:
             why = [escape(r) for r in view.decision.reasons if r.startswith("Denied")]
-            return "\n".join([*why, "An admin may break glass to run it now."])
+            return "\n".join([*why, "An admin may break glass to run it now.", *window_lines(view)])
         case PlanStatus.REJECTED:
             return f"Rejected by {user(view.status_actor_id)}: {escape(view.status_reason)}"
         case PlanStatus.CANCELLED:
@@ -80,7 +89,7 @@ def _status_detail(view: PlanView) -> str:
             if view.rollback_offered:
                 return f"{cancelled}. The completed steps are still in effect; an approver may roll back."
             return cancelled
-        case PlanStatus.FAILED | PlanStatus.ROLLED_BACK | PlanStatus.PAUSED:
+        case PlanStatus.FAILED | PlanStatus.ROLLED_BACK | PlanStatus.PAUSED | PlanStatus.EXPIRED:
             return escape(view.status_reason)
         case _ if view.break_glass_by:
             return (
@@ -129,23 +138,32 @@ def _step_line(number: int, step: StepView) -> str:
 
 
 def _buttons(view: PlanView) -> list[dict[str, Any]]:
-    value = str(view.id)
+    # Every click names the version it was given for; one on an outdated card is refused.
+    value = plan_ref_value(view.id, view.version)
+    approve = _button(
+        "Approve",
+        ids.PLAN_APPROVE,
+        plan_ref_value(view.id, view.version, confirm=bool(view.confirm_word)),
+        "primary",
+    )
     break_glass = [_button("Break glass", ids.PLAN_BREAK_GLASS, value, "danger")]
     if not view.break_glass_open:
         break_glass = []
     if view.status == PlanStatus.AWAITING_APPROVAL:
         return [
-            _button("Approve", ids.PLAN_APPROVE, value, "primary"),
+            approve,
             _button("Reject", ids.PLAN_REJECT, value, "danger"),
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
+            _button("Edit", ids.PLAN_EDIT, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
             *break_glass,
         ]
     if view.status == PlanStatus.BLOCKED:
         return [
             *break_glass,
-            _button("Approve", ids.PLAN_APPROVE, value, "primary"),
+            approve,
             _button("Dry run", ids.PLAN_DRY_RUN, value, None),
+            _button("Edit", ids.PLAN_EDIT, value, None),
             _button("Cancel", ids.PLAN_CANCEL, value, None),
         ]
     if view.status in (PlanStatus.APPROVED, PlanStatus.RUNNING):
@@ -161,6 +179,12 @@ def _buttons(view: PlanView) -> list[dict[str, Any]]:
     return []
 
 
+def _confirm_hint(view: PlanView) -> list[str]:
+    if not view.confirm_word:
+        return []
+    return [f":keyboard: High risk in production: approving asks you to type `{escape(view.confirm_word)}`."]
+
+
 def _button(label: str, action_id: str, value: str, style: str | None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
@@ -174,13 +198,8 @@ def _button(label: str, action_id: str, value: str, style: str | None) -> dict[s
 
 
 def _footer(view: PlanView) -> str:
-    footer = f"plan `{view.id}` · created {_date(view.created_at)}"
+    footer = f"plan `{view.id}` · created {slack_date(view.created_at)}"
     if view.finished_at is not None:
         took = duration((view.finished_at - view.created_at).total_seconds())
-        footer += f" · ended {_date(view.finished_at)} ({took} after creation)"
+        footer += f" · ended {slack_date(view.finished_at)} ({took} after creation)"
     return footer
-
-
-def _date(moment: datetime) -> str:
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"

@@ -40,9 +40,10 @@ def outcome_reply(view: PlanView) -> tuple[str, list[dict[str, Any]]]:
         headline += f" after {duration((view.finished_at - view.created_at).total_seconds())}"
     lines = [f"*{headline}*"]
     lines += _answers(view) if view.risk.level == RiskLevel.READ else _changes(view)
-    if view.status in (PlanStatus.FAILED, PlanStatus.ROLLED_BACK) and view.status_reason:
+    if view.status in (PlanStatus.FAILED, PlanStatus.ROLLED_BACK, PlanStatus.EXPIRED) and view.status_reason:
         lines.append(f":warning: {escape(view.status_reason)}")
-    approvers = ", ".join(user(a.user_id) for a in view.approvals) or "nobody (none needed)"
+    nobody = "nobody" if view.status == PlanStatus.EXPIRED else "nobody (none needed)"
+    approvers = ", ".join(user(a.user_id) for a in view.approvals) or nobody
     blocks = [
         section("\n".join(lines)),
         context(f"Requested by {user(view.requester_id)} · approved by {approvers}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 SECTION_TEXT_MAX = 3000
@@ -50,3 +51,10 @@ def duration(seconds: float) -> str:
         return f"{seconds:.1f}s"
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes}m{rest:02d}s"
+
+
+def slack_date(moment: datetime, format: str = "{date_short_pretty} {time}") -> str:
+    """A moment each reader sees in their own time zone (`format` in Slack's date tokens), with UTC
+    as the fallback text."""
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{format}|{fallback}>"

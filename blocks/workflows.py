@@ -54,13 +54,26 @@ def workflow_modal(info: WorkflowInfo, *, channel_id: str, thread_ts: str | None
     """A form generated from the workflow's inputs; each input's block_id is the input's name, so
     a refusal can be shown beside its field (`response_action: errors`)."""
     metadata = {"workflow": info.ref.name, "channel_id": channel_id, "thread_ts": thread_ts}
-    intro = f"*{info.ref.name}* {escape(info.ref.version)}: {escape(info.description)}"
+    return form_modal(
+        info,
+        callback_id=ids.WORKFLOW_START_MODAL,
+        metadata=metadata,
+        title="Start a workflow",
+        submit="Plan it",
+        intro=f"*{info.ref.name}* {escape(info.ref.version)}: {escape(info.description)}",
+    )
+
+
+def form_modal(
+    info: WorkflowInfo, *, callback_id: str, metadata: dict[str, Any], title: str, submit: str, intro: str
+) -> dict[str, Any]:
+    """The workflow's inputs as a modal, each field showing its default as its initial value."""
     return {
         "type": "modal",
-        "callback_id": ids.WORKFLOW_START_MODAL,
+        "callback_id": callback_id,
         "private_metadata": json.dumps(metadata),
-        "title": plain("Start a workflow", 24),
-        "submit": plain("Plan it", 24),
+        "title": plain(title, 24),
+        "submit": plain(submit, 24),
         "close": plain("Cancel", 24),
         "blocks": [section(intro), *(_input_block(field) for field in info.fields[:MODAL_FIELDS_MAX])],
     }

@@ -21,11 +21,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import toolbox, workflows
+from bot import notification_sinks, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
+from bot.approval_rules import ApprovalRules
+from bot.clock import Clock, SystemClock
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
+from bot.escalation import PAGE_ACTION, Escalation
+from bot.jobs import JobRunner
+from bot.notification_rules import NotificationRoutes
+from bot.notifications import EventFeed
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -57,12 +63,18 @@ class Carapulse:
     gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
+    # Schedules the notifications beyond Slack; None when NOTIFY routes nothing anywhere.
+    events: EventFeed | None = None
 
     def start_worker(self) -> None:
-        """Start the background loops: the worker (if this process runs one) and the refresh of
-        Slack user group memberships behind roles."""
+        """Start the background loops: the worker (if this process runs one), the scheduled jobs
+        (escalation, notifications) and the refresh of Slack user group memberships behind roles."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+        if self.runtime.jobs is not None:
+            self.loops.spawn(self.runtime.jobs.run_forever(), name="jobs")
+        if self.events is not None:
+            self.loops.spawn(self.events.run_forever(), name="notification-events")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -84,14 +96,25 @@ async def create_app(
     with_worker: bool = True,
     migrate: bool = True,
     environ: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
 ) -> Carapulse:
-    """`environ` is where tools read their settings (default: the process environment)."""
+    """`environ` is where tools read their settings (default: the process environment); `clock` is
+    what the scheduled jobs wait on (default: the system's)."""
     # Configuration problems first, before anything is opened.
     tools = toolbox.build(os.environ if environ is None else environ)
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
         await tools.aclose()
         raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
     try:
+        approvals = ApprovalRules(
+            settings.approvals,
+            production={name: env.production for name, env in settings.configured_environments().items()},
+        )
+        routes = NotificationRoutes(
+            settings.notify,
+            environments=settings.configured_environments(),
+            configured=notification_sinks.missing_settings(settings, tools.registry),
+        )
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
         )
@@ -141,10 +164,32 @@ async def create_app(
         risk_hints={a.name: a.risk.value for a in tools.registry if a.risk is not None},
         approval_ttl=timedelta(seconds=settings.approval_ttl_seconds),
     )
+    for environment, rules in settings.approvals.items():
+        if rules.page_after_seconds and PAGE_ACTION not in tools.registry:
+            log.warning(
+                "APPROVALS: %s pages on-call, but PagerDuty cannot send alerts here "
+                "(set PAGERDUTY_TOKEN and PAGERDUTY_ROUTING_KEY); plans there are not paged",
+                environment,
+            )
     if not settings.security_channel:
         log.warning("SECURITY_CHANNEL is not set: break-glass notices go only to the plan's thread")
     if policy.engine.load_error:
         log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
+    escalation = Escalation(
+        sessions=sessions, notifier=notifier, registry=tools.registry, approvals=approvals
+    )
+    sinks = notification_sinks.from_settings(settings, routes=routes, registry=tools.registry)
+    clock = clock or SystemClock()
+    jobs = JobRunner(
+        sessions=sessions,
+        clock=clock,
+        supervisor=supervisor,
+        handlers={**escalation.handlers(), **sinks.handlers()},
+        poll_seconds=settings.worker_poll_seconds,
+    )
+    events = EventFeed(sessions=sessions, routes=routes, jobs=jobs, clock=clock) if routes else None
+    if events is not None:
+        notifier.add_observer(events)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -158,6 +203,8 @@ async def create_app(
         workflows=catalog,
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
+        approvals=approvals,
+        jobs=jobs,
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads
@@ -180,6 +227,7 @@ async def create_app(
         roles=roles,
         gate=gate,
         loops=TaskSupervisor(),
+        events=events,
     )
 
 

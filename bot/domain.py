@@ -22,6 +22,8 @@ class PlanStatus(StrEnum):
     ROLLED_BACK = "rolled_back"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+    # Nobody let it run before its approval window closed.
+    EXPIRED = "expired"
 
     @property
     def is_final(self) -> bool:
@@ -35,6 +37,7 @@ _FINAL_PLAN_STATUSES = frozenset(
         PlanStatus.ROLLED_BACK,
         PlanStatus.REJECTED,
         PlanStatus.CANCELLED,
+        PlanStatus.EXPIRED,
     }
 )
 
@@ -165,6 +168,8 @@ class PlanDraft(BaseModel):
     rollback: str
     risk: Risk
     workflow: WorkflowRef | None = None
+    workflow_inputs: dict[str, Any] | None = None
+    """The workflow's checked inputs (JSON values), kept so an edit can show them again."""
 
     @field_validator("steps")
     @classmethod
@@ -262,6 +267,29 @@ class ApprovalView(BaseModel):
     approved_at: datetime
 
 
+class RevisionView(BaseModel):
+    """What the last edit of a plan changed against the version before it, and whose approvals of
+    that version it voided."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    version: int
+    edited_by: str
+    edited_at: datetime
+    changes: list[str]
+    voided_approvers: list[str] = Field(default_factory=list)
+
+
+class EscalationView(BaseModel):
+    """An escalation step of the plan's current version that has been taken."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    step: str
+    """"ping" (the approvers' user group, in the thread) or "page" (on-call, through PagerDuty)."""
+    at: datetime
+
+
 class PlanView(BaseModel):
     """Everything the plan card needs, read in one go so rendering never touches the database."""
 
@@ -289,6 +317,14 @@ class PlanView(BaseModel):
     break_glass_by: str = ""
     break_glass_reason: str = ""
     workflow: WorkflowRef | None = None
+    version: int = 1
+    confirm_word: str = ""
+    """What an approver types to approve (a high-risk plan in production); empty: a click will do."""
+    revision: RevisionView | None = None
+    """Set from v2 on: what the edit that made this version changed."""
+    approval_closes_at: datetime | None = None
+    """When the plan expires unless it is let run (its environment's approval window)."""
+    escalations: list[EscalationView] = Field(default_factory=list)
 
     @property
     def break_glass_open(self) -> bool:

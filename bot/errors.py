@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class CarapulseError(Exception):
     """Base for every error Carapulse shows to a user."""
@@ -29,3 +31,9 @@ class PolicyDenied(CarapulseError):
 
 class ConfigError(CarapulseError):
     """A setting is missing or invalid; the message names it and fits on one line."""
+
+
+def unknown_environment(setting: str, environment: str, known: Iterable[str]) -> ConfigError:
+    """A per-environment setting names an environment that is not configured."""
+    listed = ", ".join(sorted(known))
+    return ConfigError(f"{setting}: environment {environment} is not configured (ENVIRONMENTS has {listed})")

@@ -9,3 +9,9 @@ POLICY_ERRORS = Counter(
     "Policy decisions answered fail-closed because the Rego policy could not be loaded or evaluated",
     ["stage"],
 )
+
+JOBS = Counter(
+    "carapulse_jobs_total",
+    "Scheduled jobs run (escalation steps, notifications) by kind and outcome: done, retried, failed",
+    ["kind", "outcome"],
+)

@@ -26,6 +26,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
 from bot.domain import PlanView, StepView
 from bot.errors import UserError
+from bot.observers import PlanObserver
 from bot.tasks import TaskSupervisor
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,11 @@ class Notifier:
         # What each card shows now (a digest of its text and blocks), so a render that changed
         # nothing costs no chat.update.
         self._shown: dict[tuple[str, int], str] = {}
+        # Told of every change after the card is: the notifications beyond Slack.
+        self._observers: list[PlanObserver] = []
+
+    def add_observer(self, observer: PlanObserver) -> None:
+        self._observers.append(observer)
 
     async def post_card(
         self, *, team_id: str, plan_id: int, channel_id: str, thread_ts: str | None
@@ -116,6 +122,8 @@ class Notifier:
         return message
 
     def plan_changed(self, team_id: str, plan_id: int) -> None:
+        for observer in self._observers:
+            observer.plan_changed(team_id, plan_id)
         card = self._cards.setdefault((team_id, plan_id), _Card())
         card.dirty = True
         if card.pump is None or card.pump.done():
@@ -133,15 +141,21 @@ class Notifier:
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
 
-    async def post_dry_run(
-        self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+    async def post_in_thread(
+        self, *, team_id: str, plan_id: int, text: str, blocks: list[dict[str, Any]]
     ) -> None:
+        """A reply under the plan's card; raises UserError when it has no card yet."""
         async with self._sessions() as session:
             location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
         if location is None:
             raise UserError(f"Plan #{plan_id} has no card to answer under.")
-        text, blocks = dry_run_reply(plan_id, user_id, results)
         await self._reply_in_thread(location, text, blocks)
+
+    async def post_dry_run(
+        self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
+    ) -> None:
+        text, blocks = dry_run_reply(plan_id, user_id, results)
+        await self.post_in_thread(team_id=team_id, plan_id=plan_id, text=text, blocks=blocks)
 
     async def post_break_glass_notice(
         self,

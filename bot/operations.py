@@ -9,12 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
+from bot import (
+    audit,
+    break_glass,
+    escalation,
+    freezes,
+    plan_views,
+    planner,
+    plans,
+    resolutions,
+    verify_checks,
+)
 from bot.after_ack import AfterAck
+from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
-from bot.db.engine import SessionFactory
+from bot.db.engine import AsyncSession, SessionFactory
+from bot.db.models import Plan
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
+from bot.jobs import JobRunner
 from bot.notifier import Notifier
 from bot.policy import Policy
 from bot.steps import run_action
@@ -43,6 +56,9 @@ class Runtime:
     workflows: Catalog
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
+    approvals: ApprovalRules | None = None
+    # Runs scheduled jobs (escalation steps, notifications); None: this runtime schedules none.
+    jobs: JobRunner | None = None
 
 
 @dataclass(frozen=True)
@@ -83,16 +99,23 @@ async def start_workflow(
     source_key: str,
 ) -> int:
     """Plan the workflow (its reads pin what the apply will use), then store and post it as any plan."""
-    context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
-    proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
     return await request_plan(
         runtime,
         requester=requester,
         channel_id=channel_id,
         thread_ts=thread_ts,
-        draft=_finish(runtime, proposed),
+        draft=await draft_workflow(runtime, requester=requester, start=start, intent=intent),
         source_key=source_key,
     )
+
+
+async def draft_workflow(
+    runtime: Runtime, *, requester: Actor, start: WorkflowStart, intent: str
+) -> PlanDraft:
+    """The workflow's plan for this deployment; its reads pin what the apply will use."""
+    context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
+    proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
+    return _finish(runtime, proposed)
 
 
 def _finish(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:
@@ -144,7 +167,11 @@ async def request_plan(
             source_key=source_key,
             draft=draft,
             policy=runtime.policy,
+            approvals=runtime.approvals,
         )
+        escalating = created.is_new and await schedule_escalation(runtime, session, created.plan)
+    if escalating and runtime.jobs is not None:
+        runtime.jobs.wake()
     if created.is_new:
         await runtime.notifier.post_card(
             team_id=requester.team_id,
@@ -156,9 +183,39 @@ async def request_plan(
     return created.plan.id
 
 
-async def approve(runtime: Runtime, *, approver: Actor, plan_id: int) -> PlanView:
+async def schedule_escalation(runtime: Runtime, session: AsyncSession, plan: Plan) -> bool:
+    """Schedule the escalation steps of the plan's current version, in the caller's transaction;
+    whether any was (then wake the job runner once it is committed)."""
+    if runtime.jobs is None or runtime.approvals is None:
+        return False
+    return await escalation.schedule(
+        session,
+        plan=plan,
+        rules=runtime.approvals.of(plan.target["environment"]),
+        now=runtime.jobs.clock.now(),
+        can_page=escalation.PAGE_ACTION in runtime.registry,
+    )
+
+
+async def approve(
+    runtime: Runtime,
+    *,
+    approver: Actor,
+    plan_id: int,
+    version: int | None = None,
+    confirmation: str | None = None,
+) -> PlanView:
+    """`version` is the one the approver saw; an approval of any other is refused (None: current).
+    `confirmation` is what they typed, for a plan that asks for it."""
     async with runtime.sessions.begin() as session:
-        approved = await plans.approve(session, plan_id=plan_id, approver=approver, policy=runtime.policy)
+        approved = await plans.approve(
+            session,
+            plan_id=plan_id,
+            approver=approver,
+            policy=runtime.policy,
+            version=version,
+            confirmation=confirmation,
+        )
     runtime.notifier.plan_changed(approver.team_id, plan_id)
     if approved.execution is not None:
         _wake_worker(runtime)
@@ -293,6 +350,17 @@ async def break_glass_plan(runtime: Runtime, *, actor: Actor, plan_id: int, reas
 async def status(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:
     async with runtime.sessions() as session:
         return await plan_views.load(session, team_id=actor.team_id, plan_id=plan_id)
+
+
+async def check_can_approve(
+    runtime: Runtime, *, actor: Actor, plan_id: int, version: int | None = None
+) -> PlanView:
+    """Fail early, before the confirmation dialog opens, when the approval would be refused."""
+    async with runtime.sessions() as session:
+        await plans.check_can_approve(
+            session, plan_id=plan_id, approver=actor, policy=runtime.policy, version=version
+        )
+    return await status(runtime, actor=actor, plan_id=plan_id)
 
 
 async def check_can_reject(runtime: Runtime, *, actor: Actor, plan_id: int) -> PlanView:

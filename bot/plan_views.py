@@ -7,15 +7,28 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import plans, resolutions
-from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, StepRun
+from bot import plan_diff, plans, resolutions, revisions
+from bot.approval_rules import ESCALATION_KINDS
+from bot.audit import AuditKind
+from bot.db.models import (
+    Approval,
+    AuditEvent,
+    Execution,
+    Plan,
+    PlanStep,
+    ScheduledJob,
+    SlackMessage,
+    StepRun,
+)
 from bot.domain import (
     ApprovalView,
+    EscalationView,
     ExecutionStatus,
     PlanStatus,
     PlanView,
     PolicyDecision,
     Resolution,
+    RevisionView,
     Risk,
     StepStage,
     StepState,
@@ -50,7 +63,49 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         if execution
         else []
     )
-    return _view(plan, steps, approvals, runs, execution)
+    view = _view(plan, steps, approvals, runs, execution)
+    if plan.status in plans.OPEN_FOR_DECISION:
+        view = await _with_escalation(session, plan, view)
+    replaced = await revisions.previous_version(session, plan)
+    if replaced is None:
+        return view
+    specs = [plans.step_spec(step) for step in steps]
+    current = plan_diff.PlanContent(plan.intent, plan.target, specs, plan.rollback)
+    revision = RevisionView(
+        version=plan.version,
+        edited_by=replaced.replaced_by,
+        edited_at=replaced.replaced_at,
+        changes=plan_diff.changes(revisions.kept_content(replaced), current),
+        voided_approvers=replaced.voided_approvers,
+    )
+    return view.model_copy(update={"revision": revision})
+
+
+async def _with_escalation(session: AsyncSession, plan: Plan, view: PlanView) -> PlanView:
+    """The approval window of the plan's current version and the escalation steps taken in it."""
+    closes_at = await session.scalar(
+        select(ScheduledJob.due_at).where(
+            ScheduledJob.plan_id == plan.id,
+            ScheduledJob.kind == ESCALATION_KINDS["expire"],
+            ScheduledJob.key == f"v{plan.version}",
+            ScheduledJob.done_at.is_(None),
+        )
+    )
+    events = await session.execute(
+        select(AuditEvent.detail, AuditEvent.created_at)
+        .where(
+            AuditEvent.team_id == plan.team_id,
+            AuditEvent.plan_id == plan.id,
+            AuditEvent.kind == AuditKind.PLAN_ESCALATED,
+        )
+        .order_by(AuditEvent.id)
+    )
+    escalations = [
+        EscalationView(step=detail["step"], at=at)
+        for detail, at in events
+        if detail["version"] == plan.version
+    ]
+    return view.model_copy(update={"approval_closes_at": closes_at, "escalations": escalations})
 
 
 async def card_location(session: AsyncSession, *, team_id: str, plan_id: int) -> SlackMessage | None:
@@ -99,6 +154,8 @@ def _view(
         break_glass_by=plan.break_glass_by or "",
         break_glass_reason=plan.break_glass_reason or "",
         workflow=_workflow(plan),
+        version=plan.version,
+        confirm_word=plan.confirm_word or "",
     )
 
 

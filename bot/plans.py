@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -13,15 +14,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, freezes
+from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
 from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, Risk, StepSpec
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
 from bot.policy import PlanFacts, Policy, as_decision, refusal
-from bot.policy_engine import PolicyResult
+from bot.policy_engine import Freeze, PolicyResult
 
 MAX_REASON_LENGTH = 2000
+
+
+class OutdatedVersion(Conflict):
+    def __init__(self, plan_id: int, *, seen: int, current: int) -> None:
+        super().__init__(
+            f"Plan #{plan_id} was edited after you saw it: your click was for v{seen}, the plan is "
+            f"v{current} now, and nothing was done. Read the updated card and decide again."
+        )
 
 
 @dataclass(frozen=True)
@@ -44,9 +54,29 @@ async def submit(
     source_key: str,
     draft: PlanDraft,
     policy: Policy,
+    approvals: ApprovalRules | None = None,
 ) -> Created:
     """Decide a draft under the freezes active now and store it with that decision; refused
-    outright when policy denies it and break-glass could not override."""
+    outright when policy denies it and break-glass could not override. `approvals` says whether
+    approving it will take a typed confirmation."""
+    judged, decision = await decide(session, requester=requester, draft=draft, policy=policy)
+    return await create(
+        session,
+        requester=requester,
+        channel_id=channel_id,
+        source_key=source_key,
+        draft=judged,
+        decision=decision,
+        confirm_word=approvals.confirm_word(judged) if approvals else None,
+    )
+
+
+async def decide(
+    session: AsyncSession, *, requester: Actor, draft: PlanDraft, policy: Policy
+) -> tuple[PlanDraft, PolicyDecision]:
+    """Ask the policy whether `requester` may have this plan, under the freezes active now: the
+    draft with the risk the policy judged, and the decision; raises PolicyDenied when not even
+    break-glass could override."""
     facts = PlanFacts(
         requester_id=requester.user_id,
         environment=draft.target.environment,
@@ -59,14 +89,7 @@ async def submit(
         raise PolicyDenied(refusal(result))
     # The card shows the risk the policy judged, not the planner's first guess.
     risk = Risk(level=result.risk.level, blast_radius=result.risk.blast_radius, targets=draft.risk.targets)
-    return await create(
-        session,
-        requester=requester,
-        channel_id=channel_id,
-        source_key=source_key,
-        draft=draft.model_copy(update={"risk": risk}),
-        decision=as_decision(result),
-    )
+    return draft.model_copy(update={"risk": risk}), as_decision(result)
 
 
 async def create(
@@ -77,6 +100,7 @@ async def create(
     source_key: str,
     draft: PlanDraft,
     decision: PolicyDecision,
+    confirm_word: str | None = None,
 ) -> Created:
     """Store a plan with its steps; a second delivery of the same Slack request returns the first."""
     now = utcnow()
@@ -85,34 +109,10 @@ async def create(
         source_key=source_key,
         requester_id=requester.user_id,
         channel_id=channel_id,
-        intent=draft.intent,
-        summary=draft.summary,
-        target=draft.target.model_dump(mode="json"),
-        risk=draft.risk.model_dump(mode="json"),
-        decision=decision.model_dump(mode="json"),
-        rollback=draft.rollback,
-        workflow_name=draft.workflow.name if draft.workflow else None,
-        workflow_version=draft.workflow.version if draft.workflow else None,
-        workflow_override=draft.workflow.override if draft.workflow else None,
-        plan_hash=plan_hash(draft),
-        # Created against policy only when break-glass could override what stands in the way.
-        status=PlanStatus.AWAITING_APPROVAL if decision.allow else PlanStatus.BLOCKED,
         created_at=now,
-        updated_at=now,
-        steps=[
-            PlanStep(
-                position=position,
-                stage=step.stage,
-                action=step.action,
-                args=step.args,
-                description=step.description,
-                timeout_seconds=step.timeout_seconds,
-                risk=step.risk,
-                rerun_on_rollback=step.rerun_on_rollback,
-            )
-            for position, step in enumerate(draft.steps)
-        ],
+        steps=[step_row(position, step) for position, step in enumerate(draft.steps)],
     )
+    apply_draft(plan, draft, decision, version=1, confirm_word=confirm_word)
     try:
         async with session.begin_nested():
             session.add(plan)
@@ -136,19 +136,72 @@ async def create(
     return Created(plan=plan, is_new=True)
 
 
-async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, policy: Policy) -> Approved:
+def apply_draft(
+    plan: Plan, draft: PlanDraft, decision: PolicyDecision, *, version: int, confirm_word: str | None
+) -> None:
+    """Make `plan` the draft as `version`, waiting for approval under `decision` (steps apart)."""
+    plan.intent = draft.intent
+    plan.summary = draft.summary
+    plan.target = draft.target.model_dump(mode="json")
+    plan.risk = draft.risk.model_dump(mode="json")
+    plan.decision = decision.model_dump(mode="json")
+    plan.rollback = draft.rollback
+    plan.workflow_name = draft.workflow.name if draft.workflow else None
+    plan.workflow_version = draft.workflow.version if draft.workflow else None
+    plan.workflow_override = draft.workflow.override if draft.workflow else None
+    plan.workflow_inputs = draft.workflow_inputs
+    plan.version = version
+    plan.confirm_word = confirm_word
+    plan.plan_hash = version_hash(draft, version)
+    # Stored against policy only when break-glass could override what stands in the way.
+    plan.status = PlanStatus.AWAITING_APPROVAL if decision.allow else PlanStatus.BLOCKED
+    plan.updated_at = utcnow()
+
+
+def step_row(position: int, step: StepSpec) -> PlanStep:
+    return PlanStep(
+        position=position,
+        stage=step.stage,
+        action=step.action,
+        args=step.args,
+        description=step.description,
+        timeout_seconds=step.timeout_seconds,
+        risk=step.risk,
+        rerun_on_rollback=step.rerun_on_rollback,
+    )
+
+
+def step_spec(row: PlanStep) -> StepSpec:
+    return StepSpec(
+        stage=row.stage,
+        action=row.action,
+        args=row.args,
+        description=row.description,
+        timeout_seconds=row.timeout_seconds,
+        risk=row.risk,
+        rerun_on_rollback=row.rerun_on_rollback,
+    )
+
+
+async def approve(
+    session: AsyncSession,
+    *,
+    plan_id: int,
+    approver: Actor,
+    policy: Policy,
+    version: int | None = None,
+    confirmation: str | None = None,
+) -> Approved:
     """Record an approval bound to the plan's current hash; queue the execution once quorum is met.
+    `version` is the version the approver saw (None: whatever is current, as `/carapulse approve`);
+    `confirmation` what they typed, for a plan whose approval takes a typed confirmation.
 
     The plan row is locked for the rest of the transaction, so concurrent approvals are counted
     one at a time, and the unique constraint on executions backs that up.
     """
     plan = await get(session, team_id=approver.team_id, plan_id=plan_id, for_update=True)
-    require_open_for_decision(plan.id, plan.status, verb="approve")
-    facts = await plan_facts(session, plan)
-    frozen = await freezes.active(session, team_id=plan.team_id)
-    check = policy.decide("plan.approve", actor=approver, plan=facts, freezes=frozen)
-    if not check.allow:
-        raise PolicyDenied(refusal(check))
+    facts, frozen = await _may_approve(session, plan, approver, policy, version)
+    require_confirmation(plan, confirmation)
     try:
         async with session.begin_nested():
             session.add(
@@ -181,6 +234,28 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, polic
     return Approved(plan=plan, execution=None)
 
 
+async def check_can_approve(
+    session: AsyncSession, *, plan_id: int, approver: Actor, policy: Policy, version: int | None
+) -> Plan:
+    """Refuse early (before a confirmation dialog opens) what `approve` would refuse."""
+    plan = await get(session, team_id=approver.team_id, plan_id=plan_id)
+    await _may_approve(session, plan, approver, policy, version)
+    return plan
+
+
+async def _may_approve(
+    session: AsyncSession, plan: Plan, approver: Actor, policy: Policy, version: int | None
+) -> tuple[PlanFacts, Sequence[Freeze]]:
+    require_open_for_decision(plan.id, plan.status, verb="approve")
+    require_version(plan, version)
+    facts = await plan_facts(session, plan)
+    frozen = await freezes.active(session, team_id=plan.team_id)
+    check = policy.decide("plan.approve", actor=approver, plan=facts, freezes=frozen)
+    if not check.allow:
+        raise PolicyDenied(refusal(check))
+    return facts, frozen
+
+
 async def block(session: AsyncSession, plan: Plan, result: PolicyResult, *, actor_id: str) -> None:
     """Enough approvals, yet policy still says no (a freeze, a closed window): the plan waits as
     Blocked with the policy's reasons on its card, until the freeze lifts or an admin breaks glass."""
@@ -204,7 +279,7 @@ async def reject(session: AsyncSession, *, plan_id: int, actor: Actor, reason: s
         raise UserError(f"Keep the reason under {MAX_REASON_LENGTH} characters.")
     plan = await get(session, team_id=actor.team_id, plan_id=plan_id, for_update=True)
     require_open_for_decision(plan.id, plan.status, verb="reject")
-    _finish(plan, PlanStatus.REJECTED, actor_id=actor.user_id, reason=reason)
+    finish(plan, PlanStatus.REJECTED, actor_id=actor.user_id, reason=reason)
     await audit.record(
         session,
         team_id=plan.team_id,
@@ -238,7 +313,7 @@ async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor, policy: P
         if execution is not None:
             execution.status = ExecutionStatus.CANCELLED
             execution.finished_at = utcnow()
-        _finish(plan, PlanStatus.CANCELLED, actor_id=actor.user_id, reason="")
+        finish(plan, PlanStatus.CANCELLED, actor_id=actor.user_id, reason="")
     await audit.record(
         session,
         team_id=plan.team_id,
@@ -276,18 +351,19 @@ async def approver_ids(session: AsyncSession, plan: Plan, *, valid_for: timedelt
 
 
 async def plan_facts(session: AsyncSession, plan: Plan) -> PlanFacts:
-    steps = await session.scalars(
-        select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.position)
-    )
     return PlanFacts(
         requester_id=plan.requester_id,
         environment=plan.target["environment"],
-        steps=[
-            StepSpec(stage=s.stage, action=s.action, args=s.args, description=s.description, risk=s.risk)
-            for s in steps
-        ],
+        steps=await stored_steps(session, plan),
         targets=plan.risk["targets"],
     )
+
+
+async def stored_steps(session: AsyncSession, plan: Plan) -> list[StepSpec]:
+    rows = await session.scalars(
+        select(PlanStep).where(PlanStep.plan_id == plan.id).order_by(PlanStep.position)
+    )
+    return [step_spec(row) for row in rows]
 
 
 def plan_hash(draft: PlanDraft) -> str:
@@ -301,6 +377,34 @@ def plan_hash(draft: PlanDraft) -> str:
     if draft.workflow is not None:
         content["workflow"] = draft.workflow.model_dump(mode="json")
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def version_hash(draft: PlanDraft, version: int) -> str:
+    """The hash approvals of `version` are bound to: the content's hash for v1, and for a later
+    version the content's hash with the version's number, so that an edit back to an earlier
+    content does not bring back the approvals an edit voided."""
+    content = plan_hash(draft)
+    if version == 1:
+        return content
+    return hashlib.sha256(f"{content}:v{version}".encode()).hexdigest()
+
+
+def require_version(plan: Plan, version: int | None) -> None:
+    """A click on a card drawn for an older version is refused: the approver has not seen this one."""
+    if version is not None and version != plan.version:
+        raise OutdatedVersion(plan.id, seen=version, current=plan.version)
+
+
+def require_confirmation(plan: Plan, typed: str | None) -> None:
+    if plan.confirm_word is None:
+        return
+    if typed is None:
+        raise UserError(
+            f"Plan #{plan.id} is high risk in production: approve it with the button on its card, "
+            f"which asks you to type `{plan.confirm_word}`."
+        )
+    if typed.strip() != plan.confirm_word:
+        raise UserError(f"That is not `{plan.confirm_word}`; plan #{plan.id} was not approved.")
 
 
 async def start_execution(session: AsyncSession, plan: Plan) -> Execution:
@@ -321,7 +425,7 @@ async def start_execution(session: AsyncSession, plan: Plan) -> Execution:
     return execution
 
 
-def _finish(plan: Plan, status: PlanStatus, *, actor_id: str, reason: str) -> None:
+def finish(plan: Plan, status: PlanStatus, *, actor_id: str, reason: str) -> None:
     now = utcnow()
     plan.status = status
     plan.status_actor_id = actor_id

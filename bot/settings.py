@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -14,7 +14,9 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bot.approval_rules import EnvironmentApprovals
 from bot.errors import ConfigError
+from bot.notification_rules import EnvironmentNotifications
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
 
@@ -56,6 +58,18 @@ class Settings(BaseSettings):
     card_update_interval_seconds: PositiveSeconds = 1.0
     # Prometheus checks added to every plan's verify stage (bot/verify_checks.py).
     verify_checks: list[VerifyCheck] = Field(default_factory=list)
+    # Per environment: typed confirmation, escalation and the approval window (bot/approval_rules.py).
+    approvals: dict[str, EnvironmentApprovals] = Field(default_factory=dict)
+    # Per environment: which plan events go to e-mail, the webhook and PagerDuty (bot/notifications.py).
+    notify: dict[str, EnvironmentNotifications] = Field(default_factory=dict)
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_from: str = ""
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    notify_webhook_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
+    notify_webhook_secret: SecretStr | None = None
     # Per-environment workflow override files, <dir>/<environment>/<workflow>.yaml (bot/workflows).
     workflows_dir: Path | None = None
     log_level: str = "INFO"

@@ -10,7 +10,7 @@ import os
 import socket
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from bot import executions
 from bot.cancellation import Cancelled, CancelWatch
@@ -20,6 +20,7 @@ from bot.db.held_connection import HeldConnection
 from bot.domain import ExecutionStatus, Resolution, StepStage, StepState
 from bot.errors import Conflict
 from bot.executions import Lease, PlannedStep, RecordedRun
+from bot.observers import PlanObserver
 from bot.steps import StepOutcome, rollback_for, run_action
 from tools.common.base import Effect
 from tools.common.registry import Registry, UnknownActionError
@@ -30,12 +31,6 @@ T = TypeVar("T")
 
 # A held connection used less than this long ago is taken as alive; older, it is pinged afresh.
 HELD_CONNECTION_IDLE_SECONDS = 1.0
-
-
-class PlanObserver(Protocol):
-    def plan_changed(self, team_id: str, plan_id: int) -> None: ...
-
-    def plan_finished(self, team_id: str, plan_id: int) -> None: ...
 
 
 class LeaseLost(Exception):

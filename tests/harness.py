@@ -15,6 +15,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import Carapulse, create_app
+from bot.clock import Clock
 from bot.http import web_app
 from bot.settings import Settings, load_settings
 from tests.fakes.kubernetes import FakeKubernetes
@@ -88,8 +89,10 @@ async def running_bot(
     convergence_delay: float = 0.1,
     overrides: dict[str, str] | None = None,
     prepare_slack: Callable[[FakeSlack], None] | None = None,
+    clock: Clock | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them."""
+    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them;
+    `clock` is what the bot's scheduled jobs wait on (a FakeClock moves only when told)."""
     async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
         if prepare_slack is not None:
             prepare_slack(slack)
@@ -97,7 +100,7 @@ async def running_bot(
         kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
         environment = {**environment, **(overrides or {})}
-        carapulse = await create_app(_settings(environment), environ=environment)
+        carapulse = await create_app(_settings(environment), environ=environment, clock=clock)
         app = web_app(
             carapulse.bolt,
             carapulse.engine,

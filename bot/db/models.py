@@ -55,6 +55,12 @@ class Plan(Base):
     workflow_name: Mapped[str | None] = mapped_column(String(64))
     workflow_version: Mapped[str | None] = mapped_column(String(64))
     workflow_override: Mapped[str | None] = mapped_column(String(255))
+    # The workflow's inputs as checked, so an edit can show them again (bot/revisions.py).
+    workflow_inputs: Mapped[dict[str, Any] | None]
+    # 1, then one more for each edit; approvals are bound to the version through plan_hash.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # What an approver must type to approve (a high-risk plan in production); None: a click will do.
+    confirm_word: Mapped[str | None] = mapped_column(String(255))
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"
@@ -75,6 +81,56 @@ class PlanStep(Base):
     timeout_seconds: Mapped[float | None]
     risk: Mapped[str | None] = mapped_column(String(16))
     rerun_on_rollback: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class PlanVersion(Base):
+    """A version of a plan as it was when an edit replaced it: what approvers had seen, whose
+    approvals the edit voided, and who edited it. The current version lives on the plan itself."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version", name="uq_plan_versions_plan_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    plan_hash: Mapped[str] = mapped_column(String(64))
+    intent: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(String(255))
+    target: Mapped[dict[str, Any]]
+    rollback: Mapped[str] = mapped_column(Text)
+    # {"steps": [StepSpec as JSON, ...], "workflow_inputs": {...} | None}
+    content: Mapped[dict[str, Any]]
+    # Whose approvals of this version the edit made void (user ids).
+    voided_approvers: Mapped[list[str]] = mapped_column(JSON)
+    replaced_by: Mapped[str] = mapped_column(UserId)
+    replaced_at: Mapped[datetime]
+
+
+class ScheduledJob(Base):
+    """Work a plan has coming at a moment: an escalation step, a notification to send. Any process
+    may run a due job; claiming it moves `due_at` on by a lease, conditioned on the `due_at` it read,
+    so two processes never both take it, and one that dies leaves it due again when the lease ends."""
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (
+        # An escalation step of a plan version, or an event to one sink, is scheduled once.
+        UniqueConstraint("plan_id", "kind", "key", name="uq_scheduled_jobs_plan_kind_key"),
+        Index("ix_scheduled_jobs_due", "done_at", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None]
+    # What running it came to ("pinged", "sent", "not needed: ...", "failed: ..."); the last error
+    # while it is still to be retried.
+    outcome: Mapped[str] = mapped_column(Text, default="")
 
 
 class Approval(Base):

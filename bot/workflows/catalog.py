@@ -118,6 +118,7 @@ class Catalog:
             rollback=planned.rollback,
             risk=planned.risk(),
             workflow=ref,
+            workflow_inputs=inputs.model_dump(mode="json"),
         )
 
     def _step_overrides(self, name: str, environment: str) -> Mapping[str, StepOverride]:

@@ -90,7 +90,7 @@ def _field(name: str, info: FieldInfo, defaults: Mapping[str, Any]) -> FormField
         label=info.title or name.replace("_", " ").capitalize(),
         kind=kind,
         required=info.is_required() and name not in defaults,
-        default=None if default is None else _as_text(default),
+        default=None if default is None else as_text(default),
         choices=choices,
         hint=info.description or "",
     )
@@ -120,7 +120,8 @@ def _kind(annotation: Any) -> tuple[FieldKind, list[str]]:
     return FieldKind.TEXT, []
 
 
-def _as_text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """An input's value as a form field shows it (and as the model reads it back)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, enum.Enum):

@@ -24,6 +24,7 @@ from tests.integration.actions.workflow_support import (
     ERROR_RATIO,
     FAST_CHECK,
     BotWith,
+    approve_typing,
     choice,
     field,
     number,
@@ -67,9 +68,9 @@ def prepared(bot: RunningBot) -> RunningBot:
 
 async def two_approvals(bot: RunningBot, final: str, plan_id: int = 1) -> str:
     await bot.card_text(plan_id, "Awaiting approval")
-    await bot.driver.block_action(ids.PLAN_APPROVE, str(plan_id), user=BOB)
+    await approve_typing(bot, plan_id, user=BOB)
     await bot.card_text(plan_id, "Approvals*\\n1 of 2")
-    await bot.driver.block_action(ids.PLAN_APPROVE, str(plan_id), user=CAROL)
+    await approve_typing(bot, plan_id, user=CAROL)
     return await bot.card_text(plan_id, final, timeout=30)
 
 
@@ -100,13 +101,13 @@ async def test_a_kv_rotation_needs_two_approvals_restarts_the_consumers_and_show
             '"keep_other_keys": true, "mount": "secret", "path": "db/checkout"}`'
         ) in card
         assert "*Rollback:* Write version 1 of secret/db/checkout back as a new version" in card
-        await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB)
+        await approve_typing(bot, user=BOB)
         one = await bot.card_text(1, "Approvals*\\n1 of 2")
         assert "Awaiting approval" in one
         assert vault.secret("db/checkout").current_version == 1
         assert restarts(bot, "checkout") == 0
 
-        await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=CAROL)
+        await approve_typing(bot, user=CAROL)
         final = await bot.card_text(1, "Succeeded", timeout=30)
 
         rotated = vault.secret("db/checkout").versions[2].data
@@ -220,11 +221,11 @@ async def test_break_glass_runs_a_rotation_with_one_approval(bot_with: BotWith, 
         bot = prepared(started)
         await bot.driver.slash_command("rotate secret db/checkout and restart checkout in shop")
         await bot.card_text(1, "Awaiting approval")
-        await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB)
+        await approve_typing(bot, user=BOB)
         await bot.card_text(1, "Approvals*\\n1 of 2")
 
         await bot.driver.block_action(ids.PLAN_BREAK_GLASS, "1", user=CAROL)
-        await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
+        await bot.slack.wait_until(lambda: ids.BREAK_GLASS_MODAL in str(bot.slack.views))
         accepted = await bot.driver.view_submission(ids.BREAK_GLASS_MODAL, reason, user=CAROL)
 
         assert accepted.status == 200

@@ -10,7 +10,7 @@ async def test_scale_command_posts_one_card_awaiting_approval(bot: RunningBot) -
 
     assert response.status == 200
     rendered = await bot.card_text(1, "Awaiting approval")
-    assert "plan_approve" in rendered and "'value': '1'" in rendered
+    assert "plan_approve" in rendered and "'value': '1:1'" in rendered
     assert "Needs 1 approval from approver or admin (prod, medium risk)" in rendered
     assert "medium (blast radius: namespace)" in rendered
 

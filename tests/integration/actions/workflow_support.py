@@ -69,3 +69,38 @@ async def approved_run(bot: RunningBot, final: str, *, plan_id: int = 1) -> str:
     await bot.card_text(plan_id, "Awaiting approval")
     await bot.driver.block_action(ids.PLAN_APPROVE, str(plan_id), user=BOB)
     return await bot.card_text(plan_id, final, timeout=30)
+
+
+def prefilled(view: dict[str, Any], **changes: str | None) -> dict[str, Any]:
+    """The state Slack submits for a form as it opened (each input's initial value), with `changes`
+    typed over it; an input without a value is left out, as Slack leaves it."""
+    values: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element = block["element"]
+        typed = changes.get(block["block_id"], element.get("initial_value"))
+        if element["type"] == "static_select":
+            chosen = changes.get(block["block_id"], (element.get("initial_option") or {}).get("value"))
+            if chosen is not None:
+                values[block["block_id"]] = choice(chosen)
+        elif typed is not None:
+            values[block["block_id"]] = {ids.WORKFLOW_INPUT: {"type": element["type"], "value": typed}}
+    return values
+
+
+async def approve_typing(bot: RunningBot, plan_id: int = 1, *, user: str = BOB, word: str = "prod") -> Any:
+    """Approve a plan that asks for a typed confirmation: click Approve as the card draws it, then
+    type `word` in the dialog it opens. The dialog's answer."""
+    opened = len(bot.slack.calls_to("views.open"))
+    card = bot.card(plan_id) or {}
+    [value] = [
+        element["value"]
+        for block in card.get("blocks", [])
+        for element in block.get("elements", [])
+        if element.get("action_id") == ids.PLAN_APPROVE
+    ]
+    await bot.driver.block_action(ids.PLAN_APPROVE, value, user=user)
+    await bot.slack.wait_until(lambda: [c for c in bot.slack.calls_to("views.open")[opened:] if c.ok])
+    typed = {ids.CONFIRM_BLOCK: {ids.CONFIRM_INPUT: {"type": "plain_text_input", "value": word}}}
+    return await bot.driver.view_submission(ids.PLAN_CONFIRM_MODAL, typed, user=user)

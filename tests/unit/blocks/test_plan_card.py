@@ -15,6 +15,7 @@ from bot.domain import (
     PlanStatus,
     PlanView,
     PolicyDecision,
+    RevisionView,
     Risk,
     RiskLevel,
     StepStage,
@@ -89,11 +90,43 @@ def test_awaiting_card_shows_everything_an_approver_needs() -> None:
     ):
         assert expected in rendered
     assert buttons(blocks) == [
-        (ids.PLAN_APPROVE, "42"),
-        (ids.PLAN_REJECT, "42"),
-        (ids.PLAN_DRY_RUN, "42"),
-        (ids.PLAN_CANCEL, "42"),
+        (ids.PLAN_APPROVE, "42:1"),
+        (ids.PLAN_REJECT, "42:1"),
+        (ids.PLAN_DRY_RUN, "42:1"),
+        (ids.PLAN_EDIT, "42:1"),
+        (ids.PLAN_CANCEL, "42:1"),
     ]
+
+
+def test_an_edited_card_shows_its_version_what_changed_and_the_void_approvals() -> None:
+    revision = RevisionView(
+        version=2,
+        edited_by="U0123ALICE1",
+        edited_at=CREATED + timedelta(minutes=5),
+        changes=["step 1 kubernetes.scale: replicas 5 → 7", "<!channel> sneaky"],
+        voided_approvers=["U0123BOBBY2"],
+    )
+    view = scale_view(version=2, revision=revision)
+
+    blocks = plan_card(view)
+    rendered = str(blocks)
+
+    assert check_blocks(blocks) == []
+    assert blocks[0]["text"]["text"] == "Plan #42 (v2): scale checkout to 5 replicas (shop)"
+    assert plan_card_text(view).startswith("Plan #42: scale checkout to 5 replicas (shop) (v2) - ")
+    assert "*v2*: edited by <@U0123ALICE1>" in rendered and "Changed against v1" in rendered
+    assert "• step 1 kubernetes.scale: replicas 5 → 7" in rendered
+    assert "&lt;!channel&gt; sneaky" in rendered
+    assert "Approvals of v1 by <@U0123BOBBY2> are void; v2 needs its own." in rendered
+    assert {value for _, value in buttons(blocks)} == {"42:2"}
+
+
+def test_a_card_that_asks_for_typing_says_what_and_its_approve_opens_the_dialog() -> None:
+    blocks = plan_card(scale_view(confirm_word="prod"))
+
+    assert "approving asks you to type `prod`" in str(blocks)
+    assert (ids.PLAN_APPROVE, "42:1:confirm") in buttons(blocks)
+    assert (ids.PLAN_REJECT, "42:1") in buttons(blocks)
 
 
 def test_running_card_shows_step_states_and_durations_and_only_cancel() -> None:
@@ -117,7 +150,7 @@ def test_running_card_shows_step_states_and_durations_and_only_cancel() -> None:
     assert "Running" in rendered and "Approved by <@U0123BOBBY2>" in rendered
     assert "succeeded (1.2s)" in rendered and "checkout replicas 2 → 5" in rendered
     assert ":arrows_counterclockwise: running" in rendered
-    assert buttons(blocks) == [(ids.PLAN_CANCEL, "42")]
+    assert buttons(blocks) == [(ids.PLAN_CANCEL, "42:1")]
 
 
 @pytest.mark.parametrize(
@@ -128,6 +161,7 @@ def test_running_card_shows_step_states_and_durations_and_only_cancel() -> None:
         (PlanStatus.ROLLED_BACK, "Rolled back"),
         (PlanStatus.REJECTED, "Rejected"),
         (PlanStatus.CANCELLED, "Cancelled"),
+        (PlanStatus.EXPIRED, "Expired"),
     ],
 )
 def test_finished_cards_have_no_buttons(status: PlanStatus, label: str) -> None:
@@ -149,9 +183,9 @@ def test_paused_card_asks_for_retry_skip_or_roll_back() -> None:
 
     check_blocks(blocks)
     assert buttons(blocks) == [
-        (ids.PLAN_RETRY_STEP, "42"),
-        (ids.PLAN_SKIP_STEP, "42"),
-        (ids.PLAN_ROLL_BACK, "42"),
+        (ids.PLAN_RETRY_STEP, "42:1"),
+        (ids.PLAN_SKIP_STEP, "42:1"),
+        (ids.PLAN_ROLL_BACK, "42:1"),
     ]
     assert "Needs a decision" in str(blocks)
     assert "The worker stopped while kubernetes.scale was running" in str(blocks)
@@ -162,7 +196,7 @@ def test_cancelled_card_offers_the_rollback_while_completed_steps_are_in_effect(
 
     blocks = plan_card(view)
 
-    assert buttons(blocks) == [(ids.PLAN_ROLL_BACK, "42")]
+    assert buttons(blocks) == [(ids.PLAN_ROLL_BACK, "42:1")]
     assert "an approver may roll back" in str(blocks)
 
 

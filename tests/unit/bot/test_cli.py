@@ -14,6 +14,13 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
         "DATABASE_URL",
         "PORT",
         "KUBECONFIG",
+        "APPROVALS",
+        "NOTIFY",
+        "SMTP_HOST",
+        "SMTP_FROM",
+        "NOTIFY_WEBHOOK_URL",
+        "NOTIFY_WEBHOOK_SECRET",
+        "PAGERDUTY_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
@@ -46,6 +53,69 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
             {"SLACK_BOT_TOKEN": "xoxb-1", "USERGROUP_ROLES": '{"sre": ["admin"]}'},
             ["migrate"],
             "USERGROUP_ROLES",
+        ),
+        *(
+            ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "APPROVALS": value}, ["serve"], line)
+            for value, line in (
+                ('{"default": {"confirm_with": "name"}}', "APPROVALS is invalid"),
+                ('{"default": {"usergroup": "approvers"}}', "APPROVALS is invalid"),
+                ('{"default": {"pings_after_seconds": 60}}', "APPROVALS is invalid"),
+                (
+                    '{"default": {"ping_after_seconds": 600, "page_after_seconds": 60}}',
+                    "page_after_seconds (60) must be later than ping_after_seconds (600)",
+                ),
+                (
+                    '{"prod": {"expire_after_seconds": 600}}',
+                    "APPROVALS: environment prod is not configured (ENVIRONMENTS has default)",
+                ),
+            )
+        ),
+        *(
+            (
+                {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "NOTIFY": value, **more},
+                ["serve"],
+                line,
+            )
+            for value, more, line in (
+                (
+                    '{"default": {"email": {"to": ["a@b.c"], "events": ["failed"]}}}',
+                    {},
+                    "SMTP_HOST is not set",
+                ),
+                (
+                    '{"default": {"email": {"to": ["a@b.c"], "events": ["failed"]}}}',
+                    {"SMTP_HOST": "mail"},
+                    "NOTIFY: default sends to email, but SMTP_FROM is not set",
+                ),
+                ('{"default": {"email": {"to": ["nobody"], "events": ["failed"]}}}', {}, "NOTIFY is invalid"),
+                ('{"default": {"webhook": {"events": ["exploded"]}}}', {}, "NOTIFY is invalid"),
+                ('{"default": {"webhook": {"events": []}}}', {}, "NOTIFY is invalid"),
+                (
+                    '{"default": {"webhook": {"events": ["failed"]}}}',
+                    {"NOTIFY_WEBHOOK_URL": "https://hooks.example.com/x"},
+                    "NOTIFY: default sends to webhook, but NOTIFY_WEBHOOK_SECRET is not set",
+                ),
+                (
+                    '{"default": {"webhook": {"events": ["failed"]}}}',
+                    {"NOTIFY_WEBHOOK_URL": "ftp://x"},
+                    "NOTIFY_WEBHOOK_URL",
+                ),
+                (
+                    '{"default": {"pagerduty": {"events": ["created"]}}}',
+                    {},
+                    "PagerDuty takes only failed and rolled_back, not created",
+                ),
+                (
+                    '{"default": {"pagerduty": {"events": ["failed"]}}}',
+                    {},
+                    "NOTIFY: default sends to pagerduty, but PagerDuty cannot send alerts here",
+                ),
+                (
+                    '{"staging": {"webhook": {"events": ["failed"]}}}',
+                    {},
+                    "NOTIFY: environment staging is not configured",
+                ),
+            )
         ),
     ],
 )
