@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot import policy_cli, tools_cli
+from bot.api import cli as api_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_to_head
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
     policy_cli.add_commands(commands)
     tools_cli.add_commands(commands)
+    api_cli.add_commands(commands)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from bot.api.identities import token_actor
 from bot.domain import RiskLevel, StepSpec, StepStage
 from bot.policy import PlanFacts
 from tests.builders import ALICE, POLICY
@@ -50,3 +51,21 @@ def test_a_steps_risk_floor_raises_the_plans_risk_but_never_lowers_it() -> None:
     assert (raised.risk.level, raised.required_approvals) == ("high", 2)
     assert (kept.risk.level, kept.required_approvals) == ("high", 2)
     assert not_lowered.risk.level == "high"
+
+
+def test_a_pipeline_acts_with_its_own_roles_and_claims_not_those_configured_for_people() -> None:
+    viewer = token_actor(ALICE.team_id, "deploy", ["viewer"])
+    operator = token_actor(ALICE.team_id, "deploy", ["operator"])
+    facts = dataclasses.replace(_facts("kubernetes.scale_deployment"), requester_id=operator.user_id)
+    # POLICY gives everyone not named operator and approver; a pipeline's own roles win.
+    refused = POLICY.decide("plan.create", actor=viewer, plan=facts)
+    allowed = POLICY.decide("plan.create", actor=operator, plan=facts)
+    approving = POLICY.decide("plan.approve", actor=operator, plan=_facts("kubernetes.scale_deployment"))
+
+    assert not refused.allow
+    assert "Denied: planning a write needs the operator or admin role" in refused.reasons
+    assert allowed.allow
+    assert not approving.allow
+    assert (
+        "Denied: a pipeline cannot approve, decide on an interrupted plan or break glass" in approving.reasons
+    )
