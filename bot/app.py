@@ -23,11 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import actions
 from bot import toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
+from bot.api import service as api_service
+from bot.api.service import ApiService
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
 from bot.notifier import Notifier
 from bot.operations import Runtime
+from bot.plan_changes import PlanChanges
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
@@ -57,6 +60,8 @@ class Carapulse:
     gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
+    # The pipeline API, when API_CHANNEL is set.
+    api: ApiService | None = None
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one) and the refresh of
@@ -71,6 +76,8 @@ class Carapulse:
         """Stop the worker, then give request work and card edits a moment to land, so the last
         state a card reached is still shown in Slack after a restart."""
         await self.loops.aclose()
+        if self.api is not None:
+            await self.api.aclose()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
         await self.runtime.supervisor.aclose()
@@ -87,6 +94,7 @@ async def create_app(
 ) -> Carapulse:
     """`environ` is where tools read their settings (default: the process environment)."""
     # Configuration problems first, before anything is opened.
+    api_team = api_service.workspace(settings)
     tools = toolbox.build(os.environ if environ is None else environ)
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
         await tools.aclose()
@@ -110,11 +118,13 @@ async def create_app(
     client = slack_client(settings)
     supervisor = TaskSupervisor()
     gate = RequestGate()
+    changes = PlanChanges()
     notifier = Notifier(
         client=client,
         sessions=sessions,
         supervisor=supervisor,
         min_interval=settings.card_update_interval_seconds,
+        changes=changes,
     )
     worker = (
         Worker(
@@ -171,6 +181,7 @@ async def create_app(
         logger=logging.getLogger("slack_bolt"),
     )
     actions.register(bolt, runtime=runtime)
+    api = api_service.build(settings, team_id=api_team, runtime=runtime, changes=changes)
     return Carapulse(
         settings=settings,
         engine=engine,
@@ -180,6 +191,7 @@ async def create_app(
         roles=roles,
         gate=gate,
         loops=TaskSupervisor(),
+        api=api,
     )
 
 

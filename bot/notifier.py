@@ -26,6 +26,7 @@ from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
 from bot.domain import PlanView, StepView
 from bot.errors import UserError
+from bot.plan_changes import PlanChanges
 from bot.tasks import TaskSupervisor
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,11 @@ class Notifier:
         sessions: SessionFactory,
         supervisor: TaskSupervisor,
         min_interval: float = 1.0,
+        changes: PlanChanges | None = None,
     ) -> None:
         self._client = client
+        # Waiters on a plan (the API's event streams) hear of each change as the card does.
+        self._changes = changes
         self._sessions = sessions
         self._supervisor = supervisor
         self._min_interval = min_interval
@@ -116,6 +120,8 @@ class Notifier:
         return message
 
     def plan_changed(self, team_id: str, plan_id: int) -> None:
+        if self._changes is not None:
+            self._changes.notify(team_id, plan_id)
         card = self._cards.setdefault((team_id, plan_id), _Card())
         card.dirty = True
         if card.pump is None or card.pump.done():
@@ -132,6 +138,21 @@ class Notifier:
         card = self._cards.get((team_id, plan_id))
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
+
+    async def permalink(self, *, team_id: str, plan_id: int) -> str | None:
+        """A link to the plan's card; None when it has none, or Slack will not give one (logged)."""
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            return None
+        try:
+            response = await self._client.chat_getPermalink(
+                channel=location.channel_id, message_ts=location.ts
+            )
+        except SlackApiError as exc:
+            log.warning("no permalink for the card of plan %s: %s", plan_id, _describe(exc))
+            return None
+        return str(response["permalink"])
 
     async def post_dry_run(
         self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
