@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from bot.api import openapi
 from bot.api.calls import Handler, endpoint, refused
+from bot.api.events import plan_events
 from bot.api.models import PlanCreate, PlanCreated, PlanOut, PlanPage, PlanQuery
 from bot.api.plan_routes import API_PREFIX, cancel_plan, create_plan, get_plan, list_plans
 from bot.api.service import ApiService
@@ -77,6 +78,16 @@ ROUTES: tuple[Route, ...] = (
         cancel_plan,
         PlanOut,
         refusals=(401, 403, 404, 409, 422),
+    ),
+    Route(
+        "GET",
+        f"{API_PREFIX}/plans/{{plan_id}}/events",
+        "planEvents",
+        "The plan as server-sent events each time it changes, until it ends",
+        plan_events,
+        PlanOut,
+        streams=True,
+        refusals=(401, 404, 422),
     ),
 )
 

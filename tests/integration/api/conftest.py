@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import aiohttp
 import pytest
 
 from bot.api import tokens
+from bot.api.client import ServerEvent, server_events
 from tests.fakes.slack_state import OPS_CHANNEL, TEAM_ID
 from tests.harness import RunningBot, running_bot
 
@@ -62,6 +64,16 @@ class ApiBot:
             )
             return Answer(response.status, body)
 
+    @asynccontextmanager
+    async def events(self, plan_id: int) -> AsyncIterator[AsyncIterator[ServerEvent]]:
+        """The plan's event stream, read as the CLI reads it."""
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
+        url = f"{self.bot.url}/api/v1/plans/{plan_id}/events"
+        async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+            assert response.status == 200, await response.text()
+            assert response.content_type == "text/event-stream"
+            yield server_events(response.content)
+
     async def issue(self, name: str, roles: list[str]) -> str:
         async with self.bot.carapulse.runtime.sessions.begin() as session:
             issued = await tokens.create(
@@ -70,9 +82,18 @@ class ApiBot:
         return issued.token
 
 
-@pytest.fixture
-async def api(database_url: str, tmp_path: Path) -> AsyncIterator[ApiBot]:
-    async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=API_SETTINGS) as bot:
+@asynccontextmanager
+async def started_api(database_url: str, tmp_path: Path, **settings: str) -> AsyncIterator[ApiBot]:
+    """A bot with the API on and an operator token. Event streams reread every 600 s by default, so
+    a test sees only what the wake-ups on each change deliver."""
+    overrides = {**API_SETTINGS, "API_EVENTS_RECHECK_SECONDS": "600", **settings}
+    async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=overrides) as bot:
         client = ApiBot(bot=bot, token="")
         client.token = await client.issue("deploy", ["operator"])
+        yield client
+
+
+@pytest.fixture
+async def api(database_url: str, tmp_path: Path) -> AsyncIterator[ApiBot]:
+    async with started_api(database_url, tmp_path) as client:
         yield client

@@ -36,6 +36,7 @@ async def test_the_document_is_valid_openapi_and_needs_no_credentials(api: ApiBo
         "/api/v1/plans",
         "/api/v1/plans/{plan_id}",
         "/api/v1/plans/{plan_id}/cancel",
+        "/api/v1/plans/{plan_id}/events",
     }
     listing = answer.body["paths"]["/api/v1/plans"]["get"]
     assert {p["name"] for p in listing["parameters"]} == {"limit", "cursor", "status", "requester"}
