@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from bot.api import token_cli
+from bot.api import plan_cli, token_cli
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     api = commands.add_parser("api", help="API tokens, and plans through the API (for pipelines)")
-    nouns = api.add_subparsers(required=True, metavar="noun")
+    nouns = api.add_subparsers(required=True, metavar="noun", parser_class=plan_cli.OneLineParser)
     token_cli.add_commands(nouns)
+    plan_cli.add_commands(nouns)
