@@ -93,6 +93,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a Slack team id such as T0123ABCDEF")
         return value
 
+    @field_validator("api_oidc_providers")
+    @classmethod
+    def _one_provider_per_issuer(cls, value: list[OidcProvider]) -> list[OidcProvider]:
+        for key in ("name", "issuer"):
+            seen = [getattr(provider, key) for provider in value]
+            if twice := sorted({item for item in seen if seen.count(item) > 1}):
+                raise ValueError(f"{key} {twice[0]} is listed twice")
+        return value
+
     @field_validator("usergroup_roles")
     @classmethod
     def _usergroup_id_shape(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:

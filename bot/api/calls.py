@@ -86,6 +86,9 @@ async def _audit(api: ApiService, request: web.Request, call: Call | None, statu
     detail: dict[str, object] = {"method": request.method, "path": request.path, "status": status}
     if reason:
         detail["reason"] = reason
+    if call is not None and call.actor.pipeline is not None:
+        # Which token, or which repository, ref and run of a CI provider, made the call.
+        detail["claims"] = call.actor.pipeline.claims
     async with api.runtime.sessions.begin() as session:
         await audit.record(
             session,

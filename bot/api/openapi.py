@@ -28,7 +28,10 @@ _REFUSALS = {
     415: "The body is not application/json",
     422: "The body, query or path breaks the model; `problems` names each field",
     502: "The plan is stored, but Slack refused its card",
+    503: "The CI provider's signing keys cannot be fetched, so its token cannot be checked now",
 }
+# Any call may fail to authenticate.
+AUTHENTICATION_REFUSALS = (401, 503)
 
 
 def document(routes: Sequence[Route]) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def _operation(route: Route, schemas: dict[str, Any]) -> dict[str, Any]:
         "summary": route.summary,
         "parameters": _path_parameters(route) + _query_parameters(route, schemas),
         "responses": {str(route.status): _success(route)}
-        | {str(status): _refusal(status) for status in route.refusals},
+        | {str(status): _refusal(status) for status in sorted({*AUTHENTICATION_REFUSALS, *route.refusals})},
     }
     if route.body is not None:
         operation["requestBody"] = {

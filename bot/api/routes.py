@@ -32,7 +32,8 @@ class Route:
     query: type[BaseModel] | None = None
     # The answer is a text/event-stream whose events each carry an `answer` as JSON.
     streams: bool = False
-    refusals: tuple[int, ...] = (401,)
+    # Besides openapi.AUTHENTICATION_REFUSALS, which any call may get.
+    refusals: tuple[int, ...] = ()
 
     @property
     def aiohttp_path(self) -> str:
@@ -49,7 +50,7 @@ ROUTES: tuple[Route, ...] = (
         PlanCreated,
         status=201,
         body=PlanCreate,
-        refusals=(400, 401, 403, 404, 409, 413, 415, 422, 502),
+        refusals=(400, 403, 404, 409, 413, 415, 422, 502),
     ),
     Route(
         "GET",
@@ -59,7 +60,7 @@ ROUTES: tuple[Route, ...] = (
         list_plans,
         PlanPage,
         query=PlanQuery,
-        refusals=(401, 422),
+        refusals=(422,),
     ),
     Route(
         "GET",
@@ -68,7 +69,7 @@ ROUTES: tuple[Route, ...] = (
         "A plan with its steps, approvals and execution",
         get_plan,
         PlanOut,
-        refusals=(401, 404, 422),
+        refusals=(404, 422),
     ),
     Route(
         "POST",
@@ -77,7 +78,7 @@ ROUTES: tuple[Route, ...] = (
         "Cancel a plan (a running one stops at the next step boundary)",
         cancel_plan,
         PlanOut,
-        refusals=(401, 403, 404, 409, 422),
+        refusals=(403, 404, 409, 422),
     ),
     Route(
         "GET",
@@ -87,7 +88,7 @@ ROUTES: tuple[Route, ...] = (
         plan_events,
         PlanOut,
         streams=True,
-        refusals=(401, 404, 422),
+        refusals=(404, 422),
     ),
 )
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiohttp
+
 from bot.api.auth import Authenticator
+from bot.api.oidc import OidcVerifier
 from bot.operations import Runtime
 from bot.plan_changes import PlanChanges
 from bot.settings import Settings, require_api_team
@@ -19,9 +22,13 @@ class ApiService:
     channel_id: str
     changes: PlanChanges
     recheck_seconds: float
+    # Holds the HTTP session its key fetches use, closed with the service.
+    oidc: OidcVerifier | None = None
 
     async def aclose(self) -> None:
         self.changes.close()
+        if self.oidc is not None:
+            await self.oidc.aclose()
 
 
 def workspace(settings: Settings) -> str | None:
@@ -35,9 +42,15 @@ def build(
 ) -> ApiService | None:
     if team_id is None:
         return None
+    oidc = (
+        OidcVerifier(settings.api_oidc_providers, http=aiohttp.ClientSession())
+        if settings.api_oidc_providers
+        else None
+    )
     return ApiService(
         runtime=runtime,
-        auth=Authenticator(sessions=runtime.sessions, team_id=team_id),
+        auth=Authenticator(sessions=runtime.sessions, team_id=team_id, oidc=oidc),
+        oidc=oidc,
         team_id=team_id,
         channel_id=settings.api_channel,
         changes=changes,

@@ -15,6 +15,7 @@ from bot.db.models import AuditEvent, Plan, StepRun
 from tests.fakes.slack_state import BOB, OPS_CHANNEL
 from tests.integration.api.conftest import ApiBot
 
+DEPLOY = {"token": "deploy"}
 SCALE = {"workflow": "scale_service", "inputs": {"name": "checkout", "namespace": "shop", "count": 5}}
 
 
@@ -53,8 +54,16 @@ async def test_a_pipelines_plan_is_approved_in_slack_by_a_person_and_runs(api: A
     assert {step["state"] for step in read.body["steps"]} == {"succeeded"}
     assert api.bot.kube.deployment("shop", "checkout")["spec"]["replicas"] == 5
     assert await api_calls(api) == [
-        ("token:deploy", plan_id, {"method": "POST", "path": "/api/v1/plans", "status": 201}),
-        ("token:deploy", plan_id, {"method": "GET", "path": f"/api/v1/plans/{plan_id}", "status": 200}),
+        (
+            "token:deploy",
+            plan_id,
+            {"method": "POST", "path": "/api/v1/plans", "status": 201, "claims": DEPLOY},
+        ),
+        (
+            "token:deploy",
+            plan_id,
+            {"method": "GET", "path": f"/api/v1/plans/{plan_id}", "status": 200, "claims": DEPLOY},
+        ),
     ]
 
 
@@ -100,6 +109,7 @@ async def test_a_viewer_token_may_read_but_not_plan_a_write(api: ApiBot) -> None
             "path": "/api/v1/plans",
             "status": 403,
             "reason": "Denied: planning a write needs the operator or admin role",
+            "claims": {"token": "reader"},
         },
     )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from bot.api.identities import token_actor
+from bot.api.identities import oidc_actor, token_actor
 from bot.domain import RiskLevel, StepSpec, StepStage
 from bot.policy import PlanFacts
+from bot.policy_engine import PolicyInput, PolicyResult
 from tests.builders import ALICE, POLICY
 
 
@@ -69,3 +70,30 @@ def test_a_pipeline_acts_with_its_own_roles_and_claims_not_those_configured_for_
     assert (
         "Denied: a pipeline cannot approve, decide on an interrupted plan or break glass" in approving.reasons
     )
+
+
+def test_a_pipelines_claims_reach_the_policy_input() -> None:
+    seen: list[PolicyInput] = []
+
+    class Recording:
+        def decide(self, document: PolicyInput) -> PolicyResult:
+            seen.append(document)
+            return POLICY.engine.decide(document)
+
+    pipeline = oidc_actor(
+        ALICE.team_id, "shop-deploy", ["operator"], {"repository": "acme/shop", "ref": "main"}
+    )
+    recording = dataclasses.replace(POLICY, engine=Recording())  # type: ignore[arg-type]
+
+    recording.decide(
+        "plan.create", actor=pipeline, plan=dataclasses.replace(_facts("x.y"), requester_id=pipeline.user_id)
+    )
+
+    actor = seen[0].document()["actor"]
+    assert actor == {
+        "user_id": "oidc:shop-deploy",
+        "roles": ["operator"],
+        "pipeline": True,
+        "claims": {"repository": "acme/shop", "ref": "main"},
+    }
+    assert seen[0].document()["requester"] == actor
