@@ -27,6 +27,8 @@ class ErrorBody(BaseModel):
     """Every refusal: a stable `error` code, a sentence saying what to fix, and for bad bodies or
     workflow inputs one message per field."""
 
+    model_config = ConfigDict(defer_build=True)
+
     error: str
     message: str
     problems: dict[str, str] = Field(default_factory=dict)
@@ -35,7 +37,7 @@ class ErrorBody(BaseModel):
 class PlanCreate(BaseModel):
     """A plan from a workflow and its inputs, or from a sentence as typed after `/carapulse`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     workflow: str | None = Field(default=None, min_length=1, max_length=64, examples=["scale_service"])
     inputs: dict[str, InputValue] = Field(
@@ -55,6 +57,8 @@ class PlanCreate(BaseModel):
 
 
 class PlanCreated(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     status: PlanStatus
     url: str = Field(description="This plan in the API")
@@ -64,6 +68,8 @@ class PlanCreated(BaseModel):
 
 
 class ExecutionOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: ExecutionStatus
     attempts: int
     cancel_requested: bool
@@ -74,6 +80,8 @@ class ExecutionOut(BaseModel):
 
 class PlanOut(BaseModel):
     """A plan and its execution. Step arguments and outputs are redacted as on the card."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: int
     status: PlanStatus
@@ -96,6 +104,8 @@ class PlanOut(BaseModel):
 
 
 class PlanSummary(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     id: int
     status: PlanStatus
     summary: str
@@ -107,6 +117,8 @@ class PlanSummary(BaseModel):
 
 
 class PlanPage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     plans: list[PlanSummary]
     next_cursor: int | None = Field(description="Pass as `cursor` for the next, older page; null at the end")
 
@@ -114,7 +126,7 @@ class PlanPage(BaseModel):
 class PlanQuery(BaseModel):
     """Newest first; `cursor` is the `next_cursor` of the page before."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
     cursor: int | None = Field(default=None, ge=1)

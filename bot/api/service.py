@@ -4,14 +4,17 @@ Slack listeners use), who may call, where its plans' cards go, and the plan-chan
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiohttp
 
 from bot.api.auth import Authenticator
-from bot.api.oidc import OidcVerifier
 from bot.operations import Runtime
 from bot.plan_changes import PlanChanges
 from bot.settings import Settings, require_api_team
+
+if TYPE_CHECKING:
+    from bot.api.oidc import OidcVerifier
 
 
 @dataclass(frozen=True)
@@ -42,11 +45,12 @@ def build(
 ) -> ApiService | None:
     if team_id is None:
         return None
-    oidc = (
-        OidcVerifier(settings.api_oidc_providers, http=aiohttp.ClientSession())
-        if settings.api_oidc_providers
-        else None
-    )
+    oidc = None
+    if settings.api_oidc_providers:
+        # PyJWT and its cryptography backend load only where a CI provider is configured.
+        from bot.api.oidc import OidcVerifier
+
+        oidc = OidcVerifier(settings.api_oidc_providers, http=aiohttp.ClientSession())
     return ApiService(
         runtime=runtime,
         auth=Authenticator(sessions=runtime.sessions, team_id=team_id, oidc=oidc),
