@@ -77,9 +77,10 @@ def _provider_of(token: str, providers: dict[str, OidcProvider]) -> tuple[OidcPr
     algorithm = header.get("alg")
     if not isinstance(algorithm, str) or algorithm.lower() == "none":
         raise Unauthorized("unsigned tokens (alg none) are refused")
-    provider = providers.get(unverified.get("iss"))  # type: ignore[arg-type]
+    issuer = unverified.get("iss")
+    provider = providers.get(issuer) if isinstance(issuer, str) else None
     if provider is None:
-        raise Unauthorized(f"tokens from issuer {unverified.get('iss')!r} are not accepted here")
+        raise Unauthorized(f"tokens from issuer {issuer!r} are not accepted here")
     if algorithm not in provider.algorithms:
         accepted = ", ".join(provider.algorithms)
         raise Unauthorized(f"algorithm {algorithm} is not accepted from {provider.name} (only {accepted})")

@@ -124,6 +124,11 @@ REFUSED: list[tuple[str, Any, str]] = [
         lambda p: p.token(p.claims(iss="https://token.actions.githubusercontent.com")),
         "tokens from issuer 'https://token.actions.githubusercontent.com' are not accepted here",
     ),
+    (
+        "issuer not a string",
+        lambda p: tampered(p.token(), iss=["a", "b"]),
+        "tokens from issuer ['a', 'b'] are not accepted here",
+    ),
     ("unsigned", lambda p: p.unsigned(), "unsigned tokens (alg none) are refused"),
     (
         "tampered",
