@@ -40,6 +40,7 @@ class ApiBot:
         token: str | None = None,
         headers: dict[str, str] | None = None,
         data: bytes | None = None,
+        params: dict[str, str] | None = None,
     ) -> Answer:
         """`token` None uses the operator token; "" sends no Authorization header."""
         sent = {
@@ -55,6 +56,7 @@ class ApiBot:
                 json=json,
                 data=None if data is None else io.BytesIO(data),
                 headers=sent,
+                params=params,
             ) as response,
         ):
             body = (
