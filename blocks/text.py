@@ -43,6 +43,10 @@ def context(*texts: str) -> dict[str, Any]:
 
 
 def user(user_id: str) -> str:
+    """A Slack mention; a pipeline calling the API (`token:deploy`, `oidc:shop-ci`: no Slack user id
+    has a colon) by its name, which a mention would show as an unknown user."""
+    if ":" in user_id:
+        return f"pipeline `{escape(user_id)}`"
     return f"<@{user_id}>"
 
 

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import actions
 from bot import notification_sinks, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
+from bot.api import service as api_service
+from bot.api.service import ApiService
 from bot.approval_rules import ApprovalRules
 from bot.clock import Clock, SystemClock
 from bot.db.engine import create_engine, create_session_factory
@@ -34,6 +36,7 @@ from bot.notification_rules import NotificationRoutes
 from bot.notifications import EventFeed
 from bot.notifier import Notifier
 from bot.operations import Runtime
+from bot.plan_changes import PlanChanges
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
@@ -65,6 +68,8 @@ class Carapulse:
     loops: TaskSupervisor
     # Schedules the notifications beyond Slack; None when NOTIFY routes nothing anywhere.
     events: EventFeed | None = None
+    # The pipeline API, when API_CHANNEL is set.
+    api: ApiService | None = None
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
@@ -83,6 +88,8 @@ class Carapulse:
         """Stop the worker, then give request work and card edits a moment to land, so the last
         state a card reached is still shown in Slack after a restart."""
         await self.loops.aclose()
+        if self.api is not None:
+            await self.api.aclose()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
         await self.runtime.supervisor.aclose()
@@ -101,6 +108,7 @@ async def create_app(
     """`environ` is where tools read their settings (default: the process environment); `clock` is
     what the scheduled jobs wait on (default: the system's)."""
     # Configuration problems first, before anything is opened.
+    api_team = api_service.workspace(settings)
     tools = toolbox.build(os.environ if environ is None else environ)
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
         await tools.aclose()
@@ -133,12 +141,14 @@ async def create_app(
     client = slack_client(settings)
     supervisor = TaskSupervisor()
     gate = RequestGate()
+    changes = PlanChanges()
     notifier = Notifier(
         client=client,
         sessions=sessions,
         supervisor=supervisor,
         min_interval=settings.card_update_interval_seconds,
     )
+    notifier.add_observer(changes)
     worker = (
         Worker(
             sessions=sessions,
@@ -218,6 +228,7 @@ async def create_app(
         logger=logging.getLogger("slack_bolt"),
     )
     actions.register(bolt, runtime=runtime)
+    api = api_service.build(settings, team_id=api_team, runtime=runtime, changes=changes)
     return Carapulse(
         settings=settings,
         engine=engine,
@@ -228,6 +239,7 @@ async def create_app(
         gate=gate,
         loops=TaskSupervisor(),
         events=events,
+        api=api,
     )
 
 

@@ -68,6 +68,9 @@ class AuditKind(StrEnum):
     EXECUTION_FINISHED = "execution.finished"
     STEP_STARTED = "step.started"
     STEP_FINISHED = "step.finished"
+    API_CALL = "api.call"
+    API_TOKEN_CREATED = "api.token_created"
+    API_TOKEN_REVOKED = "api.token_revoked"
 
 
 def plan_stream(plan_id: int) -> str:

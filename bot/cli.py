@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from bot import policy_cli, tools_cli
+from bot.api import cli as api_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_to_head
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate.set_defaults(run=_migrate)
     policy_cli.add_commands(commands)
     tools_cli.add_commands(commands)
+    api_cli.add_commands(commands)
     return parser
 
 
@@ -63,7 +65,11 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         require_for_http(settings)
     carapulse = await create_app(settings, with_worker=not args.no_worker)
     app = web_app(
-        carapulse.bolt, carapulse.engine, carapulse.gate, signing_secret=settings.slack_signing_secret
+        carapulse.bolt,
+        carapulse.engine,
+        carapulse.gate,
+        signing_secret=settings.slack_signing_secret,
+        api=carapulse.api,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -95,13 +95,26 @@ class BlastRadius(StrEnum):
     ACCOUNT = "account"
 
 
+class PipelineIdentity(BaseModel):
+    """A pipeline calling the API (bot/api) rather than a person in Slack: its roles come from its
+    token, or from the CI identity its OIDC claims map to, never from ROLES; its claims (repository,
+    ref, environment, ...) reach the policy."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    roles: tuple[str, ...]
+    claims: dict[str, str] = Field(default_factory=dict)
+
+
 class Actor(BaseModel):
-    """Who is acting, as Slack identifies them: every row carries the team so workspaces never mix."""
+    """Who is acting, as Slack identifies them: every row carries the team so workspaces never mix.
+    A pipeline's `user_id` has a `token:` or `oidc:` prefix, which no Slack user id can have."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     team_id: str
     user_id: str
+    pipeline: PipelineIdentity | None = None
 
 
 class Target(BaseModel):

@@ -1,4 +1,5 @@
-"""The HTTP surface: Slack's request URL, health and readiness probes, Prometheus metrics."""
+"""The HTTP surface: Slack's request URL, health and readiness probes, Prometheus metrics, and the
+pipeline API (bot/api)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import slack_requests
 from bot.after_ack import RequestGate
+from bot.api import routes as api_routes
+from bot.api.service import ApiService
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +23,16 @@ SLACK_EVENTS_PATH = "/slack/events"
 
 
 def web_app(
-    bolt: AsyncApp, engine: AsyncEngine, gate: RequestGate, *, signing_secret: str
+    bolt: AsyncApp,
+    engine: AsyncEngine,
+    gate: RequestGate,
+    *,
+    signing_secret: str,
+    api: ApiService | None = None,
 ) -> web.Application:
     """`signing_secret` checks every request to SLACK_EVENTS_PATH (without one, all are refused);
-    `gate` learns of every Slack request until it is answered, so follow-up work waits for it."""
+    `gate` learns of every Slack request until it is answered, so follow-up work waits for it;
+    `api` serves /api/v1/ (None: its paths answer that it is off)."""
 
     async def slack_events(request: web.Request) -> web.Response:
         with gate.answering():
@@ -55,4 +64,5 @@ def web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    api_routes.register(app, api)
     return app

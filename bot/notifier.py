@@ -84,7 +84,8 @@ class Notifier:
         # What each card shows now (a digest of its text and blocks), so a render that changed
         # nothing costs no chat.update.
         self._shown: dict[tuple[str, int], str] = {}
-        # Told of every change after the card is: the notifications beyond Slack.
+        # Told of every change after the card is: the notifications beyond Slack, and the
+        # waiters on a plan (the API's event streams).
         self._observers: list[PlanObserver] = []
 
     def add_observer(self, observer: PlanObserver) -> None:
@@ -140,6 +141,21 @@ class Notifier:
         card = self._cards.get((team_id, plan_id))
         if card is not None and card.pump is not None and not card.pump.done():
             await asyncio.shield(card.pump)
+
+    async def permalink(self, *, team_id: str, plan_id: int) -> str | None:
+        """A link to the plan's card; None when it has none, or Slack will not give one (logged)."""
+        async with self._sessions() as session:
+            location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
+        if location is None:
+            return None
+        try:
+            response = await self._client.chat_getPermalink(
+                channel=location.channel_id, message_ts=location.ts
+            )
+        except SlackApiError as exc:
+            log.warning("no permalink for the card of plan %s: %s", plan_id, _describe(exc))
+            return None
+        return str(response["permalink"])
 
     async def post_in_thread(
         self, *, team_id: str, plan_id: int, text: str, blocks: list[dict[str, Any]]

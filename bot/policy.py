@@ -53,11 +53,12 @@ class Policy:
         freezes: Sequence[Freeze] = (),
     ) -> PolicyResult:
         """Anything not known to be a read counts as a write, so an unknown action fails closed."""
+        user = self._actor(actor)
         return self.engine.decide(
             PolicyInput(
                 action=action,
-                actor=self._user(actor.user_id),
-                requester=self._user(plan.requester_id),
+                actor=user,
+                requester=user if plan.requester_id == actor.user_id else self._user(plan.requester_id),
                 plan=PolicyPlan(
                     environment=plan.environment,
                     steps=[self._step(step) for step in plan.steps],
@@ -73,6 +74,17 @@ class Policy:
 
     def is_admin(self, user_id: str) -> bool:
         return "admin" in self._user(user_id).roles
+
+    def _actor(self, actor: Actor) -> PolicyUser:
+        """A pipeline brings its own roles and claims (bot/api); a person's roles are configured."""
+        if actor.pipeline is None:
+            return self._user(actor.user_id)
+        return PolicyUser(
+            user_id=actor.user_id,
+            roles=list(actor.pipeline.roles),
+            pipeline=True,
+            claims=dict(actor.pipeline.claims),
+        )
 
     def _user(self, user_id: str) -> PolicyUser:
         return PolicyUser(user_id=user_id, roles=list(self.roles.get(user_id, self.default_roles)))

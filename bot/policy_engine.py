@@ -57,6 +57,9 @@ class PolicyUser(BaseModel):
 
     user_id: str
     roles: list[str] = Field(default_factory=list)
+    # A pipeline calling the API, with its CI provider's claims (repository, ref, environment, ...).
+    pipeline: bool = False
+    claims: dict[str, str] = Field(default_factory=dict)
 
 
 class PolicyStep(BaseModel):

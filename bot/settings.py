@@ -14,6 +14,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from bot.api.oidc_config import OidcProvider
 from bot.approval_rules import EnvironmentApprovals
 from bot.errors import ConfigError
 from bot.notification_rules import EnvironmentNotifications
@@ -72,6 +73,13 @@ class Settings(BaseSettings):
     notify_webhook_secret: SecretStr | None = None
     # Per-environment workflow override files, <dir>/<environment>/<workflow>.yaml (bot/workflows).
     workflows_dir: Path | None = None
+    # The pipeline API (bot/api): served when API_CHANNEL names the channel its plans' cards go to;
+    # API_TEAM_ID is the workspace its callers act in.
+    api_channel: str = ""
+    api_team_id: str = ""
+    api_oidc_providers: list[OidcProvider] = Field(default_factory=list)
+    # How often an event stream rereads its plan besides the wake-ups of this process's changes.
+    api_events_recheck_seconds: PositiveSeconds = 5.0
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
@@ -85,11 +93,27 @@ class Settings(BaseSettings):
             raise ValueError("must be a bot token starting with xoxb-")
         return value
 
-    @field_validator("security_channel")
+    @field_validator("security_channel", "api_channel")
     @classmethod
     def _channel_id_shape(cls, value: str) -> str:
         if value and not (value[:1] in "CG" and value[1:].isalnum() and value.isupper()):
             raise ValueError("must be a Slack channel id such as C0123ABCDEF (not a #name)")
+        return value
+
+    @field_validator("api_team_id")
+    @classmethod
+    def _team_id_shape(cls, value: str) -> str:
+        if value and not (value.startswith("T") and value.isalnum() and value.isupper()):
+            raise ValueError("must be a Slack team id such as T0123ABCDEF")
+        return value
+
+    @field_validator("api_oidc_providers")
+    @classmethod
+    def _one_provider_per_issuer(cls, value: list[OidcProvider]) -> list[OidcProvider]:
+        for key in ("name", "issuer"):
+            seen = [getattr(provider, key) for provider in value]
+            if twice := sorted({item for item in seen if seen.count(item) > 1}):
+                raise ValueError(f"{key} {twice[0]} is listed twice")
         return value
 
     @field_validator("usergroup_roles")
@@ -149,6 +173,13 @@ def load_settings(**overrides: object) -> Settings:
 def require_for_http(settings: Settings) -> None:
     if not settings.slack_signing_secret:
         raise ConfigError("SLACK_SIGNING_SECRET is missing: HTTP mode needs it to verify requests")
+
+
+def require_api_team(settings: Settings) -> str:
+    """The workspace API callers act in; the API and its token commands need it."""
+    if not settings.api_team_id:
+        raise ConfigError("API_TEAM_ID is missing: the API acts in one workspace; set its Slack team id (T…)")
+    return settings.api_team_id
 
 
 def require_for_socket(settings: Settings) -> None:

@@ -106,6 +106,7 @@ async def running_bot(
             carapulse.engine,
             carapulse.gate,
             signing_secret=carapulse.settings.slack_signing_secret,
+            api=carapulse.api,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -262,3 +262,20 @@ class AuditChain(Base):
     stream: Mapped[str] = mapped_column(AuditStream, primary_key=True)
     seq: Mapped[int]
     head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiToken(Base):
+    """A static token for the pipeline API (bot/api): only its SHA-256 is kept, so the database
+    never holds a usable token. Revoked tokens stay, for the audit log's sake."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("team_id", "name", name="uq_api_tokens_team_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    name: Mapped[str] = mapped_column(String(32))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    roles: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -94,6 +94,13 @@ deny contains "Denied: deciding what happens to an interrupted plan needs the ap
 	not roles.may(input.actor, "approve")
 }
 
+# Approving, deciding on an interrupted plan and breaking glass are people's decisions, taken in
+# Slack; a pipeline calling the API (input.actor.pipeline) never takes them, whatever its roles.
+deny contains "Denied: a pipeline cannot approve, decide on an interrupted plan or break glass" if {
+	input.actor.pipeline
+	tables.people_only[input.action]
+}
+
 deny contains "Denied: break-glass needs the admin role" if {
 	input.action == "break_glass"
 	not roles.may(input.actor, "break_glass")

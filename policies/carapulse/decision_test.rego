@@ -128,6 +128,18 @@ test_requester_cannot_approve_own_plan if {
 	"Denied: you requested this plan, so your approval does not count" in d.reasons
 }
 
+test_pipeline_never_approves_resolves_or_breaks_glass_whatever_its_roles if {
+	pipeline := {"user_id": "token:deploy", "roles": ["admin"], "pipeline": true, "claims": {}}
+	pipeline_denial := "Denied: a pipeline cannot approve, decide on an interrupted plan or break glass"
+	every action in ["plan.approve", "plan.resolve", "break_glass"] {
+		d := decide({"action": action, "actor": pipeline})
+		d.allow == false
+		pipeline_denial in d.reasons
+	}
+	decide({"action": "plan.create", "actor": pipeline}).allow
+	decide({"action": "plan.cancel", "actor": pipeline, "requester": pipeline}).allow
+}
+
 test_approver_needs_approver_or_admin_role if {
 	decide({"action": "plan.approve", "actor": {"user_id": "U9", "roles": ["operator"]}}).allow == false
 	decide({"action": "plan.approve", "actor": approver}).allow

@@ -69,6 +69,16 @@ def update_message(workspace: Workspace, args: Args) -> dict[str, Any]:
     return {"channel": channel_id, "ts": message["ts"], "text": message["text"], "message": message}
 
 
+def get_permalink(workspace: Workspace, args: Args) -> dict[str, Any]:
+    channel = workspace.channel(args["channel"])
+    message = workspace.message(channel.id, args["message_ts"])
+    link = f"https://{TEAM_DOMAIN}.slack.com/archives/{channel.id}/p{message['ts'].replace('.', '')}"
+    parent = message.get("thread_ts", message["ts"])
+    if parent != message["ts"]:
+        link += f"?thread_ts={parent}&cid={channel.id}"
+    return {"channel": channel.id, "permalink": link}
+
+
 def post_ephemeral(workspace: Workspace, args: Args) -> dict[str, Any]:
     channel = _member_channel(workspace, args["channel"])
     if args["user"] not in channel.members:
@@ -277,6 +287,7 @@ HANDLERS: dict[str, Handler] = {
     "chat.postMessage": post_message,
     "chat.update": update_message,
     "chat.postEphemeral": post_ephemeral,
+    "chat.getPermalink": get_permalink,
     "chat.delete": delete_message,
     "views.publish": publish_view,
     "views.open": open_view,

@@ -1,7 +1,8 @@
 """Hides secrets in tool output before it is stored, audited or shown in Slack.
 
-Known token shapes (Slack, GitHub, GitLab, AWS, Vault, JWTs, private keys, bearer headers,
-`password=`-style pairs) are always masked; a deployment adds its own literal secrets and patterns.
+Known token shapes (Slack, GitHub, GitLab, AWS, Vault, Carapulse API tokens, JWTs, private keys,
+bearer headers, `password=`-style pairs) are always masked; a deployment adds its own literal secrets
+and patterns.
 Structured data is walked, and any value under a secret-sounding key is replaced whole.
 """
 
@@ -23,6 +24,7 @@ _BUILT_IN_PATTERNS = (
     r"\bglpat-[A-Za-z0-9_-]{20,}",
     r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",
     r"\bhv[sbr]\.[A-Za-z0-9_-]{20,}",
+    r"\bcpt_[A-Za-z0-9_-]{32,}",
     r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     r"(?i)\b(?:bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}",
 )

@@ -209,6 +209,15 @@ def test_user_text_cannot_ping_or_link() -> None:
     assert "&lt;!channel&gt;" in rendered
 
 
+def test_a_pipeline_requester_is_named_not_mentioned() -> None:
+    view = scale_view(requester_id="token:deploy")
+
+    rendered = str(plan_card(view))
+
+    assert "*Requested by* pipeline `token:deploy`" in rendered
+    assert "<@token:deploy>" not in rendered
+
+
 def test_huge_step_output_stays_inside_block_kit_limits() -> None:
     view = scale_view(PlanStatus.FAILED)
     view.steps[0] = view.steps[0].model_copy(

@@ -2,6 +2,11 @@ import pytest
 
 from bot.cli import main
 
+OIDC = (
+    '{"name": "github", "issuer": "https://token.actions.githubusercontent.com", "audience": "carapulse",'
+    ' "jwks_url": "https://token.actions.githubusercontent.com/.well-known/jwks", "algorithms": ["RS256"],'
+    ' "identities": [{"identity": "shop", "roles": ["operator"], "claims": {"repository": "acme/shop"}}]}'
+)
 CHECK = '[{"label": "errors", "expr": "up", "comparator": "<", "threshold": 1}]'
 
 
@@ -21,6 +26,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
         "NOTIFY_WEBHOOK_URL",
         "NOTIFY_WEBHOOK_SECRET",
         "PAGERDUTY_TOKEN",
+        "API_CHANNEL",
+        "API_TEAM_ID",
+        "API_OIDC_PROVIDERS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
@@ -116,6 +124,23 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
                     "NOTIFY: environment staging is not configured",
                 ),
             )
+        ),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "API_CHANNEL": "#deploys"}, ["migrate"], "API_CHANNEL is invalid"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1", "API_TEAM_ID": "acme"}, ["migrate"], "API_TEAM_ID is invalid"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "API_CHANNEL": "C0123OPSCHN"},
+            ["serve"],
+            "carapulse: API_TEAM_ID is missing: the API acts in one workspace; set its Slack team id (T…)",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "API_OIDC_PROVIDERS": f"[{OIDC}, {OIDC}]"},
+            ["migrate"],
+            "API_OIDC_PROVIDERS is invalid: Value error, name github is listed twice",
+        ),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "API_OIDC_PROVIDERS": OIDC.replace("RS256", "HS256")},
+            ["migrate"],
+            "API_OIDC_PROVIDERS is invalid",
         ),
     ],
 )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+from bot.api.identities import oidc_actor, token_actor
 from bot.domain import RiskLevel, StepSpec, StepStage
 from bot.policy import PlanFacts
+from bot.policy_engine import PolicyInput, PolicyResult
 from tests.builders import ALICE, POLICY
 
 
@@ -50,3 +52,48 @@ def test_a_steps_risk_floor_raises_the_plans_risk_but_never_lowers_it() -> None:
     assert (raised.risk.level, raised.required_approvals) == ("high", 2)
     assert (kept.risk.level, kept.required_approvals) == ("high", 2)
     assert not_lowered.risk.level == "high"
+
+
+def test_a_pipeline_acts_with_its_own_roles_and_claims_not_those_configured_for_people() -> None:
+    viewer = token_actor(ALICE.team_id, "deploy", ["viewer"])
+    operator = token_actor(ALICE.team_id, "deploy", ["operator"])
+    facts = dataclasses.replace(_facts("kubernetes.scale_deployment"), requester_id=operator.user_id)
+    # POLICY gives everyone not named operator and approver; a pipeline's own roles win.
+    refused = POLICY.decide("plan.create", actor=viewer, plan=facts)
+    allowed = POLICY.decide("plan.create", actor=operator, plan=facts)
+    approving = POLICY.decide("plan.approve", actor=operator, plan=_facts("kubernetes.scale_deployment"))
+
+    assert not refused.allow
+    assert "Denied: planning a write needs the operator or admin role" in refused.reasons
+    assert allowed.allow
+    assert not approving.allow
+    assert (
+        "Denied: a pipeline cannot approve, decide on an interrupted plan or break glass" in approving.reasons
+    )
+
+
+def test_a_pipelines_claims_reach_the_policy_input() -> None:
+    seen: list[PolicyInput] = []
+
+    class Recording:
+        def decide(self, document: PolicyInput) -> PolicyResult:
+            seen.append(document)
+            return POLICY.engine.decide(document)
+
+    pipeline = oidc_actor(
+        ALICE.team_id, "shop-deploy", ["operator"], {"repository": "acme/shop", "ref": "main"}
+    )
+    recording = dataclasses.replace(POLICY, engine=Recording())  # type: ignore[arg-type]
+
+    recording.decide(
+        "plan.create", actor=pipeline, plan=dataclasses.replace(_facts("x.y"), requester_id=pipeline.user_id)
+    )
+
+    actor = seen[0].document()["actor"]
+    assert actor == {
+        "user_id": "oidc:shop-deploy",
+        "roles": ["operator"],
+        "pipeline": True,
+        "claims": {"repository": "acme/shop", "ref": "main"},
+    }
+    assert seen[0].document()["requester"] == actor

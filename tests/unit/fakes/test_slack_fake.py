@@ -63,6 +63,24 @@ async def test_post_message_then_update_edits_the_stored_message(
     assert slack.violations == []
 
 
+async def test_permalinks_name_the_message_and_its_thread_as_slack_spells_them(
+    slack: FakeSlack, client: AsyncWebClient
+) -> None:
+    parent = await client.chat_postMessage(channel=OPS, text="Plan 42")
+    reply = await client.chat_postMessage(channel=OPS, text="done", thread_ts=parent["ts"])
+
+    top = await client.chat_getPermalink(channel=OPS, message_ts=parent["ts"])
+    nested = await client.chat_getPermalink(channel=OPS, message_ts=reply["ts"])
+    missing = await error_of(client.chat_getPermalink(channel=OPS, message_ts="1.000000"))
+
+    assert top["permalink"] == f"https://acme-sre.slack.com/archives/{OPS}/p1767225600000100"
+    assert nested["permalink"].endswith(f"/p1767225600000200?thread_ts={parent['ts']}&cid={OPS}")
+    assert top["channel"] == OPS
+    assert missing.response["error"] == "message_not_found"
+    assert slack.calls_to("chat.getPermalink")[0].http_method == "GET"
+    assert slack.violations == []
+
+
 async def test_message_ts_values_are_unique_and_increasing(client: AsyncWebClient) -> None:
     stamps = [(await client.chat_postMessage(channel=OPS, text=str(i)))["ts"] for i in range(3)]
 

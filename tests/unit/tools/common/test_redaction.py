@@ -22,6 +22,7 @@ REDACTOR = Redactor.with_secrets(["s3cr3t-literal-value"], patterns=[r"internal-
         "glpat-abcdefghijklmnopqrst",
         "AKIAIOSFODNN7EXAMPLE",
         "hvs.CAESIJ1234567890abcdefghij",
+        "cpt_Zx3kq0J8mB2vYt1-R_9wLhGfN5cUe7aPdSiO4TnKyXo",
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
         "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
         "s3cr3t-literal-value",
