@@ -24,3 +24,14 @@ REASON_INPUT = "reason"
 WORKFLOW_START_MODAL = "workflow_start_modal"
 # Every input of the workflow modal uses this action_id; its block_id is the input's name.
 WORKFLOW_INPUT = "value"
+
+INCIDENT_ACKNOWLEDGE = "incident_acknowledge"
+INCIDENT_SILENCE = "incident_silence"
+INCIDENT_INVESTIGATE = "incident_investigate"
+INCIDENT_RESOLVE = "incident_resolve"
+INCIDENT_EXPORT = "incident_export"
+# Link buttons (Prometheus graph, dashboard, runbook): this prefix and their position.
+INCIDENT_LINK_PREFIX = "incident_link_"
+INCIDENT_HEADER_BLOCK = "incident_header"
+INCIDENT_FACTS_BLOCK = "incident_facts"
+INCIDENT_ACTIONS_BLOCK = "incident_actions"

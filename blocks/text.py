@@ -50,3 +50,12 @@ def duration(seconds: float) -> str:
         return f"{seconds:.1f}s"
     minutes, rest = divmod(int(seconds), 60)
     return f"{minutes}m{rest:02d}s"
+
+
+_FORMATTING = str.maketrans({mark: f"\u200b{mark}\u200b" for mark in "*_~`"})
+
+
+def literal(text: str) -> str:
+    """Untrusted text (an alert's labels, a tool's message) for mrkdwn: escaped so it cannot ping
+    or link, and with zero-width spaces around Slack's formatting marks so it cannot bold or strike."""
+    return escape(text).translate(_FORMATTING)

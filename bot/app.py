@@ -21,11 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import toolbox, workflows
+from bot import incident_setup, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
+from bot.incident_desk import IncidentDesk
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -57,6 +58,8 @@ class Carapulse:
     gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
+    # Alert-driven incidents and the webhooks, when any webhook credential is set.
+    incidents: IncidentDesk | None = None
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one) and the refresh of
@@ -95,6 +98,9 @@ async def create_app(
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
         )
+        incident_setup.check(settings, catalog)
+        client = slack_client(settings)
+        identity = await incident_setup.identity(client) if settings.hooks_enabled else None
     except ConfigError:
         await tools.aclose()
         raise
@@ -107,7 +113,6 @@ async def create_app(
             await tools.aclose()
             raise
     sessions = create_session_factory(engine)
-    client = slack_client(settings)
     supervisor = TaskSupervisor()
     gate = RequestGate()
     notifier = Notifier(
@@ -128,8 +133,12 @@ async def create_app(
         if with_worker
         else None
     )
+    user_roles = dict(settings.roles)
+    if identity is not None and settings.incident_remediations:
+        # Remediations proposed for incidents are requested by the bot; each waits for an approval.
+        user_roles[identity.user_id] = ["operator"]
     roles = RoleDirectory(
-        user_roles=settings.roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)
+        user_roles=user_roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)
     )
     await roles.refresh()
     policy = Policy(
@@ -170,7 +179,14 @@ async def create_app(
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    actions.register(bolt, runtime=runtime)
+    incidents = (
+        incident_setup.desk(
+            runtime, client, settings, identity, min_interval=settings.card_update_interval_seconds
+        )
+        if identity
+        else None
+    )
+    actions.register(bolt, runtime=runtime, incidents=incidents)
     return Carapulse(
         settings=settings,
         engine=engine,
@@ -180,6 +196,7 @@ async def create_app(
         roles=roles,
         gate=gate,
         loops=TaskSupervisor(),
+        incidents=incidents,
     )
 
 

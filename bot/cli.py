@@ -63,7 +63,12 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         require_for_http(settings)
     carapulse = await create_app(settings, with_worker=not args.no_worker)
     app = web_app(
-        carapulse.bolt, carapulse.engine, carapulse.gate, signing_secret=settings.slack_signing_secret
+        carapulse.bolt,
+        carapulse.engine,
+        carapulse.gate,
+        signing_secret=settings.slack_signing_secret,
+        hooks=settings,
+        incidents=carapulse.incidents,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -11,8 +11,10 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import slack_requests
+from bot import hooks_http, slack_requests
 from bot.after_ack import RequestGate
+from bot.incident_desk import IncidentDesk
+from bot.incident_settings import IncidentSettings
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +22,17 @@ SLACK_EVENTS_PATH = "/slack/events"
 
 
 def web_app(
-    bolt: AsyncApp, engine: AsyncEngine, gate: RequestGate, *, signing_secret: str
+    bolt: AsyncApp,
+    engine: AsyncEngine,
+    gate: RequestGate,
+    *,
+    signing_secret: str,
+    hooks: IncidentSettings | None = None,
+    incidents: IncidentDesk | None = None,
 ) -> web.Application:
     """`signing_secret` checks every request to SLACK_EVENTS_PATH (without one, all are refused);
-    `gate` learns of every Slack request until it is answered, so follow-up work waits for it."""
+    `gate` learns of every Slack request until it is answered, so follow-up work waits for it.
+    With `hooks`, the webhooks are served too (each refused until its credential is set)."""
 
     async def slack_events(request: web.Request) -> web.Response:
         with gate.answering():
@@ -55,4 +64,6 @@ def web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    if hooks is not None:
+        hooks_http.add_routes(app, incidents, hooks)
     return app

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
+from bot import (
+    audit,
+    break_glass,
+    freezes,
+    incident_links,
+    plan_views,
+    planner,
+    plans,
+    resolutions,
+    verify_checks,
+)
 from bot.after_ack import AfterAck
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
@@ -81,6 +91,7 @@ async def start_workflow(
     start: WorkflowStart,
     intent: str,
     source_key: str,
+    min_approvals: int = 0,
 ) -> int:
     """Plan the workflow (its reads pin what the apply will use), then store and post it as any plan."""
     context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
@@ -92,6 +103,7 @@ async def start_workflow(
         thread_ts=thread_ts,
         draft=_finish(runtime, proposed),
         source_key=source_key,
+        min_approvals=min_approvals,
     )
 
 
@@ -133,9 +145,10 @@ async def request_plan(
     thread_ts: str | None,
     draft: PlanDraft,
     source_key: str,
+    min_approvals: int = 0,
 ) -> int:
     """Store the plan and post its card; the plan's id. A repeated delivery of one request posts
-    nothing new."""
+    nothing new. A plan made in an incident's thread becomes part of that incident."""
     async with runtime.sessions.begin() as session:
         created = await plans.submit(
             session,
@@ -144,7 +157,16 @@ async def request_plan(
             source_key=source_key,
             draft=draft,
             policy=runtime.policy,
+            min_approvals=min_approvals,
         )
+        if created.is_new and thread_ts:
+            await incident_links.link_plan(
+                session,
+                team_id=requester.team_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                plan_id=created.plan.id,
+            )
     if created.is_new:
         await runtime.notifier.post_card(
             team_id=requester.team_id,

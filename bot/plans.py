@@ -44,9 +44,11 @@ async def submit(
     source_key: str,
     draft: PlanDraft,
     policy: Policy,
+    min_approvals: int = 0,
 ) -> Created:
     """Decide a draft under the freezes active now and store it with that decision; refused
-    outright when policy denies it and break-glass could not override."""
+    outright when policy denies it and break-glass could not override. `min_approvals` raises the
+    approvals the card asks for (a plan nobody asked for, proposed for an incident, waits for one)."""
     facts = PlanFacts(
         requester_id=requester.user_id,
         environment=draft.target.environment,
@@ -65,7 +67,7 @@ async def submit(
         channel_id=channel_id,
         source_key=source_key,
         draft=draft.model_copy(update={"risk": risk}),
-        decision=as_decision(result),
+        decision=_at_least(as_decision(result), min_approvals),
     )
 
 
@@ -341,3 +343,10 @@ def require_open_for_decision(plan_id: int, status: str, *, verb: str) -> None:
 
 def _label(status: str) -> str:
     return status.replace("_", " ")
+
+
+def _at_least(decision: PolicyDecision, approvals: int) -> PolicyDecision:
+    if decision.required_approvals >= approvals:
+        return decision
+    reasons = [*decision.reasons, "proposed by Carapulse: a person approves it"]
+    return decision.model_copy(update={"required_approvals": approvals, "reasons": reasons})

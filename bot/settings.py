@@ -15,6 +15,7 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+from bot.incident_settings import IncidentSettings
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
 
@@ -25,7 +26,7 @@ DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 SLACK_API_URL = "https://slack.com/api/"
 
 
-class Settings(BaseSettings):
+class Settings(IncidentSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     slack_bot_token: str = Field(min_length=1)

@@ -3,6 +3,7 @@ scenario tests drive it exactly as Slack would."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -88,9 +89,14 @@ async def running_bot(
     convergence_delay: float = 0.1,
     overrides: dict[str, str] | None = None,
     prepare_slack: Callable[[FakeSlack], None] | None = None,
+    slack: FakeSlack | None = None,
 ) -> AsyncIterator[RunningBot]:
-    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them."""
-    async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
+    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them.
+    A started `slack` is shared (restarts and replicas talk to one workspace); else one is made."""
+    async with contextlib.AsyncExitStack() as stack:
+        if slack is None:
+            slack = await stack.enter_async_context(FakeSlack())
+        kube = await stack.enter_async_context(FakeKubernetes(convergence_delay=convergence_delay))
         if prepare_slack is not None:
             prepare_slack(slack)
         kube.add_deployment("shop", "checkout", replicas=2)
@@ -103,6 +109,8 @@ async def running_bot(
             carapulse.engine,
             carapulse.gate,
             signing_secret=carapulse.settings.slack_signing_secret,
+            hooks=carapulse.settings,
+            incidents=carapulse.incidents,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
