@@ -90,9 +90,11 @@ async def running_bot(
     overrides: dict[str, str] | None = None,
     prepare_slack: Callable[[FakeSlack], None] | None = None,
     slack: FakeSlack | None = None,
+    port: int = 0,
 ) -> AsyncIterator[RunningBot]:
     """`prepare_slack` adds users, channels or user groups before the bot starts and reads them.
-    A started `slack` is shared (restarts and replicas talk to one workspace); else one is made."""
+    A started `slack` is shared (restarts and replicas talk to one workspace); else one is made.
+    `port` 0 picks a free port; a fixed one is for servers told the URL before the bot starts."""
     async with contextlib.AsyncExitStack() as stack:
         if slack is None:
             slack = await stack.enter_async_context(FakeSlack())
@@ -115,7 +117,7 @@ async def running_bot(
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         await web.SockSite(runner, sock).start()
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         carapulse.start_worker()
