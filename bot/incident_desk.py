@@ -4,9 +4,11 @@ in place, coalesced like plan cards so a storm of alerts costs one edit per inte
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +20,7 @@ from bot import incident_views, incident_work
 from bot.alert_gate import POST_CLAIM, GateRules
 from bot.clock import utcnow
 from bot.coalescing import Coalescer
+from bot.db.engine import bound_engine, is_postgres
 from bot.db.models import Incident
 from bot.domain import IncidentStatus, IncidentView
 from bot.incident_settings import IncidentSettings
@@ -63,6 +66,20 @@ class IncidentDesk:
             deliver=self._deliver, supervisor=runtime.supervisor, min_interval=min_interval, what="incident"
         )
         self._shown: dict[int, str] = {}
+        # SQLite: one intake transaction at a time in this process. Writers that collide on SQLite's
+        # lock wait in its busy handler, which sleeps up to 100 ms between tries; queueing here
+        # instead hands the lock over at once. PostgreSQL's row locks need no such help.
+        postgres = is_postgres(bound_engine(runtime.sessions))
+        self._intake_lock = None if postgres else asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def intake(self) -> AsyncIterator[None]:
+        """Hold while storing a delivery."""
+        if self._intake_lock is None:
+            yield
+            return
+        async with self._intake_lock:
+            yield
 
     @property
     def team_id(self) -> str:

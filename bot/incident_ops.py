@@ -43,7 +43,7 @@ PAGERDUTY_ACK = "pagerduty.acknowledge_incident"
 
 async def take_alerts(desk: IncidentDesk, webhook: AlertmanagerWebhook) -> Intake:
     """Store what the delivery says (one transaction) and hand the Slack work on."""
-    async with desk.runtime.sessions.begin() as session:
+    async with desk.intake(), desk.runtime.sessions.begin() as session:
         intake = await alert_gate.ingest(
             session, team_id=desk.team_id, alerts=webhook.alerts, rules=desk.rules, now=utcnow()
         )
