@@ -1,13 +1,16 @@
 """Where an incident's message goes: its service's channel, the default one for a service nobody
 configured, or a channel of its own for the severities that get one; labels never ping."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 from tests.alerts import alert, webhook
-from tests.fakes.slack_state import OPS_CHANNEL
-from tests.harness import RunningBot
+from tests.fakes.pagerduty import FakePagerDuty
+from tests.fakes.slack_state import ALICE, OPS_CHANNEL, TEAM_DOMAIN
+from tests.harness import RunningBot, running_bot
 from tests.hooks import post
-from tests.integration.incidents.conftest import PAYMENTS_CHANNEL
+from tests.integration.incidents.conftest import INCIDENT_SETTINGS, PAYMENTS_CHANNEL
 
 
 def _incidents(bot: RunningBot, channel: str) -> list[dict[str, Any]]:
@@ -71,3 +74,19 @@ def _mrkdwn_texts(message: dict[str, Any]) -> list[str]:
 
     walk(message.get("blocks", []))
     return found
+
+
+async def test_an_own_channel_invites_the_pagerduty_on_call(database_url: str, tmp_path: Path) -> None:
+    async with FakePagerDuty() as pagerduty:
+        pagerduty.add_oncall(("PEPOL01", "Checkout"), 1, "Alice", email=f"alice@{TEAM_DOMAIN}.example.com")
+        services = {"checkout": {"escalation_policy": "PEPOL01"}}
+        overrides = {
+            **INCIDENT_SETTINGS,
+            "INCIDENT_SERVICES": json.dumps(services),
+            "PAGERDUTY_TOKEN": pagerduty.token,
+            "PAGERDUTY_API_URL": pagerduty.url,
+        }
+        async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=overrides) as bot:
+            await post(bot.url, "alertmanager", webhook(alert(fingerprint="aa01", severity="page")))
+            [invite] = await bot.slack.wait_until(lambda: bot.slack.calls_to("conversations.invite"))
+            assert invite.ok and invite.args["users"] == ALICE
