@@ -167,8 +167,15 @@ def _diagnostic_text(part: DiagnosticSection) -> str:
 
 
 def _entry_text(entry: TimelineEntry) -> str:
-    who = f" ({user(entry.actor)})" if entry.actor.startswith(("U", "W")) and entry.actor.isalnum() else ""
-    return f"{literal(entry.text)}{who}"
+    """Slack users are mentioned; anyone else (a GitHub login, Alertmanager) is named as text."""
+    if _is_slack_user(entry.actor):
+        return f"{literal(entry.text)} ({user(entry.actor)})"
+    by = f" (by {literal(entry.actor)})" if entry.actor and entry.actor != "alertmanager" else ""
+    return f"{literal(entry.text)}{by}"
+
+
+def _is_slack_user(actor: str) -> bool:
+    return actor[:1] in ("U", "W") and actor.isalnum() and actor.isupper() and len(actor) >= 9
 
 
 def _chunks(title: str, lines: list[str]) -> list[dict[str, Any]]:

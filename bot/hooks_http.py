@@ -27,11 +27,13 @@ MAX_BODY_BYTES = 1024 * 1024
 JSON = "application/json"
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.Response]]
+# A hook's own part: the desk, the request (for its headers) and the body as UTF-8 text.
+Hook = Callable[[IncidentDesk, web.Request, str], Awaitable[web.Response]]
 
 
 def add_routes(app: web.Application, desk: IncidentDesk | None, settings: IncidentSettings) -> None:
     auths = credentials(settings)
-    hooks: dict[str, Callable[[IncidentDesk, web.Request, bytes, str], Awaitable[web.Response]]] = {
+    hooks: dict[str, Hook] = {
         "alertmanager": _alertmanager,
         "argocd": _argocd,
         "git": _git,
@@ -71,7 +73,7 @@ def _handler(
     name: str,
     auth: HookAuth,
     desk: IncidentDesk | None,
-    hook: Callable[[IncidentDesk, web.Request, bytes, str], Awaitable[web.Response]],
+    hook: Hook,
 ) -> Handler:
     async def handle_hook(request: web.Request) -> web.Response:
         try:
@@ -80,7 +82,7 @@ def _handler(
             body = await read_body(request, max_bytes=MAX_BODY_BYTES)
             auth.check(request.headers, body)
             _require_json(request)
-            return await hook(desk, request, body, decode(body))
+            return await hook(desk, request, decode(body))
         except Refused as refused:
             log.warning("refused a webhook to /hooks/%s: %s %s", name, refused.status, refused.reason)
             return refused.response()
@@ -88,20 +90,20 @@ def _handler(
     return handle_hook
 
 
-async def _alertmanager(desk: IncidentDesk, request: web.Request, body: bytes, text: str) -> web.Response:
+async def _alertmanager(desk: IncidentDesk, request: web.Request, text: str) -> web.Response:
     webhook = _model(AlertmanagerWebhook, text)
     intake = await incident_ops.take_alerts(desk, webhook)
     return web.json_response({"status": "accepted", "incidents": sorted(intake.changed)})
 
 
-async def _argocd(desk: IncidentDesk, request: web.Request, body: bytes, text: str) -> web.Response:
+async def _argocd(desk: IncidentDesk, request: web.Request, text: str) -> web.Response:
     event = service_events.from_argocd(
         _model(service_events.ArgoCdNotification, text), desk.settings.incident_services, utcnow()
     )
     return await _store(desk, event)
 
 
-async def _git(desk: IncidentDesk, request: web.Request, body: bytes, text: str) -> web.Response:
+async def _git(desk: IncidentDesk, request: web.Request, text: str) -> web.Response:
     services, now = desk.settings.incident_services, utcnow()
     if "X-Gitlab-Event" in request.headers:
         event = service_events.from_gitlab(_model(service_events.GitLabEvent, text), services, now)
@@ -117,7 +119,7 @@ async def _git(desk: IncidentDesk, request: web.Request, body: bytes, text: str)
     return await _store(desk, service_events.from_github(kind, github, services, now))
 
 
-async def _kubernetes(desk: IncidentDesk, request: web.Request, body: bytes, text: str) -> web.Response:
+async def _kubernetes(desk: IncidentDesk, request: web.Request, text: str) -> web.Response:
     event = service_events.from_kubernetes(
         _model(service_events.KubernetesEvent, text), desk.settings.incident_services, utcnow()
     )

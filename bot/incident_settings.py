@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ChannelId = Annotated[str, StringConstraints(pattern=r"^[CG][A-Z0-9]{8,}$")]
 ServiceName = Annotated[str, StringConstraints(min_length=1, max_length=128)]
@@ -18,7 +18,7 @@ DEFAULT_GROUP_LABELS = ("alertname", "service")
 class ServiceConfig(BaseModel):
     """What Carapulse knows of one service beyond its alerts' labels."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     channel: ChannelId | None = None
     # Kubernetes: default the alert's `namespace` label (else "default") and the service's name.
@@ -42,7 +42,7 @@ class RemediationRule(BaseModel):
     """A remediation proposed for alerts matching `alertname` and `service` (either may be left out to
     match any): a workflow with its inputs, `{service}`, `{namespace}` and `{alertname}` filled in."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     alertname: str | None = None
     service: str | None = None
@@ -51,6 +51,9 @@ class RemediationRule(BaseModel):
 
 
 class IncidentSettings(BaseSettings):
+    # Built as part of Settings, which inherits these fields; never validated on its own at start-up.
+    model_config = SettingsConfigDict(defer_build=True)
+
     incident_services: dict[ServiceName, ServiceConfig] = Field(default_factory=dict)
     # Where alerts of services not in INCIDENT_SERVICES (or without a channel there) go.
     incident_default_channel: ChannelId | None = None
