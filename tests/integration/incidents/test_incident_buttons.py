@@ -11,6 +11,7 @@ from sqlalchemy import select
 from blocks import ids
 from bot.db.models import IncidentPlan, Plan
 from tests.alerts import alert, webhook
+from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.prometheus_stack import RunningStack
 from tests.fakes.slack_state import ALICE, BOB, OPS_CHANNEL
 from tests.harness import RunningBot, running_bot
@@ -127,3 +128,31 @@ async def test_the_export_command_uploads_both_files(opened: tuple[RunningBot, s
     await bot.driver.slash_command("incident export 1")
     files = await bot.slack.wait_until(lambda: f if len(f := bot.slack.uploaded_files) >= 2 else None)
     assert sorted(f.name for f in files) == ["incident-1-timeline.json", "incident-1-timeline.md"]
+
+
+async def test_acknowledge_plans_the_pagerduty_acknowledgement_which_policy_decides(
+    database_url: str, tmp_path: Path
+) -> None:
+    async with FakePagerDuty() as pagerduty:
+        pagerduty.add_service("PSVC001", "Checkout")
+        paged = pagerduty.add_incident("PSVC001", "checkout is burning")
+        overrides = {
+            **INCIDENT_SETTINGS,
+            "INCIDENT_SERVICES": json.dumps({"checkout": {"pagerduty_service": "PSVC001"}}),
+            "PAGERDUTY_TOKEN": pagerduty.token,
+            "PAGERDUTY_API_URL": pagerduty.url,
+            "PAGERDUTY_FROM_EMAIL": "oncall@example.com",
+        }
+        async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=overrides) as bot:
+            await post(bot.url, "alertmanager", webhook(alert(fingerprint="aa01")))
+            message = await bot.slack.wait_until(lambda: _message(bot, "Incident #1"))
+            await bot.driver.block_action(ids.INCIDENT_ACKNOWLEDGE, "1", user=ALICE, message_ts=message["ts"])
+            card = await bot.slack.wait_until(lambda: _message(bot, "Plan #1", thread=message["ts"]))
+            assert "pagerduty.acknowledge_incident" in str(card["blocks"]) and paged.status == "triggered"
+            # Production: policy asks for an approval, from someone else.
+            await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB, message_ts=card["ts"])
+            await bot.slack.wait_until(
+                lambda: "Succeeded" in str(_message(bot, "Plan #1", thread=message["ts"])["blocks"]),
+                timeout=30,
+            )
+            assert paged.status == "acknowledged"
