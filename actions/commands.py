@@ -14,9 +14,10 @@ from actions.errors import ephemeral_responder, reporting
 from blocks.plan_card import plan_card
 from blocks.replies import error_blocks, help_blocks
 from blocks.workflows import workflow_list_blocks, workflow_modal, workflow_show_blocks
-from bot import freezes, operations, planner
+from bot import freezes, incident_ops, operations, planner
 from bot.domain import Actor, PlanDraft
 from bot.errors import CarapulseError, UserError
+from bot.incident_desk import IncidentDesk
 from bot.operations import Runtime, WorkflowStart
 from bot.workflows import forms
 from bot.workflows.catalog import WorkflowRequest
@@ -26,6 +27,7 @@ PLAN_ID_SUBCOMMANDS = frozenset({"status", "approve", "cancel"})
 # Subcommands the design reserves for features still to come; named so they are not planned as text.
 RESERVED = frozenset({"schedule", "runbook", "playbook", "memory", "audit", "context", "policy"})
 FREEZE_SUBCOMMANDS = frozenset({"freeze", "unfreeze"})
+INCIDENT_USAGE = f"Use `{COMMAND} incident export <id>` to get an incident's timeline as Markdown and JSON."
 WORKFLOW_USAGE = (
     f"Use `{COMMAND} workflow list`, `workflow show <name>` or `workflow start <name> [name=value …]`."
 )
@@ -45,7 +47,7 @@ class Invocation:
 Work = Callable[[Invocation], Awaitable[None]]
 
 
-def register(app: AsyncApp, *, runtime: Runtime) -> None:
+def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None = None) -> None:
     @app.command(COMMAND)
     async def handle_carapulse(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         subcommand, argument = split(body.get("text", ""))
@@ -54,7 +56,10 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             await ack(response_type="ephemeral", text="Carapulse help", blocks=help_blocks(examples))
             return
         try:
-            work, opens_modal = _prepare(runtime, subcommand, argument)
+            if subcommand == "incident":
+                work, opens_modal = _prepare_incident(incidents, argument), False
+            else:
+                work, opens_modal = _prepare(runtime, subcommand, argument)
         except CarapulseError as exc:
             await ack(response_type="ephemeral", text=exc.message, blocks=error_blocks(exc.message))
             return
@@ -71,7 +76,12 @@ def split(text: str) -> tuple[str, str]:
     if not words:
         return "help", ""
     first = words[0].lower()
-    if first in PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED or first in ("help", "plan", "workflow"):
+    if first in PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED or first in (
+        "help",
+        "plan",
+        "workflow",
+        "incident",
+    ):
         return first, words[1] if len(words) > 1 else ""
     return "plan", text.strip()
 
@@ -112,6 +122,26 @@ def _prepare_workflow(runtime: Runtime, argument: str) -> tuple[Work, bool]:
     request = WorkflowRequest(name=name, typed=forms.parse_pairs(pairs))
     start = operations.workflow_start(runtime, request)
     return _planning(start, intent=f"workflow {argument.strip()}"), False
+
+
+def _prepare_incident(incidents: IncidentDesk | None, argument: str) -> Work:
+    if incidents is None:
+        raise UserError("Incidents are not set up here: no webhook credential is configured.")
+    verb, _, raw_id = argument.strip().partition(" ")
+    if verb.lower() != "export" or not raw_id.strip():
+        raise UserError(INCIDENT_USAGE)
+    return partial(_incident_export, desk=incidents, incident_id=payloads.parse_incident_id(raw_id))
+
+
+async def _incident_export(invocation: Invocation, *, desk: IncidentDesk, incident_id: int) -> None:
+    body = invocation.body
+    await incident_ops.export(
+        desk,
+        actor=invocation.actor,
+        incident_id=incident_id,
+        channel_id=body["channel_id"],
+        thread_ts=body.get("thread_ts") or None,
+    )
 
 
 def _planning(understood: PlanDraft | WorkflowStart, *, intent: str) -> Work:

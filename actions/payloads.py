@@ -131,3 +131,23 @@ def form_values(view: dict[str, Any]) -> dict[str, str | None]:
 def input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
     value = view["state"]["values"].get(block_id, {}).get(action_id, {}).get("value")
     return value or ""
+
+
+def incident_id_from_action(body: dict[str, Any]) -> int:
+    return parse_incident_id(body["actions"][0].get("value", ""))
+
+
+def parse_incident_id(raw: str) -> int:
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or int(text) <= 0:
+        raise UserError(
+            f"{raw.strip() or 'nothing'!s} is not an incident id; incident ids are numbers like 7."
+        )
+    return int(text)
+
+
+def clicked_thread(body: dict[str, Any]) -> tuple[str, str]:
+    """The channel of a clicked message and the thread it is in (or starts)."""
+    message = body.get("message") or {}
+    channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+    return channel_id, message.get("thread_ts") or message.get("ts") or body["container"]["message_ts"]

@@ -62,3 +62,12 @@ def slack_date(moment: datetime, format: str = "{date_short_pretty} {time}") -> 
     as the fallback text."""
     fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(moment.timestamp())}^{format}|{fallback}>"
+
+
+_FORMATTING = str.maketrans({mark: f"\u200b{mark}\u200b" for mark in "*_~`"})
+
+
+def literal(text: str) -> str:
+    """Untrusted text (an alert's labels, a tool's message) for mrkdwn: escaped so it cannot ping
+    or link, and with zero-width spaces around Slack's formatting marks so it cannot bold or strike."""
+    return escape(text).translate(_FORMATTING)

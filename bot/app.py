@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import notification_sinks, toolbox, workflows
+from bot import incident_setup, notification_sinks, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.api import service as api_service
 from bot.api.service import ApiService
@@ -31,6 +31,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
 from bot.escalation import PAGE_ACTION, Escalation
+from bot.incident_desk import IncidentDesk
 from bot.jobs import JobRunner
 from bot.notification_rules import NotificationRoutes
 from bot.notifications import EventFeed
@@ -70,6 +71,8 @@ class Carapulse:
     events: EventFeed | None = None
     # The pipeline API, when API_CHANNEL is set.
     api: ApiService | None = None
+    # Alert-driven incidents and the webhooks, when any webhook credential is set.
+    incidents: IncidentDesk | None = None
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
@@ -126,6 +129,9 @@ async def create_app(
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
         )
+        incident_setup.check(settings, catalog)
+        client = slack_client(settings)
+        identity = await incident_setup.identity(client) if settings.hooks_enabled else None
     except ConfigError:
         await tools.aclose()
         raise
@@ -138,7 +144,6 @@ async def create_app(
             await tools.aclose()
             raise
     sessions = create_session_factory(engine)
-    client = slack_client(settings)
     supervisor = TaskSupervisor()
     gate = RequestGate()
     changes = PlanChanges()
@@ -161,8 +166,12 @@ async def create_app(
         if with_worker
         else None
     )
+    user_roles = dict(settings.roles)
+    if identity is not None and settings.incident_remediations:
+        # Remediations proposed for incidents are requested by the bot; each waits for an approval.
+        user_roles[identity.user_id] = ["operator"]
     roles = RoleDirectory(
-        user_roles=settings.roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)
+        user_roles=user_roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)
     )
     await roles.refresh()
     policy = Policy(
@@ -227,7 +236,14 @@ async def create_app(
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    actions.register(bolt, runtime=runtime)
+    incidents = (
+        incident_setup.desk(
+            runtime, client, settings, identity, min_interval=settings.card_update_interval_seconds
+        )
+        if identity
+        else None
+    )
+    actions.register(bolt, runtime=runtime, incidents=incidents)
     api = api_service.build(settings, team_id=api_team, runtime=runtime, changes=changes)
     return Carapulse(
         settings=settings,
@@ -240,6 +256,7 @@ async def create_app(
         loops=TaskSupervisor(),
         events=events,
         api=api,
+        incidents=incidents,
     )
 
 

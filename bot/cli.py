@@ -70,6 +70,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         carapulse.gate,
         signing_secret=settings.slack_signing_secret,
         api=carapulse.api,
+        hooks=settings,
+        incidents=carapulse.incidents,
     )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -350,3 +350,77 @@ class PlanView(BaseModel):
     @property
     def approvals_missing(self) -> int:
         return max(0, self.decision.required_approvals - len(self.approvals))
+
+
+class IncidentStatus(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class IncidentLink(BaseModel):
+    """A link on the incident message (Prometheus graph, Grafana dashboard, runbook): http(s) only."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    label: str
+    url: str
+
+
+class IncidentView(BaseModel):
+    """Everything the incident message needs, read in one go so rendering never touches the database.
+    Labels and annotations come from alerts as sent: render them as untrusted text."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    team_id: str
+    service: str
+    alertname: str
+    severity: str
+    title: str
+    status: IncidentStatus
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    started_at: datetime
+    resolved_at: datetime | None = None
+    resolved_by: str = ""
+    acknowledged_by: str = ""
+    acknowledged_at: datetime | None = None
+    alerts_firing: int = 0
+    alerts_total: int = 0
+    deliveries: int = 0
+    links: list[IncidentLink] = Field(default_factory=list)
+    channel_id: str | None = None
+    ts: str | None = None
+    expr: str = ""
+    """The PromQL expression of the alert's rule (from its generator URL), charted when known."""
+
+
+class DiagnosticState(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    UNAVAILABLE = "unavailable"
+
+
+class DiagnosticSection(BaseModel):
+    """One source of diagnostics: what it said, or why it said nothing (failed, not configured)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    title: str
+    source: str
+    state: DiagnosticState
+    lines: list[str] = Field(default_factory=list)
+    note: str = ""
+
+
+class TimelineEntry(BaseModel):
+    """One thing that happened during an incident, for the timeline and its exports."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    at: datetime
+    kind: str
+    actor: str = ""
+    text: str
+    plan_id: int | None = None

@@ -12,10 +12,12 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import slack_requests
+from bot import hooks_http, slack_requests
 from bot.after_ack import RequestGate
 from bot.api import routes as api_routes
 from bot.api.service import ApiService
+from bot.incident_desk import IncidentDesk
+from bot.incident_settings import IncidentSettings
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +31,13 @@ def web_app(
     *,
     signing_secret: str,
     api: ApiService | None = None,
+    hooks: IncidentSettings | None = None,
+    incidents: IncidentDesk | None = None,
 ) -> web.Application:
     """`signing_secret` checks every request to SLACK_EVENTS_PATH (without one, all are refused);
     `gate` learns of every Slack request until it is answered, so follow-up work waits for it;
-    `api` serves /api/v1/ (None: its paths answer that it is off)."""
+    `api` serves /api/v1/ (None: its paths answer that it is off). With `hooks`, the webhooks are
+    served too (each refused until its credential is set)."""
 
     async def slack_events(request: web.Request) -> web.Response:
         with gate.answering():
@@ -65,4 +70,6 @@ def web_app(
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     api_routes.register(app, api)
+    if hooks is not None:
+        hooks_http.add_routes(app, incidents, hooks)
     return app

@@ -14,6 +14,7 @@ from bot import (
     break_glass,
     escalation,
     freezes,
+    incident_links,
     plan_views,
     planner,
     plans,
@@ -97,6 +98,7 @@ async def start_workflow(
     start: WorkflowStart,
     intent: str,
     source_key: str,
+    min_approvals: int = 0,
 ) -> int:
     """Plan the workflow (its reads pin what the apply will use), then store and post it as any plan."""
     return await request_plan(
@@ -106,6 +108,7 @@ async def start_workflow(
         thread_ts=thread_ts,
         draft=await draft_workflow(runtime, requester=requester, start=start, intent=intent),
         source_key=source_key,
+        min_approvals=min_approvals,
     )
 
 
@@ -156,9 +159,10 @@ async def request_plan(
     thread_ts: str | None,
     draft: PlanDraft,
     source_key: str,
+    min_approvals: int = 0,
 ) -> int:
     """Store the plan and post its card; the plan's id. A repeated delivery of one request posts
-    nothing new."""
+    nothing new. A plan made in an incident's thread becomes part of that incident."""
     async with runtime.sessions.begin() as session:
         created = await plans.submit(
             session,
@@ -168,7 +172,16 @@ async def request_plan(
             draft=draft,
             policy=runtime.policy,
             approvals=runtime.approvals,
+            min_approvals=min_approvals,
         )
+        if created.is_new and thread_ts:
+            await incident_links.link_plan(
+                session,
+                team_id=requester.team_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                plan_id=created.plan.id,
+            )
         escalating = created.is_new and await schedule_escalation(runtime, session, created.plan)
     if escalating and runtime.jobs is not None:
         runtime.jobs.wake()

@@ -55,10 +55,12 @@ async def submit(
     draft: PlanDraft,
     policy: Policy,
     approvals: ApprovalRules | None = None,
+    min_approvals: int = 0,
 ) -> Created:
     """Decide a draft under the freezes active now and store it with that decision; refused
     outright when policy denies it and break-glass could not override. `approvals` says whether
-    approving it will take a typed confirmation."""
+    approving it will take a typed confirmation; `min_approvals` raises the approvals the card asks
+    for (a plan nobody asked for, proposed for an incident, waits for one)."""
     judged, decision = await decide(session, requester=requester, draft=draft, policy=policy)
     return await create(
         session,
@@ -66,7 +68,7 @@ async def submit(
         channel_id=channel_id,
         source_key=source_key,
         draft=judged,
-        decision=decision,
+        decision=_at_least(decision, min_approvals),
         confirm_word=approvals.confirm_word(judged) if approvals else None,
     )
 
@@ -445,3 +447,10 @@ def require_open_for_decision(plan_id: int, status: str, *, verb: str) -> None:
 
 def _label(status: str) -> str:
     return status.replace("_", " ")
+
+
+def _at_least(decision: PolicyDecision, approvals: int) -> PolicyDecision:
+    if decision.required_approvals >= approvals:
+        return decision
+    reasons = [*decision.reasons, "proposed by Carapulse: a person approves it"]
+    return decision.model_copy(update={"required_approvals": approvals, "reasons": reasons})

@@ -17,6 +17,7 @@ from pydantic_settings import (
 from bot.api.oidc_config import OidcProvider
 from bot.approval_rules import EnvironmentApprovals
 from bot.errors import ConfigError
+from bot.incident_settings import IncidentSettings
 from bot.notification_rules import EnvironmentNotifications
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
@@ -28,7 +29,7 @@ DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 SLACK_API_URL = "https://slack.com/api/"
 
 
-class Settings(BaseSettings):
+class Settings(IncidentSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     slack_bot_token: str = Field(min_length=1)

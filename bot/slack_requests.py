@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 import urllib.parse
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import slack_shapes
+from bot.edge import Refused, decode, json_object, read_body
 
 # Slack's own requests are a few KiB; a block_actions payload carrying a full plan card stays far below.
 MAX_BODY_BYTES = 1024 * 1024
@@ -28,47 +28,19 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_CLOCK_SKEW_SECONDS = 300
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
-_CHUNK_BYTES = 64 * 1024
-
-
-class Refused(Exception):
-    """A request answered at the edge. `reason` goes to the log, and to the caller unless the
-    request failed its signature check."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-    def response(self) -> web.Response:
-        if self.status == web.HTTPUnauthorized.status_code:
-            return web.json_response({"error": "invalid request"}, status=self.status)  # Bolt's answer
-        return web.Response(status=self.status, text=self.reason)
 
 
 async def admit(request: web.Request, *, signing_secret: str) -> AsyncBoltRequest:
     """The request as Bolt takes it, or Refused (413, 401, 415, 400: checked in that order)."""
-    body = await _read(request)
+    body = await read_body(request, max_bytes=MAX_BODY_BYTES)
     _verify_signature(request.headers, body, signing_secret)
     media_type = _media_type(request)
-    text = _decode(body)
+    text = decode(body)
     try:
         slack_shapes.check(_parse(text, media_type))
     except ValueError as exc:
         raise Refused(400, str(exc)) from None
     return AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
-
-
-async def _read(request: web.Request) -> bytes:
-    too_large = Refused(413, f"body is larger than {MAX_BODY_BYTES} bytes")
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise too_large
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(_CHUNK_BYTES):
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise too_large
-    return bytes(body)
 
 
 def _verify_signature(headers: Mapping[str, str], body: bytes, secret: str) -> None:
@@ -104,20 +76,11 @@ def _media_type(request: web.Request) -> str:
     return media_type
 
 
-def _decode(body: bytes) -> str:
-    if not body:
-        raise Refused(400, "body is empty")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Refused(400, f"body is not UTF-8 (byte {exc.start})") from None
-
-
 def _parse(text: str, media_type: str) -> dict[str, object]:
     """The body as slack_bolt's `parse_body` will read it, or Refused where that would raise or
     read it otherwise than Slack meant."""
     if media_type == JSON:
-        return _json_object(text, "body")
+        return json_object(text, "body")
     if text.startswith("{"):
         raise Refused(400, "form body starts with '{', which slack_bolt reads as JSON")
     try:
@@ -132,14 +95,4 @@ def _parse(text: str, media_type: str) -> dict[str, object]:
     payload = fields.get("payload")
     if not isinstance(payload, str):
         raise Refused(400, "form mentions 'payload' but has no payload field; slack_bolt reads it as empty")
-    return _json_object(payload, "payload field")
-
-
-def _json_object(text: str, what: str) -> dict[str, object]:
-    try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):
-        raise Refused(400, f"{what} is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise Refused(400, f"{what} is not a JSON object")
-    return value
+    return json_object(payload, "payload field")

@@ -3,6 +3,7 @@ scenario tests drive it exactly as Slack would."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -90,10 +91,17 @@ async def running_bot(
     overrides: dict[str, str] | None = None,
     prepare_slack: Callable[[FakeSlack], None] | None = None,
     clock: Clock | None = None,
+    slack: FakeSlack | None = None,
+    port: int = 0,
 ) -> AsyncIterator[RunningBot]:
     """`prepare_slack` adds users, channels or user groups before the bot starts and reads them;
-    `clock` is what the bot's scheduled jobs wait on (a FakeClock moves only when told)."""
-    async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
+    `clock` is what the bot's scheduled jobs wait on (a FakeClock moves only when told).
+    A started `slack` is shared (restarts and replicas talk to one workspace); else one is made.
+    `port` 0 picks a free port; a fixed one is for servers told the URL before the bot starts."""
+    async with contextlib.AsyncExitStack() as stack:
+        if slack is None:
+            slack = await stack.enter_async_context(FakeSlack())
+        kube = await stack.enter_async_context(FakeKubernetes(convergence_delay=convergence_delay))
         if prepare_slack is not None:
             prepare_slack(slack)
         kube.add_deployment("shop", "checkout", replicas=2)
@@ -107,11 +115,13 @@ async def running_bot(
             carapulse.gate,
             signing_secret=carapulse.settings.slack_signing_secret,
             api=carapulse.api,
+            hooks=carapulse.settings,
+            incidents=carapulse.incidents,
         )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
+        sock.bind(("127.0.0.1", port))
         await web.SockSite(runner, sock).start()
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         carapulse.start_worker()

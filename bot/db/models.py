@@ -279,3 +279,103 @@ class ApiToken(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class Incident(Base):
+    """One alert group (alertname + service by default) while it fires, and its Slack message.
+
+    `open_key` is the group key while the incident is open and NULL once it is resolved: the unique
+    constraint on it lets one incident per group be open, however many webhooks or replicas race.
+    """
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        UniqueConstraint("team_id", "open_key", name="uq_incidents_open_group"),
+        Index("ix_incidents_team_group", "team_id", "group_key", "resolved_at"),
+        Index("ix_incidents_team_message", "team_id", "channel_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    group_key: Mapped[str] = mapped_column(String(512))
+    open_key: Mapped[str | None] = mapped_column(String(512))
+    service: Mapped[str] = mapped_column(String(128))
+    alertname: Mapped[str] = mapped_column(String(255))
+    severity: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    labels: Mapped[dict[str, Any]]
+    annotations: Mapped[dict[str, Any]]
+    generator_url: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str] = mapped_column(String(128), default="")
+    acknowledged_by: Mapped[str] = mapped_column(UserId, default="")
+    acknowledged_at: Mapped[datetime | None]
+    # Webhook deliveries that carried this incident's alerts (the counter on its message).
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    # Which process posts the message (a replica takes over once the claim has lapsed), and where.
+    post_owner: Mapped[str | None] = mapped_column(String(64))
+    post_claim_until: Mapped[datetime | None]
+    channel_id: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    timeline_posted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IncidentAlert(Base):
+    """One alert (by Alertmanager's fingerprint) of an incident: a repeated delivery updates it."""
+
+    __tablename__ = "incident_alerts"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "fingerprint", name="uq_incident_alerts_fingerprint"),
+        Index("ix_incident_alerts_status", "incident_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    labels: Mapped[dict[str, Any]]
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    receipts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ServiceEvent(Base):
+    """Something that happened to a service: a deploy or a Kubernetes event from a webhook, or what
+    someone did to one of its incidents. The incident timeline is made of these (and of plans)."""
+
+    __tablename__ = "service_events"
+    __table_args__ = (
+        Index("ix_service_events_service", "team_id", "service", "occurred_at"),
+        Index("ix_service_events_incident", "team_id", "incident_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    service: Mapped[str] = mapped_column(String(128))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+    occurred_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class IncidentPlan(Base):
+    """A plan made in an incident's thread (or from its buttons): part of the incident's story."""
+
+    __tablename__ = "incident_plans"
+    __table_args__ = (UniqueConstraint("plan_id", name="uq_incident_plans_plan"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))

@@ -66,6 +66,7 @@ class FakePagerDuty(FakeHttpServer):
         self.routing_keys: dict[str, str] = {}  # integration key → service id
         self.incidents: dict[str, FakeIncident] = {}
         self.oncalls: dict[str, list[dict[str, Any]]] = {}  # escalation policy id → entries
+        self.user_emails: dict[str, str] = {}  # user id → email, shown with include[]=users
         self.events: list[dict[str, Any]] = []
         self.latency = Latency()
         self._ids = itertools.count(1)
@@ -84,8 +85,17 @@ class FakePagerDuty(FakeHttpServer):
         self.incidents[incident.id] = incident
         return incident
 
-    def add_oncall(self, policy: tuple[str, str], level: int, user: str, schedule: str | None = None) -> None:
+    def add_oncall(
+        self,
+        policy: tuple[str, str],
+        level: int,
+        user: str,
+        schedule: str | None = None,
+        *,
+        email: str | None = None,
+    ) -> None:
         user_id = f"PUSER{next(self._ids):02d}"
+        self.user_emails[user_id] = email or f"{user.lower().replace(' ', '.')}@example.com"
         self.oncalls.setdefault(policy[0], []).append(
             {
                 "escalation_policy": _reference("escalation_policy", policy[0], policy[1]),
@@ -190,7 +200,19 @@ class FakePagerDuty(FakeHttpServer):
     async def _list_oncalls(self, request: web.Request) -> web.StreamResponse:
         policies = request.query.getall("escalation_policy_ids[]", [])
         found = [entry for policy in policies for entry in self.oncalls.get(policy, [])]
+        if "users" in request.query.getall("include[]", []):
+            found = [{**entry, "user": self._user(entry["user"])} for entry in found]
         return _page(request, "oncalls", found)
+
+    def _user(self, reference: dict[str, Any]) -> dict[str, Any]:
+        """The user object PagerDuty sends in place of a reference with include[]=users."""
+        user = {
+            **reference,
+            "type": "user",
+            "name": reference["summary"],
+            "email": self.user_emails[reference["id"]],
+        }
+        return user
 
     async def _enqueue(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()

@@ -44,6 +44,16 @@ class RunningStack:
     prometheus_url: str
     alertmanager_url: str
     checkout_target: str
+    # The exporter's checkout_error_ratio, which the rules read: set it to make alerts fire or resolve.
+    error_ratio: Gauge
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """A receiver Alertmanager notifies (firing and resolved) with a bearer token."""
+
+    url: str
+    bearer: str
 
 
 def binaries() -> tuple[str, str]:
@@ -65,18 +75,21 @@ def binaries() -> tuple[str, str]:
 
 
 @contextmanager
-def running_stack(workdir: Path, *, scraped: bool = True) -> Iterator[RunningStack]:
+def running_stack(
+    workdir: Path, *, scraped: bool = True, rules: Path = RULES, webhook: Webhook | None = None
+) -> Iterator[RunningStack]:
     """Start the exporter, Alertmanager and Prometheus; yield once both answer /-/ready and, when
     `scraped`, every target was scraped. Prometheus hands static targets to its scrapers in 5 s
-    batches, so tests that only need rules and alerts pass scraped=False and start that much sooner."""
+    batches, so tests that only need rules and alerts pass scraped=False and start that much sooner.
+    `rules` replaces the rule file; with `webhook`, Alertmanager notifies it instead of nobody."""
     prometheus, alertmanager = binaries()
     with ExitStack() as stack:
-        exporter_port = stack.enter_context(_checkout_exporter())
+        exporter_port, error_ratio = stack.enter_context(_checkout_exporter())
         am_port, prom_port = free_port(), free_port()
         am_url, prom_url = f"http://127.0.0.1:{am_port}", f"http://127.0.0.1:{prom_port}"
-        am_config = _write(workdir / "alertmanager.yml", _alertmanager_config())
+        am_config = _write(workdir / "alertmanager.yml", _alertmanager_config(webhook))
         prom_config = _write(
-            workdir / "prometheus.yml", _prometheus_config(prom_port, am_port, exporter_port)
+            workdir / "prometheus.yml", _prometheus_config(prom_port, am_port, exporter_port, rules)
         )
         am_process = stack.enter_context(
             _process(
@@ -107,7 +120,7 @@ def running_stack(workdir: Path, *, scraped: bool = True) -> Iterator[RunningSta
         _wait_until(lambda: _ready(prom_url), prom_process, "it answered /-/ready")
         if scraped:
             _wait_until(lambda: _all_targets_up(prom_url), prom_process, "every scrape target was up")
-        yield RunningStack(prom_url, am_url, f"127.0.0.1:{exporter_port}")
+        yield RunningStack(prom_url, am_url, f"127.0.0.1:{exporter_port}", error_ratio)
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], ok: Callable[[T], bool], *, seconds: float = 20) -> T:
@@ -125,11 +138,11 @@ def _which(names: Sequence[str]) -> str | None:
     return next((path for name in names if (path := shutil.which(name))), None)
 
 
-def _prometheus_config(prom_port: int, am_port: int, exporter_port: int) -> dict[str, Any]:
+def _prometheus_config(prom_port: int, am_port: int, exporter_port: int, rules: Path) -> dict[str, Any]:
     targets = {"prometheus": prom_port, "alertmanager": am_port, "checkout": exporter_port}
     return {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(RULES)],
+        "rule_files": [str(rules)],
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
         "scrape_configs": [
             {"job_name": job, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
@@ -138,17 +151,25 @@ def _prometheus_config(prom_port: int, am_port: int, exporter_port: int) -> dict
     }
 
 
-def _alertmanager_config() -> dict[str, Any]:
-    # A receiver without integrations: alerts are kept and shown, never sent anywhere.
+def _alertmanager_config(webhook: Webhook | None) -> dict[str, Any]:
+    # Without a webhook, a receiver without integrations: alerts are kept and shown, never sent anywhere.
+    receiver: dict[str, Any] = {"name": "blackhole"}
+    if webhook is not None:
+        config = {
+            "url": webhook.url,
+            "send_resolved": True,
+            "http_config": {"authorization": {"type": "Bearer", "credentials": webhook.bearer}},
+        }
+        receiver = {"name": "carapulse", "webhook_configs": [config]}
     return {
         "route": {
-            "receiver": "blackhole",
+            "receiver": receiver["name"],
             "group_by": ["alertname"],
             "group_wait": "0s",
             "group_interval": "1s",
             "repeat_interval": "1h",
         },
-        "receivers": [{"name": "blackhole"}],
+        "receivers": [receiver],
     }
 
 
@@ -159,17 +180,16 @@ def _write(path: Path, config: dict[str, Any]) -> Path:
 
 
 @contextmanager
-def _checkout_exporter() -> Iterator[int]:
+def _checkout_exporter() -> Iterator[tuple[int, Gauge]]:
     registry = CollectorRegistry()
-    Gauge("checkout_error_ratio", "Share of failed checkout requests.", registry=registry).set(
-        CHECKOUT_ERROR_RATIO
-    )
+    error_ratio = Gauge("checkout_error_ratio", "Share of failed checkout requests.", registry=registry)
+    error_ratio.set(CHECKOUT_ERROR_RATIO)
     requests = Counter("checkout_requests", "Checkout requests.", ["code"], registry=registry)
     requests.labels("200").inc(40)
     requests.labels("500").inc(3, exemplar={"trace_id": EXEMPLAR_TRACE_ID})
     server, thread = start_http_server(0, addr="127.0.0.1", registry=registry)
     try:
-        yield int(server.server_port)
+        yield int(server.server_port), error_ratio
     finally:
         server.shutdown()
         server.server_close()

@@ -36,6 +36,10 @@ _MESSAGE_FIELDS = ("blocks", "attachments", "metadata", "thread_ts")
 _HOME_TITLE = {"type": "plain_text", "text": "View Title", "emoji": True}
 # files.completeUploadExternal's check on channel_id (its invalid_arguments message quotes it).
 _SHARE_CHANNEL_ID = re.compile(r"^[CGDZ][A-Z0-9]{8,}$")
+# conversations.create: lower-case letters, digits, hyphens and underscores, at most 80 of them.
+_CHANNEL_NAME = re.compile(r"^[a-z0-9_-]+$")
+_CHANNEL_NAME_MAX = 80
+_INVITE_MAX = 1000
 
 
 def apply_response(workspace: Workspace, hook: Hook, body: Args) -> None:
@@ -224,6 +228,39 @@ def join_channel(workspace: Workspace, args: Args) -> dict[str, Any]:
     return {"channel": channel.to_api()}
 
 
+def create_channel(workspace: Workspace, args: Args) -> dict[str, Any]:
+    name = str(args["name"])
+    if len(name) > _CHANNEL_NAME_MAX:
+        raise SlackError("invalid_name_maxlength")
+    if not _CHANNEL_NAME.fullmatch(name):
+        raise SlackError("invalid_name_specials")
+    if any(channel.name == name for channel in workspace.channels.values()):
+        raise SlackError("name_taken")
+    kind = "private_channel" if _truthy(args.get("is_private")) else "public_channel"
+    channel = workspace.add_channel(f"C0{workspace.next_id():09d}", name, members=[BOT_USER_ID], kind=kind)
+    return {"channel": channel.to_api()}
+
+
+def invite_to_channel(workspace: Workspace, args: Args) -> dict[str, Any]:
+    channel = _member_channel(workspace, args["channel"])
+    if channel.kind not in ("public_channel", "private_channel"):
+        raise SlackError("method_not_supported_for_channel_type")
+    users = [u for u in str(args["users"]).split(",") if u]
+    if not users:
+        raise SlackError("no_user")
+    if len(users) > _INVITE_MAX:
+        raise SlackError("too_many_users")
+    for user_id in users:
+        if user_id == BOT_USER_ID:
+            raise SlackError("cant_invite_self")
+        if user_id not in workspace.users:
+            raise SlackError("user_not_found")
+        if user_id in channel.members:
+            raise SlackError("already_in_channel")
+    channel.members.extend(users)
+    return {"channel": channel.to_api()}
+
+
 # -- files ----------------------------------------------------------------------------------------
 
 
@@ -264,6 +301,14 @@ def list_usergroup_users(workspace: Workspace, args: Args) -> dict[str, Any]:
 # -- users and auth -----------------------------------------------------------------------------
 
 
+def find_user_by_email(workspace: Workspace, args: Args) -> dict[str, Any]:
+    for user in workspace.users.values():
+        profile = user.to_api()["profile"]
+        if profile["email"] and profile["email"].lower() == str(args["email"]).lower():
+            return {"user": user.to_api()}
+    raise SlackError("users_not_found")
+
+
 def describe_user(workspace: Workspace, args: Args) -> dict[str, Any]:
     user = workspace.users.get(args["user"])
     if user is None:
@@ -302,7 +347,10 @@ HANDLERS: dict[str, Handler] = {
     "conversations.members": list_members,
     "conversations.open": open_conversation,
     "conversations.join": join_channel,
+    "conversations.create": create_channel,
+    "conversations.invite": invite_to_channel,
     "users.info": describe_user,
+    "users.lookupByEmail": find_user_by_email,
     "auth.test": identify_token,
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,

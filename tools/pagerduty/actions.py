@@ -266,6 +266,7 @@ class ListOnCalls(_PagerDutyAction[OnCallArgs]):
                         "level": o.escalation_level,
                         "user": o.user.summary,
                         "user_id": o.user.id,
+                        "email": o.user.email,
                         "schedule": o.schedule.summary if o.schedule else None,
                         "start": o.start,
                         "end": o.end,

@@ -58,10 +58,16 @@ class Incident(BaseModel):
         }
 
 
+class OnCallUser(Reference):
+    """With `include[]=users` PagerDuty sends the whole user, email included."""
+
+    email: str | None = None
+
+
 class OnCall(BaseModel):
     escalation_policy: Reference
     escalation_level: int
-    user: Reference
+    user: OnCallUser
     schedule: Reference | None = None
     start: str | None = None
     end: str | None = None
@@ -158,7 +164,12 @@ class PagerDutyApi:
         found: list[OnCall] = []
         offset, more = 0, True
         while more:
-            params = {"escalation_policy_ids[]": [escalation_policy_id], "limit": PAGE_SIZE, "offset": offset}
+            params = {
+                "escalation_policy_ids[]": [escalation_policy_id],
+                "include[]": ["users"],
+                "limit": PAGE_SIZE,
+                "offset": offset,
+            }
             page = await self._get(_OnCallPage, "/oncalls", params)
             found.extend(page.oncalls)
             offset, more = page.offset + len(page.oncalls), page.more and bool(page.oncalls)

@@ -302,11 +302,12 @@ async def test_list_oncalls_orders_people_by_escalation_level(
     assert result.summary == (
         "on call for Checkout escalation: level 1 Alice Example (Checkout primary), level 2 Bob Manager"
     )
-    assert [(o["level"], o["user"], o["schedule"]) for o in result.data["oncalls"]] == [
-        (1, "Alice Example", "Checkout primary"),
-        (2, "Bob Manager", None),
+    assert [(o["level"], o["user"], o["schedule"], o["email"]) for o in result.data["oncalls"]] == [
+        (1, "Alice Example", "Checkout primary", "alice.example@example.com"),
+        (2, "Bob Manager", None, "bob.manager@example.com"),
     ]
     assert fake.requests[-1].query["escalation_policy_ids[]"] == "PEPOL01"
+    assert fake.requests[-1].query["include[]"] == "users"
 
 
 async def test_nobody_on_call_is_said_plainly(registry: Registry) -> None:
