@@ -26,6 +26,7 @@ from bot.after_ack import AfterAck, RequestGate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
+from bot.llm import configured
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -75,6 +76,8 @@ class Carapulse:
             await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
         await self.runtime.supervisor.aclose()
         await self.tools.aclose()
+        if self.runtime.model is not None:
+            await self.runtime.model.aclose()
         await self.engine.dispose()
 
 
@@ -87,7 +90,9 @@ async def create_app(
 ) -> Carapulse:
     """`environ` is where tools read their settings (default: the process environment)."""
     # Configuration problems first, before anything is opened.
-    tools = toolbox.build(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    configured.check(settings, environ)
+    tools = toolbox.build(environ)
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
         await tools.aclose()
         raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
@@ -145,6 +150,7 @@ async def create_app(
         log.warning("SECURITY_CHANNEL is not set: break-glass notices go only to the plan's thread")
     if policy.engine.load_error:
         log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
+    model = configured.model(settings, environ, sessions=sessions, redactor=tools.registry.redactor)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -158,6 +164,9 @@ async def create_app(
         workflows=catalog,
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
+        planner=configured.planner(model),
+        model=model,
+        investigate_max_calls=settings.investigate_max_calls,
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

@@ -65,6 +65,9 @@ class AuditKind(StrEnum):
     EXECUTION_FINISHED = "execution.finished"
     STEP_STARTED = "step.started"
     STEP_FINISHED = "step.finished"
+    MODEL_REQUEST = "model.request"
+    INVESTIGATION_READ = "investigation.read"
+    INVESTIGATION_REFUSED = "investigation.refused"
 
 
 def plan_stream(plan_id: int) -> str:

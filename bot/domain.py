@@ -153,6 +153,21 @@ class WorkflowRef(BaseModel):
         return f"{self.name} {self.version}" + (f" ({self.override})" if self.override else "")
 
 
+class PlannerRef(BaseModel):
+    """Which planner read a plan from text: `rules`, or a model provider with its model. `note` says
+    why the rules planner stood in for the configured model, when it had to."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: str
+    model: str = ""
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.model})" if self.model else self.name
+
+
 class PlanDraft(BaseModel):
     """What the planner proposes before anything is stored or decided."""
 
@@ -165,6 +180,8 @@ class PlanDraft(BaseModel):
     rollback: str
     risk: Risk
     workflow: WorkflowRef | None = None
+    # None for plans nobody read from text (a workflow form, `workflow start name=value`).
+    planner: PlannerRef | None = None
 
     @field_validator("steps")
     @classmethod
@@ -289,6 +306,7 @@ class PlanView(BaseModel):
     break_glass_by: str = ""
     break_glass_reason: str = ""
     workflow: WorkflowRef | None = None
+    planner: PlannerRef | None = None
 
     @property
     def break_glass_open(self) -> bool:

@@ -7,15 +7,18 @@ never Slack payloads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
 from bot.after_ack import AfterAck
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory
-from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
+from bot.domain import Actor, PlanDraft, PlannerRef, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
+from bot.llm.model import Model
 from bot.notifier import Notifier
+from bot.planners import RULES, Investigate, Planner, Proposal, RulesPlanner
+from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
@@ -43,14 +46,21 @@ class Runtime:
     workflows: Catalog
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
+    planner: Planner = field(default_factory=RulesPlanner)
+    # The configured model (PLANNER=openai|anthropic), which also investigates; None with the rules.
+    model: Model | None = None
+    context_providers: Sequence[PlanningContextProvider] = ()
+    investigate_max_calls: int = 8
 
 
 @dataclass(frozen=True)
 class WorkflowStart:
-    """A workflow with inputs its model accepted; planning it reads what its steps pin."""
+    """A workflow with inputs its model accepted; planning it reads what its steps pin. `planner`
+    is who read it from text (None when a person typed the inputs)."""
 
     name: str
     inputs: WorkflowInputs
+    planner: PlannerRef | None = None
 
 
 def understand(runtime: Runtime, text: str) -> PlanDraft | WorkflowStart:
@@ -58,8 +68,8 @@ def understand(runtime: Runtime, text: str) -> PlanDraft | WorkflowStart:
     UserError with examples, or InvalidInputs naming the inputs that are wrong. No I/O."""
     read = planner.read(text, environment=runtime.environment, workflows=runtime.workflows)
     if isinstance(read, WorkflowRequest):
-        return workflow_start(runtime, read)
-    return _finish(runtime, read)
+        return workflow_start(runtime, read, planner=RULES)
+    return _finish(runtime, read.model_copy(update={"planner": RULES}))
 
 
 def workflow_catalog(runtime: Runtime) -> list[WorkflowInfo]:
@@ -67,9 +77,12 @@ def workflow_catalog(runtime: Runtime) -> list[WorkflowInfo]:
     return [runtime.workflows.info(workflow.name, runtime.environment) for workflow in runtime.workflows]
 
 
-def workflow_start(runtime: Runtime, request: WorkflowRequest) -> WorkflowStart:
+def workflow_start(
+    runtime: Runtime, request: WorkflowRequest, *, planner: PlannerRef | None = None
+) -> WorkflowStart:
     """Check a workflow request's inputs (with its environment's defaults); no I/O."""
-    return WorkflowStart(request.name, runtime.workflows.inputs(request, environment=runtime.environment))
+    inputs = runtime.workflows.inputs(request, environment=runtime.environment)
+    return WorkflowStart(request.name, inputs, planner)
 
 
 async def start_workflow(
@@ -90,7 +103,44 @@ async def start_workflow(
         requester=requester,
         channel_id=channel_id,
         thread_ts=thread_ts,
-        draft=_finish(runtime, proposed),
+        draft=_finish(runtime, proposed.model_copy(update={"planner": start.planner})),
+        source_key=source_key,
+    )
+
+
+async def plan_proposal(
+    runtime: Runtime,
+    *,
+    requester: Actor,
+    channel_id: str,
+    thread_ts: str | None,
+    proposal: Proposal,
+    intent: str,
+    source_key: str,
+) -> int:
+    """Store and post what a planner proposed, checked as if a person had typed it: a workflow's
+    inputs by its model, a plan's steps by the configured tools."""
+    read = proposal.read
+    if isinstance(read, Investigate):
+        raise ValueError("an investigation is not a plan; run it with bot.investigation")
+    if isinstance(read, WorkflowRequest):
+        start = workflow_start(runtime, read, planner=proposal.made_by)
+        return await start_workflow(
+            runtime,
+            requester=requester,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            start=start,
+            intent=intent,
+            source_key=source_key,
+        )
+    draft = _finish(runtime, read.model_copy(update={"planner": proposal.made_by}))
+    return await request_plan(
+        runtime,
+        requester=requester,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        draft=draft,
         source_key=source_key,
     )
 

@@ -12,6 +12,7 @@ from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, Ste
 from bot.domain import (
     ApprovalView,
     ExecutionStatus,
+    PlannerRef,
     PlanStatus,
     PlanView,
     PolicyDecision,
@@ -99,6 +100,7 @@ def _view(
         break_glass_by=plan.break_glass_by or "",
         break_glass_reason=plan.break_glass_reason or "",
         workflow=_workflow(plan),
+        planner=_planner(plan),
     )
 
 
@@ -108,6 +110,12 @@ def _workflow(plan: Plan) -> WorkflowRef | None:
     return WorkflowRef(
         name=plan.workflow_name, version=plan.workflow_version or "", override=plan.workflow_override or ""
     )
+
+
+def _planner(plan: Plan) -> PlannerRef | None:
+    if plan.planner is None:
+        return None
+    return PlannerRef(name=plan.planner, model=plan.planner_model or "", note=plan.planner_note or "")
 
 
 def _step_view(

@@ -94,6 +94,9 @@ async def create(
         workflow_name=draft.workflow.name if draft.workflow else None,
         workflow_version=draft.workflow.version if draft.workflow else None,
         workflow_override=draft.workflow.override if draft.workflow else None,
+        planner=draft.planner.name if draft.planner else None,
+        planner_model=draft.planner.model if draft.planner else None,
+        planner_note=draft.planner.note if draft.planner else None,
         plan_hash=plan_hash(draft),
         # Created against policy only when break-glass could override what stands in the way.
         status=PlanStatus.AWAITING_APPROVAL if decision.allow else PlanStatus.BLOCKED,

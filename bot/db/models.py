@@ -55,6 +55,11 @@ class Plan(Base):
     workflow_name: Mapped[str | None] = mapped_column(String(64))
     workflow_version: Mapped[str | None] = mapped_column(String(64))
     workflow_override: Mapped[str | None] = mapped_column(String(255))
+    # Which planner read the plan from text (rules, openai, anthropic), its model, and why the rules
+    # planner stood in for a model if it did; None when nobody read it from text.
+    planner: Mapped[str | None] = mapped_column(String(32))
+    planner_model: Mapped[str | None] = mapped_column(String(128))
+    planner_note: Mapped[str | None] = mapped_column(Text)
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"
