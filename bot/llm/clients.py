@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Literal
@@ -61,7 +64,19 @@ class LazyClient:
         return self._client
 
 
-def unavailable(exc: Exception, connection: Connection, sdk: ModuleType) -> ModelUnavailable:
+@contextmanager
+def provider_errors(connection: Connection, sdk: ModuleType, base: type[Exception]) -> Iterator[None]:
+    """Around an SDK call: its errors (`base` and below) and an answer whose body is not even JSON
+    become ModelUnavailable."""
+    try:
+        yield
+    except base as exc:
+        raise _unavailable(exc, connection, sdk) from exc
+    except json.JSONDecodeError as exc:
+        raise ModelUnavailable("answered with a body that is not JSON") from exc
+
+
+def _unavailable(exc: Exception, connection: Connection, sdk: ModuleType) -> ModelUnavailable:
     """One line for a request that failed after the SDK's own retries: what the provider said, never
     the request (which holds the prompt). Both SDKs name their errors alike, so `sdk` is either."""
     if isinstance(exc, sdk.APITimeoutError):

@@ -1,0 +1,102 @@
+"""Bots that plan with a model: the fake provider of each wire format, the settings that point the
+bot at it, and the answers the scenario tests script."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tests.fakes.model_api import FakeModelApi
+from tests.fakes.openai_api import FakeOpenAI
+from tests.harness import RunningBot, running_bot
+
+API_KEY = "sk-fake-planner-key-0001"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One wire format: the provider, its PLANNER_API (OpenAI only) and the model asked for."""
+
+    name: str
+    provider: str
+    api: str
+    model: str
+
+    def fake(self) -> FakeModelApi:
+        return FakeOpenAI(api_key=API_KEY)
+
+    def settings(self, fake: FakeModelApi) -> dict[str, str]:
+        return {
+            "PLANNER": self.provider,
+            "PLANNER_MODEL": self.model,
+            "PLANNER_API": self.api,
+            "PLANNER_BASE_URL": fake.base_url,
+            "OPENAI_API_KEY": API_KEY,
+            "PLANNER_TIMEOUT_SECONDS": "20",
+            "PLANNER_MAX_RETRIES": "2",
+        }
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider} ({self.model})"
+
+
+CHAT = Dialect("openai-chat", "openai", "chat", "gpt-4.1")
+RESPONSES = Dialect("openai-responses", "openai", "responses", "gpt-4.1")
+DIALECTS = [CHAT, RESPONSES]
+
+
+@dataclass
+class PlanningBot:
+    bot: RunningBot
+    api: FakeModelApi
+    dialect: Dialect
+
+
+@asynccontextmanager
+async def planning_bot(
+    database_url: str, tmp_path: Path, dialect: Dialect, **overrides: str
+) -> AsyncIterator[PlanningBot]:
+    async with dialect.fake() as api:
+        settings = {**dialect.settings(api), **overrides}
+        async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=settings) as bot:
+            yield PlanningBot(bot, api, dialect)
+        assert api.violations == [], api.violations
+
+
+def restart_plan(**changes: Any) -> dict[str, Any]:
+    """A propose_plan answer: restart shop/checkout, then wait for its rollout."""
+    ref = {"namespace": "shop", "name": "checkout"}
+    plan = {
+        "summary": "Restart checkout and wait for its rollout",
+        "target": {"namespace": "shop", "kind": "Deployment", "name": "checkout"},
+        "steps": [
+            {
+                "stage": "act",
+                "action": "kubernetes.rollout_restart",
+                "args": ref,
+                "description": "Restart pods",
+            },
+            {
+                "stage": "verify",
+                "action": "kubernetes.rollout_status",
+                "args": ref,
+                "description": "Rolled out?",
+            },
+        ],
+        "rollback": "Nothing to undo: a restart changes no spec",
+    }
+    return {**plan, **changes}
+
+
+async def ephemeral(bot: RunningBot, expected: str) -> str:
+    """Wait for an answer to the requester's response_url containing `expected`; its text."""
+
+    def said() -> str | None:
+        texts = [str((r.body or {}).get("text", "")) for r in bot.slack.responses]
+        return next((text for text in texts if expected in text), None)
+
+    return await bot.slack.wait_until(said)
