@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.model_api import FakeModelApi
 from tests.fakes.openai_api import FakeOpenAI
 from tests.harness import RunningBot, running_bot
@@ -24,9 +25,11 @@ class Dialect:
     provider: str
     api: str
     model: str
+    fake_class: type[FakeOpenAI] | type[FakeAnthropic]
+    key_variable: str
 
     def fake(self) -> FakeModelApi:
-        return FakeOpenAI(api_key=API_KEY)
+        return self.fake_class(api_key=API_KEY)
 
     def settings(self, fake: FakeModelApi) -> dict[str, str]:
         return {
@@ -34,7 +37,7 @@ class Dialect:
             "PLANNER_MODEL": self.model,
             "PLANNER_API": self.api,
             "PLANNER_BASE_URL": fake.base_url,
-            "OPENAI_API_KEY": API_KEY,
+            self.key_variable: API_KEY,
             "PLANNER_TIMEOUT_SECONDS": "20",
             "PLANNER_MAX_RETRIES": "2",
         }
@@ -44,9 +47,12 @@ class Dialect:
         return f"{self.provider} ({self.model})"
 
 
-CHAT = Dialect("openai-chat", "openai", "chat", "gpt-4.1")
-RESPONSES = Dialect("openai-responses", "openai", "responses", "gpt-4.1")
-DIALECTS = [CHAT, RESPONSES]
+CHAT = Dialect("openai-chat", "openai", "chat", "gpt-4.1", FakeOpenAI, "OPENAI_API_KEY")
+RESPONSES = Dialect("openai-responses", "openai", "responses", "gpt-4.1", FakeOpenAI, "OPENAI_API_KEY")
+MESSAGES = Dialect(
+    "anthropic-messages", "anthropic", "chat", "claude-sonnet-4-5", FakeAnthropic, "ANTHROPIC_API_KEY"
+)
+DIALECTS = [CHAT, RESPONSES, MESSAGES]
 
 
 @dataclass

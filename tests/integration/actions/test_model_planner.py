@@ -5,6 +5,7 @@ by its official SDK against a fake provider on loopback."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -166,11 +167,9 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
         ([answer("shell", {"command": "kubectl delete ns shop"})], "answered without one of its tools"),
         ([Garbage("<html><body>502 Bad Gateway</body></html>", content_type="text/html")], "is not a"),
         ([Garbage('{"id": "chatcmpl-1", "obj')], "answered with a body that is not JSON"),
-        (
-            [Failure("server_error")] * 3,
-            "answered 500: The server had an error while processing your request",
-        ),
-        ([Failure("unauthorized")], "answered 401: Incorrect API key provided"),
+        ([Failure("server_error")] * 3, "answered 500: "),
+        ([Failure("overloaded")] * 3, "answered 5"),
+        ([Failure("unauthorized")], "answered 401: "),
     ],
     ids=[
         "malformed-json",
@@ -179,12 +178,17 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
         "html-body",
         "truncated-body",
         "server-errors",
+        "overloaded",
         "unauthorized",
     ],
 )
 async def test_a_failing_provider_leaves_the_request_to_the_rules_with_a_note(
-    database_url: str, tmp_path: Path, dialect: Dialect, scripted: list[object], reason: str
+    database_url: str, tmp_path: Path, dialect: Dialect, scripted: list[Any], reason: str
 ) -> None:
+    if dialect.provider == "anthropic" and any(
+        isinstance(c.arguments, str) for s in scripted for c in getattr(s, "calls", ())
+    ):
+        pytest.skip("Anthropic's API sends tool input as a JSON object, never as text")
     async with planning_bot(database_url, tmp_path, dialect) as planning:
         bot = planning.bot
         planning.api.then(*scripted)
