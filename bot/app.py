@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +29,7 @@ from bot.errors import ConfigError
 from bot.llm import configured
 from bot.notifier import Notifier
 from bot.operations import Runtime
+from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
@@ -87,8 +88,10 @@ async def create_app(
     with_worker: bool = True,
     migrate: bool = True,
     environ: Mapping[str, str] | None = None,
+    context_providers: Sequence[PlanningContextProvider] = (),
 ) -> Carapulse:
-    """`environ` is where tools read their settings (default: the process environment)."""
+    """`environ` is where tools read their settings (default: the process environment);
+    `context_providers` give a model planner context beside the request (memory, runbooks, …)."""
     # Configuration problems first, before anything is opened.
     environ = os.environ if environ is None else environ
     configured.check(settings, environ)
@@ -167,6 +170,7 @@ async def create_app(
         planner=configured.planner(model),
         model=model,
         investigate_max_calls=settings.investigate_max_calls,
+        context_providers=context_providers,
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

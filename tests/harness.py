@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from bot.app import Carapulse, create_app
 from bot.http import web_app
+from bot.planning_context import PlanningContextProvider
 from bot.settings import Settings, load_settings
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
@@ -88,8 +89,10 @@ async def running_bot(
     convergence_delay: float = 0.1,
     overrides: dict[str, str] | None = None,
     prepare_slack: Callable[[FakeSlack], None] | None = None,
+    context_providers: Sequence[PlanningContextProvider] = (),
 ) -> AsyncIterator[RunningBot]:
-    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them."""
+    """`prepare_slack` adds users, channels or user groups before the bot starts and reads them;
+    `context_providers` are handed to the bot's planner."""
     async with FakeSlack() as slack, FakeKubernetes(convergence_delay=convergence_delay) as kube:
         if prepare_slack is not None:
             prepare_slack(slack)
@@ -97,7 +100,9 @@ async def running_bot(
         kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
         environment = {**environment, **(overrides or {})}
-        carapulse = await create_app(_settings(environment), environ=environment)
+        carapulse = await create_app(
+            _settings(environment), environ=environment, context_providers=context_providers
+        )
         app = web_app(
             carapulse.bolt,
             carapulse.engine,

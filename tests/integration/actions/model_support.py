@@ -3,12 +3,13 @@ bot at it, and the answers the scenario tests script."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.planning_context import ContextItem, ContextQuery
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.model_api import FakeModelApi
 from tests.fakes.openai_api import FakeOpenAI
@@ -64,13 +65,34 @@ class PlanningBot:
 
 @asynccontextmanager
 async def planning_bot(
-    database_url: str, tmp_path: Path, dialect: Dialect, **overrides: str
+    database_url: str,
+    tmp_path: Path,
+    dialect: Dialect,
+    *,
+    context: Sequence[ContextItem] = (),
+    **overrides: str,
 ) -> AsyncIterator[PlanningBot]:
+    """`context` is what a context provider finds for every request."""
     async with dialect.fake() as api:
         settings = {**dialect.settings(api), **overrides}
-        async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=settings) as bot:
+        providers = [FixedContext(context)] if context else []
+        async with running_bot(
+            database_url=database_url, tmp_path=tmp_path, overrides=settings, context_providers=providers
+        ) as bot:
             yield PlanningBot(bot, api, dialect)
         assert api.violations == [], api.violations
+
+
+class FixedContext:
+    """A PlanningContextProvider that finds the same items for every query, and records the queries."""
+
+    def __init__(self, items: Sequence[ContextItem]) -> None:
+        self.items = list(items)
+        self.queries: list[ContextQuery] = []
+
+    async def gather(self, query: ContextQuery, *, limit: int) -> Sequence[ContextItem]:
+        self.queries.append(query)
+        return self.items[:limit]
 
 
 def restart_plan(**changes: Any) -> dict[str, Any]:
