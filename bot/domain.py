@@ -319,3 +319,39 @@ class PlanView(BaseModel):
     @property
     def approvals_missing(self) -> int:
         return max(0, self.decision.required_approvals - len(self.approvals))
+
+
+class Evidence(BaseModel):
+    """One read an investigation made: which action with which arguments, and what it said (masked
+    and cut short); `refused` when it was not run (a write, an unknown action, bad arguments)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    number: int
+    action: str
+    args: dict[str, Any]
+    ok: bool
+    said: str
+    refused: bool = False
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    text: str
+    evidence: list[int]
+    """Numbers of the Evidence it rests on."""
+
+
+class Findings(BaseModel):
+    """What an investigation found, with the evidence it came from. `note` says why it ended without
+    a report, or what in the report did not add up; nothing was changed either way."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    question: str
+    summary: str
+    findings: list[Finding]
+    evidence: list[Evidence]
+    made_by: PlannerRef
+    note: str = ""

@@ -13,6 +13,7 @@ from bot.planning_context import ContextItem, ContextQuery
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.model_api import FakeModelApi
 from tests.fakes.openai_api import FakeOpenAI
+from tests.fakes.slack_state import ALICE, BOT_USER_ID, OPS_CHANNEL, TEAM_ID
 from tests.harness import RunningBot, running_bot
 
 API_KEY = "sk-fake-planner-key-0001"
@@ -128,3 +129,35 @@ async def ephemeral(bot: RunningBot, expected: str) -> str:
         return next((text for text in texts if expected in text), None)
 
     return await bot.slack.wait_until(said)
+
+
+async def mention(bot: RunningBot, text: str, *, thread_ts: str | None = None, user: str = ALICE) -> str:
+    """Write `@carapulse <text>` in the ops channel (in a thread when `thread_ts`) as Slack stores it,
+    deliver its app_mention event, and return the mention's ts."""
+    said = f"<@{BOT_USER_ID}> {text}"
+    ts = bot.slack.add_message(OPS_CHANNEL, said, user=user, thread_ts=thread_ts)
+    event = {
+        "type": "app_mention",
+        "user": user,
+        "text": said,
+        "channel": OPS_CHANNEL,
+        "ts": ts,
+        "team": TEAM_ID,
+    }
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    response = await bot.driver.event(event)
+    assert response.status == 200
+    return ts
+
+
+async def thread_reply(bot: RunningBot, thread_ts: str, expected: str) -> dict[str, Any]:
+    """The bot's message in the thread that contains `expected`, once posted."""
+
+    def posted() -> dict[str, Any] | None:
+        for message in bot.slack.messages.get(OPS_CHANNEL, {}).values():
+            if message.get("thread_ts") == thread_ts and message.get("bot_id") and expected in str(message):
+                return message
+        return None
+
+    return await bot.slack.wait_until(posted)

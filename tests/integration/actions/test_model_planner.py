@@ -15,18 +15,12 @@ from tests.fakes.model_api import Failure, Garbage, Stall, answer
 from tests.fakes.slack_state import BOB
 from tests.integration.actions.model_support import (
     CHAT,
-    DIALECTS,
     RESPONSES,
     Dialect,
     ephemeral,
     planning_bot,
     restart_plan,
 )
-
-
-@pytest.fixture(params=DIALECTS, ids=lambda dialect: dialect.name)
-def dialect(request: pytest.FixtureRequest) -> Dialect:
-    return request.param
 
 
 async def test_a_model_plans_steps_that_policy_decides_and_a_person_approves(

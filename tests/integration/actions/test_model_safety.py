@@ -7,14 +7,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from blocks import ids
 from bot.db.models import Approval, Execution
 from bot.planning_context import ContextItem
 from tests.fakes.model_api import answer
 from tests.fakes.slack_state import ALICE
-from tests.integration.actions.model_support import DIALECTS, Dialect, ephemeral, planning_bot, restart_plan
+from tests.integration.actions.model_support import Dialect, ephemeral, planning_bot, restart_plan
 
 # One canary per way a secret is recognised: a configured pattern, a known token shape, a
 # `password=` pair, and the value of a secret-sounding variable the service itself holds.
@@ -26,11 +24,6 @@ CANARIES = {
     "literal": "vault-canary-s3cr3t-literal",
 }
 SECRET_SETTINGS = {"REDACT_PATTERNS": f'["{CANARY_PATTERN}"]', "DEPLOY_WEBHOOK_SECRET": CANARIES["literal"]}
-
-
-@pytest.fixture(params=DIALECTS, ids=lambda dialect: dialect.name)
-def dialect(request: pytest.FixtureRequest) -> Dialect:
-    return request.param
 
 
 async def test_secrets_in_the_request_and_its_context_never_reach_the_provider(
