@@ -96,7 +96,7 @@ def tools(*, workflows: Sequence[str], actions: Sequence[str], may_investigate: 
 def understood(reply: Reply, ask: PlanAsk, *, redactor: Redactor, planner: str) -> Understood:
     """What the model's answer asks for, checked. Raises Garbled, or UserError naming what is refused
     (the words come from `planner`, e.g. `openai (gpt-4.1)`)."""
-    call = _answer_call(reply)
+    call = _answer_call(reply, offered=_ANSWERS if ask.may_investigate else _PLANS)
     if call.name == START_WORKFLOW:
         return _workflow(_fit(_WorkflowAnswer, call), ask, planner)
     if call.name == PROPOSE_PLAN:
@@ -145,12 +145,13 @@ class _CannotAnswer(_Answer):
     reason: str = Field(min_length=1)
 
 
-_ANSWERS = (START_WORKFLOW, PROPOSE_PLAN, INVESTIGATE, CANNOT_PLAN)
+_PLANS = (START_WORKFLOW, PROPOSE_PLAN, CANNOT_PLAN)
+_ANSWERS = (*_PLANS, INVESTIGATE)
 
 
-def _answer_call(reply: Reply) -> ToolCall:
+def _answer_call(reply: Reply, *, offered: Sequence[str]) -> ToolCall:
     for call in reply.calls:
-        if call.name in _ANSWERS:
+        if call.name in offered:
             return call
     called = ", ".join(call.name for call in reply.calls)
     raise Garbled(f"answered without one of its tools (called: {called})" if called else "answered in prose")

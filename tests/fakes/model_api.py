@@ -15,6 +15,7 @@ import itertools
 import json
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
@@ -84,6 +85,12 @@ class Usage:
     output_tokens: int
 
 
+# Raises BadRequest for a request the real API refuses.
+Check = Callable[[dict[str, Any]], None]
+# The body of an answer, given the request; fills in the answer's output tokens.
+Render = Callable[[dict[str, Any], Answer, Usage], dict[str, Any]]
+
+
 class FakeModelApi(FakeHttpServer):
     """Subclasses declare their routes with `self.endpoint(path, check, render)`, where `check` raises
     BadRequest for a request the real API refuses and `render` turns an Answer into the body."""
@@ -123,7 +130,7 @@ class FakeModelApi(FakeHttpServer):
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):04d}{secrets.token_hex(8)}"
 
-    def endpoint(self, path: str, check: Any, render: Any) -> web.RouteDef:
+    def endpoint(self, path: str, check: Check, render: Render) -> web.RouteDef:
         async def handle(request: web.Request) -> web.StreamResponse:
             self.arrivals.append(asyncio.get_running_loop().time())
             body = self.requests[-1].body
@@ -138,7 +145,7 @@ class FakeModelApi(FakeHttpServer):
 
         return web.post(path, handle)
 
-    async def _scripted(self, body: dict[str, Any], render: Any) -> web.StreamResponse:
+    async def _scripted(self, body: dict[str, Any], render: Render) -> web.StreamResponse:
         if not self._script:
             self.violations.append("a request came with nothing left in the script")
             return self.error_response(500, "server_error", "The fake has no scripted answer.")

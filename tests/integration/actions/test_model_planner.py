@@ -159,6 +159,10 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
         ),
         ([answer("propose_plan", {"summary": "restart"})], "called propose_plan with target: Field required"),
         ([answer("shell", {"command": "kubectl delete ns shop"})], "answered without one of its tools"),
+        (
+            [answer("investigate", {"question": "why?"})],
+            "answered without one of its tools (called: investigate)",
+        ),
         ([Garbage("<html><body>502 Bad Gateway</body></html>", content_type="text/html")], "is not a"),
         ([Garbage('{"id": "chatcmpl-1", "obj')], "answered with a body that is not JSON"),
         ([Failure("server_error")] * 3, "answered 500: "),
@@ -169,6 +173,7 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
         "malformed-json",
         "missing-field",
         "unknown-tool",
+        "investigate-not-offered",
         "html-body",
         "truncated-body",
         "server-errors",
