@@ -65,10 +65,10 @@ async def investigate(
 
 
 class _Report(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     class _Finding(BaseModel):
-        model_config = ConfigDict(extra="ignore")
+        model_config = ConfigDict(extra="ignore", defer_build=True)
 
         finding: str = Field(min_length=1)
         evidence: list[int] = Field(default_factory=list)
@@ -133,15 +133,19 @@ class _Investigation:
         number = len(self.evidence) + 1
         action = self.reads[call.name][0] if call.name in self.reads else call.name.replace("__", ".")
         args = call.arguments or {}
+        # As shown and audited: masked like any step's arguments on a card.
+        shown = self.runtime.registry.redactor.redact_data(args)
         refusal = _refusal(self.runtime.registry, action, call)
         if refusal is not None:
-            evidence = Evidence(number=number, action=action, args=args, ok=False, said=refusal, refused=True)
+            evidence = Evidence(
+                number=number, action=action, args=shown, ok=False, said=refusal, refused=True
+            )
             await self._audit(AuditKind.INVESTIGATION_REFUSED, evidence)
             return evidence, json.dumps({"refused": refusal})
         outcome = await run_action(self.runtime.registry, action, args)
         said = outcome.summary if outcome.ok else outcome.error
         evidence = Evidence(
-            number=number, action=action, args=args, ok=outcome.ok, said=_cut(said, SAID_MAX_CHARS)
+            number=number, action=action, args=shown, ok=outcome.ok, said=_cut(said, SAID_MAX_CHARS)
         )
         await self._audit(AuditKind.INVESTIGATION_READ, evidence)
         body = {"ok": outcome.ok, "summary": outcome.summary, "error": outcome.error, "data": outcome.data}
@@ -151,7 +155,7 @@ class _Investigation:
         redactor = self.runtime.registry.redactor
         detail: dict[str, Any] = {
             "question": _cut(redactor.redact(self.question), SAID_MAX_CHARS),
-            **redactor.redact_data(evidence.model_dump(mode="json")),
+            **evidence.model_dump(mode="json"),
         }
         async with self.runtime.sessions.begin() as session:
             await audit.record(

@@ -172,7 +172,7 @@ def require_for_socket(settings: Settings) -> None:
 
 
 def _first_problem(exc: ValidationError) -> str:
-    """`PRICES is invalid: gpt-4.1.output is missing`: the variable, then where inside its value."""
+    """`PLANNER_PRICES is invalid: gpt-4.1.output is missing`: the variable, then where inside it."""
     error = exc.errors()[0]
     name = str(error["loc"][0]).upper() if error["loc"] else "settings"
     inside = ".".join(str(part) for part in error["loc"][1:])

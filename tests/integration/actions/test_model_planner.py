@@ -153,10 +153,6 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
 @pytest.mark.parametrize(
     ("scripted", "reason"),
     [
-        (
-            [answer("propose_plan", '{"summary": "restart", "steps": [')],
-            "with arguments that are not a JSON object",
-        ),
         ([answer("propose_plan", {"summary": "restart"})], "called propose_plan with target: Field required"),
         ([answer("shell", {"command": "kubectl delete ns shop"})], "answered without one of its tools"),
         (
@@ -170,7 +166,6 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
         ([Failure("unauthorized")], "answered 401: "),
     ],
     ids=[
-        "malformed-json",
         "missing-field",
         "unknown-tool",
         "investigate-not-offered",
@@ -184,10 +179,6 @@ async def test_what_carapulse_will_not_do_is_refused_naming_it_and_nothing_is_pl
 async def test_a_failing_provider_leaves_the_request_to_the_rules_with_a_note(
     database_url: str, tmp_path: Path, dialect: Dialect, scripted: list[Any], reason: str
 ) -> None:
-    if dialect.provider == "anthropic" and any(
-        isinstance(c.arguments, str) for s in scripted for c in getattr(s, "calls", ())
-    ):
-        pytest.skip("Anthropic's API sends tool input as a JSON object, never as text")
     async with planning_bot(database_url, tmp_path, dialect) as planning:
         bot = planning.bot
         planning.api.then(*scripted)
@@ -199,6 +190,23 @@ async def test_a_failing_provider_leaves_the_request_to_the_rules_with_a_note(
         assert f"{dialect.label} could not plan this (" in card
         assert reason in card
         assert "The rules planner read it." in card
+
+
+# Anthropic's API sends tool input as a JSON object, never as text, so only OpenAI's formats can
+# carry arguments that are broken JSON.
+@pytest.mark.parametrize("openai_dialect", [CHAT, RESPONSES], ids=lambda dialect: dialect.name)
+async def test_arguments_in_broken_json_leave_the_request_to_the_rules(
+    database_url: str, tmp_path: Path, openai_dialect: Dialect
+) -> None:
+    async with planning_bot(database_url, tmp_path, openai_dialect) as planning:
+        bot = planning.bot
+        planning.api.then(answer("propose_plan", '{"summary": "restart", "steps": ['))
+
+        await bot.driver.slash_command("restart checkout in shop")
+
+        card = await bot.card_text(1, "Awaiting approval")
+        assert "could not plan this (called propose_plan with arguments that are not a JSON object)" in card
+        assert "*Planner*\\nrules" in card
 
 
 async def test_a_provider_that_does_not_answer_in_time_leaves_the_request_to_the_rules(
