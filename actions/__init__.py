@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import commands, confirmations, errors, incident_buttons, modals, plan_buttons, plan_edits
+from actions import (
+    commands,
+    confirmations,
+    errors,
+    incident_buttons,
+    mentions,
+    modals,
+    plan_buttons,
+    plan_edits,
+)
 from bot.incident_desk import IncidentDesk
 from bot.operations import Runtime
 
@@ -19,3 +28,4 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
     modals.register_workflow_form(app, runtime=runtime)
     plan_edits.register(app, runtime=runtime)
     confirmations.register(app, runtime=runtime)
+    mentions.register(app, runtime=runtime)

@@ -14,7 +14,7 @@ from actions.errors import ephemeral_responder, reporting
 from blocks.plan_card import plan_card
 from blocks.replies import error_blocks, help_blocks
 from blocks.workflows import workflow_list_blocks, workflow_modal, workflow_show_blocks
-from bot import freezes, incident_ops, operations, planner
+from bot import freezes, incident_ops, operations, planner, proposals
 from bot.domain import Actor, PlanDraft
 from bot.errors import CarapulseError, UserError
 from bot.incident_desk import IncidentDesk
@@ -92,6 +92,8 @@ def _prepare(runtime: Runtime, subcommand: str, argument: str) -> tuple[Work, bo
     if subcommand in RESERVED:
         raise UserError(f"`{COMMAND} {subcommand}` is not in this version yet; see `{COMMAND} help`.")
     if subcommand == "plan":
+        if not runtime.planner.answers_in_ack and argument.strip():
+            return partial(_propose, text=argument.strip()), False
         return _planning(operations.understand(runtime, argument), intent=argument), False
     if subcommand == "workflow":
         return _prepare_workflow(runtime, argument)
@@ -162,6 +164,17 @@ async def _plan(invocation: Invocation, *, draft: PlanDraft) -> None:
         channel_id=invocation.body["channel_id"],
         thread_ts=invocation.body.get("thread_ts") or None,
         draft=draft,
+        source_key=invocation.body["trigger_id"],
+    )
+
+
+async def _propose(invocation: Invocation, *, text: str) -> None:
+    await proposals.plan_text(
+        invocation.runtime,
+        requester=invocation.actor,
+        channel_id=invocation.body["channel_id"],
+        thread_ts=invocation.body.get("thread_ts") or None,
+        text=text,
         source_key=invocation.body["trigger_id"],
     )
 

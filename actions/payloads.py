@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from blocks.ids import WORKFLOW_INPUT
 from bot.domain import Actor
 from bot.errors import UserError
+from bot.mentions import Mention
 
 
 class CardContext(BaseModel):
@@ -59,6 +60,33 @@ class WorkflowFormContext(BaseModel):
 
 def command_actor(body: dict[str, Any]) -> Actor:
     return Actor(team_id=body["team_id"], user_id=body["user_id"])
+
+
+def mention(body: dict[str, Any]) -> Mention | None:
+    """An app_mention event, with the bot's own mention taken out of the text; None for an event that
+    lacks who, where or when (nothing can be answered, so nothing is)."""
+    event = body.get("event") or {}
+    fields = (
+        body.get("team_id") or event.get("team"),
+        event.get("user"),
+        event.get("channel"),
+        event.get("ts"),
+    )
+    if not all(isinstance(value, str) and value for value in fields):
+        return None
+    team_id, user_id, channel_id, ts = fields
+    text = event.get("text") if isinstance(event.get("text"), str) else ""
+    for authorization in body.get("authorizations") or []:
+        if isinstance(authorization, dict) and authorization.get("user_id"):
+            text = text.replace(f"<@{authorization['user_id']}>", " ")
+    thread_ts = event.get("thread_ts") if isinstance(event.get("thread_ts"), str) else None
+    return Mention(
+        requester=Actor(team_id=team_id, user_id=user_id),
+        channel_id=channel_id,
+        ts=ts,
+        thread_ts=thread_ts,
+        text=" ".join(text.split()),
+    )
 
 
 def interaction_actor(body: dict[str, Any]) -> Actor:

@@ -67,6 +67,8 @@ def _status_line(view: PlanView) -> str:
         lines.append(detail)
     if view.execution_note:
         lines.append(f"_{escape(view.execution_note)}_")
+    if view.planner is not None and view.planner.note:
+        lines.append(f":information_source: _{escape(view.planner.note)}_")
     lines.append(f"*Requested by* {user(view.requester_id)}: `{escape(view.intent)}`")
     return "\n".join(lines)
 
@@ -112,6 +114,8 @@ def _fields(view: PlanView) -> list[dict[str, Any]]:
     ]
     if view.workflow is not None:
         pairs.append(("Workflow", view.workflow.label))
+    if view.planner is not None:
+        pairs.append(("Planner", view.planner.label))
     return [mrkdwn(f"*{name}*\n{escape(value)}", FIELD_TEXT_MAX) for name, value in pairs]
 
 

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,11 +33,13 @@ from bot.errors import ConfigError
 from bot.escalation import PAGE_ACTION, Escalation
 from bot.incident_desk import IncidentDesk
 from bot.jobs import JobRunner
+from bot.llm import configured
 from bot.notification_rules import NotificationRoutes
 from bot.notifications import EventFeed
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.plan_changes import PlanChanges
+from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
@@ -97,6 +99,8 @@ class Carapulse:
             await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
         await self.runtime.supervisor.aclose()
         await self.tools.aclose()
+        if self.runtime.model is not None:
+            await self.runtime.model.aclose()
         await self.engine.dispose()
 
 
@@ -107,12 +111,16 @@ async def create_app(
     migrate: bool = True,
     environ: Mapping[str, str] | None = None,
     clock: Clock | None = None,
+    context_providers: Sequence[PlanningContextProvider] = (),
 ) -> Carapulse:
     """`environ` is where tools read their settings (default: the process environment); `clock` is
-    what the scheduled jobs wait on (default: the system's)."""
+    what the scheduled jobs wait on (default: the system's); `context_providers` give a model
+    planner context beside the request (memory, runbooks, …)."""
     # Configuration problems first, before anything is opened.
     api_team = api_service.workspace(settings)
-    tools = toolbox.build(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    configured.check(settings, environ)
+    tools = toolbox.build(environ)
     if settings.verify_checks and CHECK_ACTION not in tools.registry:
         await tools.aclose()
         raise ConfigError("VERIFY_CHECKS: the checks need the prometheus tool; set PROMETHEUS_URL")
@@ -209,6 +217,7 @@ async def create_app(
     events = EventFeed(sessions=sessions, routes=routes, jobs=jobs, clock=clock) if routes else None
     if events is not None:
         notifier.add_observer(events)
+    model = configured.model(settings, environ, sessions=sessions, redactor=tools.registry.redactor)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -224,6 +233,10 @@ async def create_app(
         verify_checks=settings.verify_checks,
         approvals=approvals,
         jobs=jobs,
+        planner=configured.planner(model),
+        model=model,
+        investigate_max_calls=settings.investigate_max_calls,
+        context_providers=context_providers,
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

@@ -71,6 +71,9 @@ class AuditKind(StrEnum):
     API_CALL = "api.call"
     API_TOKEN_CREATED = "api.token_created"
     API_TOKEN_REVOKED = "api.token_revoked"
+    MODEL_REQUEST = "model.request"
+    INVESTIGATION_READ = "investigation.read"
+    INVESTIGATION_REFUSED = "investigation.refused"
 
 
 def plan_stream(plan_id: int) -> str:

@@ -169,6 +169,21 @@ class WorkflowRef(BaseModel):
         return f"{self.name} {self.version}" + (f" ({self.override})" if self.override else "")
 
 
+class PlannerRef(BaseModel):
+    """Which planner read a plan from text: `rules`, or a model provider with its model. `note` says
+    why the rules planner stood in for the configured model, when it had to."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: str
+    model: str = ""
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.model})" if self.model else self.name
+
+
 class PlanDraft(BaseModel):
     """What the planner proposes before anything is stored or decided."""
 
@@ -183,6 +198,8 @@ class PlanDraft(BaseModel):
     workflow: WorkflowRef | None = None
     workflow_inputs: dict[str, Any] | None = None
     """The workflow's checked inputs (JSON values), kept so an edit can show them again."""
+    # None for plans nobody read from text (a workflow form, `workflow start name=value`).
+    planner: PlannerRef | None = None
 
     @field_validator("steps")
     @classmethod
@@ -338,6 +355,7 @@ class PlanView(BaseModel):
     approval_closes_at: datetime | None = None
     """When the plan expires unless it is let run (its environment's approval window)."""
     escalations: list[EscalationView] = Field(default_factory=list)
+    planner: PlannerRef | None = None
 
     @property
     def break_glass_open(self) -> bool:
@@ -424,3 +442,39 @@ class TimelineEntry(BaseModel):
     actor: str = ""
     text: str
     plan_id: int | None = None
+
+
+class Evidence(BaseModel):
+    """One read an investigation made: which action with which arguments, and what it said (masked
+    and cut short); `refused` when it was not run (a write, an unknown action, bad arguments)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    number: int
+    action: str
+    args: dict[str, Any]
+    ok: bool
+    said: str
+    refused: bool = False
+
+
+class Finding(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    text: str
+    evidence: list[int]
+    """Numbers of the Evidence it rests on."""
+
+
+class Findings(BaseModel):
+    """What an investigation found, with the evidence it came from. `note` says why it ended without
+    a report, or what in the report did not add up; nothing was changed either way."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    question: str
+    summary: str
+    findings: list[Finding]
+    evidence: list[Evidence]
+    made_by: PlannerRef
+    note: str = ""

@@ -7,7 +7,7 @@ never Slack payloads.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot import (
     audit,
@@ -26,10 +26,13 @@ from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
 from bot.db.engine import AsyncSession, SessionFactory
 from bot.db.models import Plan
-from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
+from bot.domain import Actor, PlanDraft, PlannerRef, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
 from bot.jobs import JobRunner
+from bot.llm.model import Model
 from bot.notifier import Notifier
+from bot.planners import RULES, Investigate, Planner, Proposal, RulesPlanner
+from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
@@ -60,14 +63,21 @@ class Runtime:
     approvals: ApprovalRules | None = None
     # Runs scheduled jobs (escalation steps, notifications); None: this runtime schedules none.
     jobs: JobRunner | None = None
+    planner: Planner = field(default_factory=RulesPlanner)
+    # The configured model (PLANNER=openai|anthropic), which also investigates; None with the rules.
+    model: Model | None = None
+    context_providers: Sequence[PlanningContextProvider] = ()
+    investigate_max_calls: int = 8
 
 
 @dataclass(frozen=True)
 class WorkflowStart:
-    """A workflow with inputs its model accepted; planning it reads what its steps pin."""
+    """A workflow with inputs its model accepted; planning it reads what its steps pin. `planner`
+    is who read it from text (None when a person typed the inputs)."""
 
     name: str
     inputs: WorkflowInputs
+    planner: PlannerRef | None = None
 
 
 def understand(runtime: Runtime, text: str) -> PlanDraft | WorkflowStart:
@@ -75,8 +85,8 @@ def understand(runtime: Runtime, text: str) -> PlanDraft | WorkflowStart:
     UserError with examples, or InvalidInputs naming the inputs that are wrong. No I/O."""
     read = planner.read(text, environment=runtime.environment, workflows=runtime.workflows)
     if isinstance(read, WorkflowRequest):
-        return workflow_start(runtime, read)
-    return _finish(runtime, read)
+        return workflow_start(runtime, read, planner=RULES)
+    return _finish(runtime, read.model_copy(update={"planner": RULES}))
 
 
 def workflow_catalog(runtime: Runtime) -> list[WorkflowInfo]:
@@ -84,9 +94,12 @@ def workflow_catalog(runtime: Runtime) -> list[WorkflowInfo]:
     return [runtime.workflows.info(workflow.name, runtime.environment) for workflow in runtime.workflows]
 
 
-def workflow_start(runtime: Runtime, request: WorkflowRequest) -> WorkflowStart:
+def workflow_start(
+    runtime: Runtime, request: WorkflowRequest, *, planner: PlannerRef | None = None
+) -> WorkflowStart:
     """Check a workflow request's inputs (with its environment's defaults); no I/O."""
-    return WorkflowStart(request.name, runtime.workflows.inputs(request, environment=runtime.environment))
+    inputs = runtime.workflows.inputs(request, environment=runtime.environment)
+    return WorkflowStart(request.name, inputs, planner)
 
 
 async def start_workflow(
@@ -112,13 +125,50 @@ async def start_workflow(
     )
 
 
+async def plan_proposal(
+    runtime: Runtime,
+    *,
+    requester: Actor,
+    channel_id: str,
+    thread_ts: str | None,
+    proposal: Proposal,
+    intent: str,
+    source_key: str,
+) -> int:
+    """Store and post what a planner proposed, checked as if a person had typed it: a workflow's
+    inputs by its model, a plan's steps by the configured tools."""
+    read = proposal.read
+    if isinstance(read, Investigate):
+        raise ValueError("an investigation is not a plan; run it with bot.investigation")
+    if isinstance(read, WorkflowRequest):
+        start = workflow_start(runtime, read, planner=proposal.made_by)
+        return await start_workflow(
+            runtime,
+            requester=requester,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            start=start,
+            intent=intent,
+            source_key=source_key,
+        )
+    draft = _finish(runtime, read.model_copy(update={"planner": proposal.made_by}))
+    return await request_plan(
+        runtime,
+        requester=requester,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        draft=draft,
+        source_key=source_key,
+    )
+
+
 async def draft_workflow(
     runtime: Runtime, *, requester: Actor, start: WorkflowStart, intent: str
 ) -> PlanDraft:
     """The workflow's plan for this deployment; its reads pin what the apply will use."""
     context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
     proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
-    return _finish(runtime, proposed)
+    return _finish(runtime, proposed.model_copy(update={"planner": start.planner}))
 
 
 def _finish(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:

@@ -24,6 +24,7 @@ from bot.domain import (
     ApprovalView,
     EscalationView,
     ExecutionStatus,
+    PlannerRef,
     PlanStatus,
     PlanView,
     PolicyDecision,
@@ -156,6 +157,7 @@ def _view(
         workflow=_workflow(plan),
         version=plan.version,
         confirm_word=plan.confirm_word or "",
+        planner=_planner(plan),
     )
 
 
@@ -165,6 +167,12 @@ def _workflow(plan: Plan) -> WorkflowRef | None:
     return WorkflowRef(
         name=plan.workflow_name, version=plan.workflow_version or "", override=plan.workflow_override or ""
     )
+
+
+def _planner(plan: Plan) -> PlannerRef | None:
+    if plan.planner is None:
+        return None
+    return PlannerRef(name=plan.planner, model=plan.planner_model or "", note=plan.planner_note or "")
 
 
 def _step_view(

@@ -152,6 +152,9 @@ def apply_draft(
     plan.workflow_version = draft.workflow.version if draft.workflow else None
     plan.workflow_override = draft.workflow.override if draft.workflow else None
     plan.workflow_inputs = draft.workflow_inputs
+    plan.planner = draft.planner.name if draft.planner else None
+    plan.planner_model = draft.planner.model if draft.planner else None
+    plan.planner_note = draft.planner.note if draft.planner else None
     plan.version = version
     plan.confirm_word = confirm_word
     plan.plan_hash = version_hash(draft, version)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,7 @@ from bot.api.oidc_config import OidcProvider
 from bot.approval_rules import EnvironmentApprovals
 from bot.errors import ConfigError
 from bot.incident_settings import IncidentSettings
+from bot.llm.prices import ModelPrice
 from bot.notification_rules import EnvironmentNotifications
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
@@ -81,6 +82,19 @@ class Settings(IncidentSettings):
     api_oidc_providers: list[OidcProvider] = Field(default_factory=list)
     # How often an event stream rereads its plan besides the wake-ups of this process's changes.
     api_events_recheck_seconds: PositiveSeconds = 5.0
+    # The planner (bot/planners.py): the rules, or a model the rules planner stands in for when it
+    # fails. The API key comes from the SDK's own variable (OPENAI_API_KEY, ANTHROPIC_API_KEY).
+    planner: Literal["rules", "openai", "anthropic"] = "rules"
+    planner_model: str = Field(default="", validate_default=True)
+    # OpenAI only: chat completions (what OpenAI-compatible servers speak) or the Responses API.
+    planner_api: Literal["chat", "responses"] = "chat"
+    planner_base_url: str = ""
+    planner_timeout_seconds: PositiveSeconds = 30.0
+    planner_max_retries: int = Field(default=2, ge=0, le=10)
+    planner_max_tokens: int = Field(default=4096, ge=256, le=200_000)
+    # Model name → US dollars per million input and output tokens, for the cost metric and audit.
+    planner_prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    investigate_max_calls: int = Field(default=8, ge=1, le=50)
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
@@ -139,6 +153,21 @@ class Settings(IncidentSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
+    @field_validator("planner_model")
+    @classmethod
+    def _model_named(cls, value: str, info: ValidationInfo) -> str:
+        planner = info.data.get("planner", "rules")
+        if planner != "rules" and not value.strip():
+            raise ValueError(f"PLANNER={planner} needs the model's name")
+        return value.strip()
+
+    @field_validator("planner_base_url")
+    @classmethod
+    def _base_url_shape(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
     @field_validator("slack_api_url")
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
@@ -189,8 +218,10 @@ def require_for_socket(settings: Settings) -> None:
 
 
 def _first_problem(exc: ValidationError) -> str:
+    """`PLANNER_PRICES is invalid: gpt-4.1.output is missing`: the variable, then where inside it."""
     error = exc.errors()[0]
     name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+    inside = ".".join(str(part) for part in error["loc"][1:])
     if error["type"] == "missing":
-        return f"{name} is missing"
-    return f"{name} is invalid: {error['msg']}"
+        return f"{name} is invalid: {inside} is missing" if inside else f"{name} is missing"
+    return f"{name} is invalid: " + (f"{inside}: " if inside else "") + error["msg"]

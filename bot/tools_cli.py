@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from bot import toolbox
+from bot import action_schemas, toolbox
 from tools.common.base import ToolError
 from tools.common.catalog import installed_tools
 from tools.common.registry import installed_toolsets
@@ -48,18 +48,7 @@ def run_schema(args: argparse.Namespace) -> int:
             known = ", ".join(entry.name for entry in installed_tools())
             print(f"carapulse: no tool named {args.tool!r} (installed: {known})", file=sys.stderr)
             return 2
-    schemas = {
-        action.name: {
-            "description": action.description,
-            "effect": action.effect.value,
-            "risk": action.risk.value if action.risk is not None else None,
-            "idempotent": action.idempotent,
-            "timeout_seconds": action.timeout_seconds,
-            "args": action.args_model.model_json_schema(),
-        }
-        for entry in entries
-        for action in entry.actions
-    }
+    schemas = {action.name: action_schemas.describe(action) for entry in entries for action in entry.actions}
     print(json.dumps(schemas, indent=2, sort_keys=True))
     return 0
 

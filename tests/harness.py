@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from bot.app import Carapulse, create_app
 from bot.clock import Clock
 from bot.http import web_app
+from bot.planning_context import PlanningContextProvider
 from bot.settings import Settings, load_settings
 from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
@@ -93,9 +94,11 @@ async def running_bot(
     clock: Clock | None = None,
     slack: FakeSlack | None = None,
     port: int = 0,
+    context_providers: Sequence[PlanningContextProvider] = (),
 ) -> AsyncIterator[RunningBot]:
     """`prepare_slack` adds users, channels or user groups before the bot starts and reads them;
-    `clock` is what the bot's scheduled jobs wait on (a FakeClock moves only when told).
+    `clock` is what the bot's scheduled jobs wait on (a FakeClock moves only when told);
+    `context_providers` are handed to the bot's planner.
     A started `slack` is shared (restarts and replicas talk to one workspace); else one is made.
     `port` 0 picks a free port; a fixed one is for servers told the URL before the bot starts."""
     async with contextlib.AsyncExitStack() as stack:
@@ -108,7 +111,9 @@ async def running_bot(
         kubeconfig = kube.write_kubeconfig(tmp_path / "kubeconfig")
         environment = bot_environment(database_url=database_url, slack=slack, kubeconfig=kubeconfig)
         environment = {**environment, **(overrides or {})}
-        carapulse = await create_app(_settings(environment), environ=environment, clock=clock)
+        carapulse = await create_app(
+            _settings(environment), environ=environment, clock=clock, context_providers=context_providers
+        )
         app = web_app(
             carapulse.bolt,
             carapulse.engine,

@@ -61,6 +61,11 @@ class Plan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # What an approver must type to approve (a high-risk plan in production); None: a click will do.
     confirm_word: Mapped[str | None] = mapped_column(String(255))
+    # Which planner read the plan from text (rules, openai, anthropic), its model, and why the rules
+    # planner stood in for a model if it did; None when nobody read it from text.
+    planner: Mapped[str | None] = mapped_column(String(32))
+    planner_model: Mapped[str | None] = mapped_column(String(128))
+    planner_note: Mapped[str | None] = mapped_column(Text)
 
     steps: Mapped[list[PlanStep]] = relationship(
         order_by="PlanStep.position", cascade="all, delete-orphan", lazy="raise"

@@ -25,6 +25,8 @@ class Recorded:
     query: dict[str, str]
     headers: dict[str, str]
     body: Any
+    # The body exactly as received, for tests that check what a client sent byte for byte.
+    raw: bytes = b""
 
 
 @dataclass
@@ -92,7 +94,7 @@ class FakeHttpServer:
         except ValueError:
             body = raw.decode(errors="replace")
         self.requests.append(
-            Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
+            Recorded(request.method, request.path, dict(request.query), dict(request.headers), body, raw)
         )
         fault = self._take_fault(request.path)
         if fault is not None:

@@ -12,6 +12,7 @@ from bot import planner, workflows
 from bot.domain import (
     ApprovalView,
     PlanDraft,
+    PlannerRef,
     PlanStatus,
     PlanView,
     PolicyDecision,
@@ -321,3 +322,27 @@ def test_help_and_reject_modal_respect_limits() -> None:
     modal = reject_modal(plan_id=42, channel_id="C0123OPSCHN", summary="s" * 5000)
     assert check_view(modal) == []
     assert modal["callback_id"] == ids.REJECT_MODAL
+
+
+def test_card_names_the_model_that_planned_it() -> None:
+    blocks = plan_card(scale_view(planner=PlannerRef(name="openai", model="gpt-4.1")))
+
+    fields = [field["text"] for block in blocks for field in block.get("fields", [])]
+    assert "*Planner*\nopenai (gpt-4.1)" in fields
+    assert ":information_source:" not in str(blocks)
+    assert check_blocks(blocks) == []
+
+
+def test_card_says_why_the_rules_planner_stood_in() -> None:
+    note = "anthropic (claude-sonnet-4-5) could not plan this (timed out after 20s). The rules read it."
+    blocks = plan_card(scale_view(planner=PlannerRef(name="rules", note=note)))
+
+    fields = [field["text"] for block in blocks for field in block.get("fields", [])]
+    assert "*Planner*\nrules" in fields
+    assert f":information_source: _{note}_" in blocks[1]["text"]["text"]
+
+
+def test_card_of_a_plan_nobody_read_from_text_names_no_planner() -> None:
+    fields = [field["text"] for block in plan_card(scale_view()) for field in block.get("fields", [])]
+
+    assert not any(field.startswith("*Planner*") for field in fields)
