@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import commands, errors, modals, plan_buttons
+from actions import commands, errors, memory, modals, plan_buttons
 from bot.operations import Runtime
 
 
 def register(app: AsyncApp, *, runtime: Runtime) -> None:
     errors.register(app)
-    commands.register(app, runtime=runtime)
+    commands.register(app, runtime=runtime, delegated={"memory": memory.prepare})
     plan_buttons.register(app, runtime=runtime)
     modals.register(app, runtime=runtime)
     modals.register_workflow_form(app, runtime=runtime)
+    memory.register(app, runtime=runtime)

@@ -51,6 +51,20 @@ def ephemeral_responder(respond: Any) -> Say:
     return say
 
 
+def channel_ephemeral(client: Any, channel_id: str, user_id: str) -> Say:
+    """Tell one person in a channel, for work that has no response_url (modal submissions)."""
+
+    async def say(message: str) -> None:
+        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=message)
+
+    return say
+
+
+async def reported(work: Callable[[], Awaitable[Any]], say: Say, *, doing: str) -> None:
+    async with reporting(say, doing=doing):
+        await work()
+
+
 def register(app: AsyncApp) -> None:
     @app.error
     async def handle_error(error: Exception, body: dict[str, Any], respond: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from actions import payloads
-from actions.errors import reporting
+from actions.errors import channel_ephemeral, reported, reporting
 from blocks import ids
 from bot import operations
 from bot.domain import Actor
@@ -79,7 +79,7 @@ async def _submit(
     doing: str,
     operation: ReasonOperation,
 ) -> None:
-    async with reporting(_ephemeral(client, card.channel_id, actor.user_id), doing=doing):
+    async with reporting(channel_ephemeral(client, card.channel_id, actor.user_id), doing=doing):
         await operation(runtime, actor, card.plan_id, reason)
 
 
@@ -107,11 +107,9 @@ def register_workflow_form(app: AsyncApp, *, runtime: Runtime) -> None:
             intent=intent,
             source_key=f"view:{view['id']}",
         )
+        say = channel_ephemeral(client, form.channel_id, actor.user_id)
         runtime.after_ack.submit(
-            _reported(
-                planning, _ephemeral(client, form.channel_id, actor.user_id), doing="planning the workflow"
-            ),
-            name=f"workflow-{form.workflow}",
+            reported(planning, say, doing="planning the workflow"), name=f"workflow-{form.workflow}"
         )
 
 
@@ -123,17 +121,3 @@ def _beside_fields(problems: dict[str, str], fields: list[str]) -> dict[str, str
         block = name if name in fields else fields[0]
         errors[block] = f"{errors[block]}; {message}" if block in errors else message
     return errors
-
-
-def _ephemeral(client: Any, channel_id: str, user_id: str) -> Callable[[str], Awaitable[None]]:
-    async def say(message: str) -> None:
-        await client.chat_postEphemeral(channel=channel_id, user=user_id, text=message)
-
-    return say
-
-
-async def _reported(
-    work: Callable[[], Awaitable[Any]], say: Callable[[str], Awaitable[None]], *, doing: str
-) -> None:
-    async with reporting(say, doing=doing):
-        await work()

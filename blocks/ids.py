@@ -24,3 +24,15 @@ REASON_INPUT = "reason"
 WORKFLOW_START_MODAL = "workflow_start_modal"
 # Every input of the workflow modal uses this action_id; its block_id is the input's name.
 WORKFLOW_INPUT = "value"
+
+# Operator memory: the add modal (from the command, the App Home or a message shortcut), its
+# fields, the message shortcut's callback_id, the list's paging button and the search modal.
+MEMORY_ADD_MODAL = "memory_add_modal"
+MEMORY_SERVICE_BLOCK = "memory_service"
+MEMORY_TEXT_BLOCK = "memory_text"
+MEMORY_SHORTCUT = "memory_from_message"
+MEMORY_PAGE = "memory_page"
+MEMORY_SEARCH_MODAL = "memory_search_modal"
+MEMORY_QUERY_BLOCK = "memory_query"
+# The one input of every block in the modals above and below that have a single input per block.
+FIELD_INPUT = "field"

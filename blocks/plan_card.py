@@ -8,6 +8,7 @@ from typing import Any
 
 from blocks import ids
 from blocks.labels import PLAN_STATUS_LABELS, STEP_STATE_LABELS, plan_status_text
+from blocks.memory import note_line
 from blocks.text import (
     FIELD_TEXT_MAX,
     HEADER_TEXT_MAX,
@@ -39,6 +40,8 @@ def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any
         section(_steps_text(view.steps), block_id=ids.PLAN_STEPS_BLOCK),
         section(f"*Rollback:* {escape(view.rollback)}"),
     ]
+    if view.notes:
+        blocks.append(context(*(note_line(note) for note in view.notes)))
     if interactive:
         buttons = _buttons(view)
         if buttons:

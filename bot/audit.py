@@ -65,6 +65,14 @@ class AuditKind(StrEnum):
     EXECUTION_FINISHED = "execution.finished"
     STEP_STARTED = "step.started"
     STEP_FINISHED = "step.finished"
+    MEMORY_ADDED = "memory.added"
+    MEMORY_DELETED = "memory.deleted"
+    RUNBOOK_SAVED = "runbook.saved"
+    PLAYBOOK_SAVED = "playbook.saved"
+    SCHEDULE_CREATED = "schedule.created"
+    SCHEDULE_CHANGED = "schedule.changed"
+    SCHEDULE_DELETED = "schedule.deleted"
+    SCHEDULE_FIRED = "schedule.fired"
 
 
 def plan_stream(plan_id: int) -> str:

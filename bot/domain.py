@@ -289,6 +289,8 @@ class PlanView(BaseModel):
     break_glass_by: str = ""
     break_glass_reason: str = ""
     workflow: WorkflowRef | None = None
+    notes: list[NoteView] = Field(default_factory=list)
+    """What operators noted about the target service, newest first (a few; the rest stay a search away)."""
 
     @property
     def break_glass_open(self) -> bool:
@@ -301,3 +303,16 @@ class PlanView(BaseModel):
     @property
     def approvals_missing(self) -> int:
         return max(0, self.decision.required_approvals - len(self.approvals))
+
+
+class NoteView(BaseModel):
+    """An operator's note about a service, as plan cards and lists show it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    service: str
+    text: str
+    author_id: str
+    created_at: datetime
+    source: str = ""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import plans, resolutions
+from bot import memory, plans, resolutions
 from bot.db.models import Approval, Execution, Plan, PlanStep, SlackMessage, StepRun
 from bot.domain import (
     ApprovalView,
@@ -50,7 +50,8 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         if execution
         else []
     )
-    return _view(plan, steps, approvals, runs, execution)
+    notes = await memory.for_service(session, team_id=team_id, service=plan.target["name"])
+    return _view(plan, steps, approvals, runs, execution).model_copy(update={"notes": notes})
 
 
 async def card_location(session: AsyncSession, *, team_id: str, plan_id: int) -> SlackMessage | None:

@@ -206,3 +206,7 @@ class AuditChain(Base):
     stream: Mapped[str] = mapped_column(AuditStream, primary_key=True)
     seq: Mapped[int]
     head_hash: Mapped[str] = mapped_column(String(64))
+
+
+# The tables of notes, runbooks, playbooks and schedules join Base.metadata with their module.
+from bot.db import home_models as home_models  # noqa: E402

@@ -11,6 +11,7 @@ from blocks.replies import dry_run_reply, help_blocks, outcome_reply
 from bot import planner, workflows
 from bot.domain import (
     ApprovalView,
+    NoteView,
     PlanDraft,
     PlanStatus,
     PlanView,
@@ -278,3 +279,25 @@ def test_help_and_reject_modal_respect_limits() -> None:
     modal = reject_modal(plan_id=42, channel_id="C0123OPSCHN", summary="s" * 5000)
     assert check_view(modal) == []
     assert modal["callback_id"] == ids.REJECT_MODAL
+
+
+def test_operator_notes_on_the_service_are_shown_escaped_under_the_rollback() -> None:
+    notes = [
+        NoteView(
+            id=7, service="checkout", text="never < 3 in prod", author_id="U0123BOBBY2", created_at=CREATED
+        ),
+        NoteView(
+            id=5, service="checkout", text="callbacks retry", author_id="U0123ALICE1", created_at=CREATED
+        ),
+    ]
+
+    blocks = plan_card(scale_view(notes=notes))
+
+    notes_block = blocks[blocks.index(next(b for b in blocks if "Rollback" in str(b))) + 1]
+    assert notes_block["type"] == "context"
+    assert [e["text"] for e in notes_block["elements"]] == [
+        ":memo: *checkout*: never &lt; 3 in prod (<@U0123BOBBY2>, note 7)",
+        ":memo: *checkout*: callbacks retry (<@U0123ALICE1>, note 5)",
+    ]
+    assert check_blocks(blocks) == []
+    assert "memo" not in str(plan_card(scale_view()))

@@ -1,0 +1,47 @@
+"""Reading the fields of this feature's modals: each field is checked by the service's own check, and
+a refusal is shown under its field (`response_action: errors`) before anything is stored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from actions import payloads
+from blocks import ids
+from bot.errors import UserError
+
+T = TypeVar("T")
+
+
+class FieldError(UserError):
+    """Input refused for one field of a modal; Slack shows the message under the block."""
+
+    def __init__(self, block_id: str, message: str) -> None:
+        super().__init__(message)
+        self.block_id = block_id
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return {self.block_id: self.message}
+
+
+def text(view: dict[str, Any], block_id: str) -> str:
+    return payloads.input_value(view, block_id, ids.FIELD_INPUT)
+
+
+def checked(view: dict[str, Any], block_id: str, check: Callable[[str], T]) -> T:
+    """The field's text as `check` reads it; its UserError becomes a FieldError for that field."""
+    try:
+        return check(text(view, block_id))
+    except UserError as exc:
+        raise FieldError(block_id, exc.message) from None
+
+
+def metadata(view: dict[str, Any]) -> dict[str, Any]:
+    """What the modal carries in private_metadata (a JSON object), or nothing."""
+    try:
+        value = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
