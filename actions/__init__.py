@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import commands, errors, memory, modals, plan_buttons
+from actions import commands, errors, memory, modals, plan_buttons, playbooks, runbooks
 from bot.operations import Runtime
 
 
 def register(app: AsyncApp, *, runtime: Runtime) -> None:
     errors.register(app)
-    commands.register(app, runtime=runtime, delegated={"memory": memory.prepare})
+    delegated = {"memory": memory.prepare, "runbook": runbooks.prepare, "playbook": playbooks.prepare}
+    commands.register(app, runtime=runtime, delegated=delegated)
     plan_buttons.register(app, runtime=runtime)
     modals.register(app, runtime=runtime)
     modals.register_workflow_form(app, runtime=runtime)
     memory.register(app, runtime=runtime)
+    runbooks.register(app, runtime=runtime)
+    playbooks.register(app, runtime=runtime)

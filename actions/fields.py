@@ -30,6 +30,16 @@ def text(view: dict[str, Any], block_id: str) -> str:
     return payloads.input_value(view, block_id, ids.FIELD_INPUT)
 
 
+def channel(view: dict[str, Any], metadata: dict[str, Any]) -> str:
+    """The channel a modal's plan card goes to: the one it was opened in, else the one chosen in
+    its channel field; FieldError when neither is there."""
+    chosen = (view.get("state") or {}).get("values", {}).get(ids.CHANNEL_BLOCK, {}).get(ids.FIELD_INPUT, {})
+    found = str(metadata.get("channel_id") or chosen.get("selected_conversation") or "")
+    if not found:
+        raise FieldError(ids.CHANNEL_BLOCK, "Choose the channel where the plan card goes.")
+    return found
+
+
 def checked(view: dict[str, Any], block_id: str, check: Callable[[str], T]) -> T:
     """The field's text as `check` reads it; its UserError becomes a FieldError for that field."""
     try:

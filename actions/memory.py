@@ -10,9 +10,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import fields, payloads
+from actions import fields, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import channel_ephemeral, ephemeral_responder, reported, reporting
+from actions.errors import ephemeral_responder, reported, reporting
 from actions.fields import FieldError
 from blocks import ids
 from blocks.memory import memory_modal, memory_search_modal, note_line, note_list_blocks
@@ -75,7 +75,7 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         await ack()
         actor, context = payloads.interaction_actor(body), fields.metadata(view)
         add = partial(_store, runtime, actor, service, text, str(context.get("source", "")))
-        say = _teller(runtime, client, actor, str(context.get("channel_id", "")))
+        say = surfaces.teller(runtime, client, actor, str(context.get("channel_id", "")))
         runtime.after_ack.submit(_added(add, say), name="memory-add")
 
     @app.view(ids.MEMORY_SEARCH_MODAL)
@@ -126,17 +126,6 @@ async def _added(add: Any, say: Any) -> None:
         await say(f"Noted. {note_line(note)}")
 
     await reported(work, say, doing="saving the note")
-
-
-def _teller(runtime: Runtime, client: Any, actor: Actor, channel_id: str) -> Any:
-    """Where a modal's outcome is told: in the channel it came from, else nowhere but the logs."""
-    if channel_id:
-        return channel_ephemeral(client, channel_id, actor.user_id)
-
-    async def nowhere(message: str) -> None:
-        return None
-
-    return nowhere
 
 
 async def _page(invocation: Invocation, *, key: dict[str, Any], replace: bool = False) -> None:

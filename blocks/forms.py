@@ -90,3 +90,17 @@ def pager(action_id: str, *, number: int, has_more: bool, key: dict[str, Any]) -
     if has_more:
         buttons.append(button("Next ▶", action_id + "_next", json.dumps({**key, "page": number + 1})))
     return buttons
+
+
+def channel_input(label: str = "Post the plan card in") -> dict[str, Any]:
+    """For modals opened where there is no channel (the App Home): where the card goes."""
+    return {
+        "type": "input",
+        "block_id": ids.CHANNEL_BLOCK,
+        "label": plain(label, 2000),
+        "element": {
+            "type": "conversations_select",
+            "action_id": ids.FIELD_INPUT,
+            "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+        },
+    }

@@ -36,3 +36,29 @@ MEMORY_SEARCH_MODAL = "memory_search_modal"
 MEMORY_QUERY_BLOCK = "memory_query"
 # The one input of every block in the modals above and below that have a single input per block.
 FIELD_INPUT = "field"
+
+# Runbooks: the modal that creates or edits one, its fields, and the buttons that open it.
+RUNBOOK_MODAL = "runbook_modal"
+RUNBOOK_SERVICE_BLOCK = "runbook_service"
+RUNBOOK_TITLE_BLOCK = "runbook_title"
+RUNBOOK_BODY_BLOCK = "runbook_body"
+RUNBOOK_WORKFLOW_BLOCK = "runbook_workflow"
+RUNBOOK_INPUTS_BLOCK = "runbook_inputs"
+RUNBOOK_ALERTS_BLOCK = "runbook_alertnames"
+RUNBOOK_NEW = "runbook_new"
+RUNBOOK_EDIT = "runbook_edit"
+RUNBOOK_OPEN = "runbook_open"
+
+# Playbooks: the modal that defines one, the form that starts one (one block per input, named for
+# it), and the buttons of the list.
+PLAYBOOK_MODAL = "playbook_modal"
+PLAYBOOK_NAME_BLOCK = "playbook_name"
+PLAYBOOK_DEFINITION_BLOCK = "playbook_definition"
+PLAYBOOK_START_MODAL = "playbook_start_modal"
+PLAYBOOK_NEW = "playbook_new"
+PLAYBOOK_EDIT = "playbook_edit"
+PLAYBOOK_START = "playbook_start"
+PLAYBOOK_PAGE = "playbook_page"
+
+# Modals opened from the App Home ask where a plan's card goes.
+CHANNEL_BLOCK = "plan_channel"

@@ -19,6 +19,8 @@ HELP_LINES = (
     ("`/carapulse workflow start <name> [name=value …]`", "start a workflow (a form without values)"),
     ("`/carapulse freeze <env> <duration> <reason>`", "deny writes to an environment for a while (admins)"),
     ("`/carapulse unfreeze <env>`", "lift a freeze (admins)"),
+    ("`/carapulse runbook <service>` / `runbook new|edit`", "a service's runbooks, and writing one"),
+    ("`/carapulse playbook list|start <name> [name=value …]|new|edit <name>`", "plans made of steps"),
     ("`/carapulse memory add <service> <note>`", "a note shown on the service's plan cards"),
     ("`/carapulse memory list [service]` / `search <text>` / `delete <id>`", "read and tidy the notes"),
 )

@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import toolbox, workflows
+from bot import library_files, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
@@ -95,18 +95,23 @@ async def create_app(
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
         )
+        files = library_files.EMPTY
+        if settings.library_dir is not None:
+            files = await library_files.load(settings.library_dir, catalog=catalog)
     except ConfigError:
         await tools.aclose()
         raise
     engine = create_engine(settings.database_url)
-    if migrate:
-        try:
-            await upgrade_to_head(engine)
-        except BaseException:
-            await engine.dispose()
-            await tools.aclose()
-            raise
     sessions = create_session_factory(engine)
+    try:
+        if migrate:
+            await upgrade_to_head(engine)
+        async with sessions.begin() as session:
+            await library_files.sync(session, files)
+    except BaseException:
+        await engine.dispose()
+        await tools.aclose()
+        raise
     client = slack_client(settings)
     supervisor = TaskSupervisor()
     gate = RequestGate()

@@ -316,3 +316,41 @@ class NoteView(BaseModel):
     author_id: str
     created_at: datetime
     source: str = ""
+
+
+class RunbookView(BaseModel):
+    """A runbook: markdown steps for a service, and the workflow (with inputs) that remediates the
+    alerts it names. `source` is the file it was read from ("" when written in Slack)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    service: str
+    title: str
+    body: str
+    workflow: str | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+    alertnames: list[str] = Field(default_factory=list)
+    source: str = ""
+    version: str
+    updated_by: str
+    updated_at: datetime
+
+
+class PlaybookView(BaseModel):
+    """A playbook: steps with `{input}` placeholders that become a plan when someone starts it.
+    `inputs` maps each input to its default (None: it must be given)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    name: str
+    description: str
+    inputs: dict[str, str | None] = Field(default_factory=dict)
+    steps: list[StepSpec]
+    spec: dict[str, Any]
+    """The whole definition as stored (bot.playbooks.PlaybookSpec), which an edit starts from."""
+    source: str = ""
+    version: str
+    updated_by: str
+    updated_at: datetime

@@ -7,6 +7,7 @@ import re
 from bot.errors import UserError
 
 MAX_NAME_LENGTH = 64
+MAX_PLAYBOOK_LENGTH = 48
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 
 
@@ -16,15 +17,16 @@ def service(raw: str) -> str:
 
 
 def playbook(raw: str) -> str:
-    return _checked(raw, "a playbook name", "drain-node or restart-workers")
+    """Shorter than a service: a playbook's plans name it as `playbook:<name>` where workflows go."""
+    return _checked(raw, "a playbook name", "drain-node or restart-workers", longest=MAX_PLAYBOOK_LENGTH)
 
 
-def _checked(raw: str, what: str, example: str) -> str:
+def _checked(raw: str, what: str, example: str, *, longest: int = MAX_NAME_LENGTH) -> str:
     name = raw.strip().lower()
-    if not name or len(name) > MAX_NAME_LENGTH or not _NAME.match(name):
+    if not name or len(name) > longest or not _NAME.match(name):
         shown = raw.strip()[:40] or "nothing"
         raise UserError(
-            f"`{shown}` is not {what}: use up to {MAX_NAME_LENGTH} lower-case letters, digits, "
+            f"`{shown}` is not {what}: use up to {longest} lower-case letters, digits, "
             f"`.`, `_` or `-`, like {example}."
         )
     return name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
 from bot.after_ack import AfterAck
@@ -24,6 +25,10 @@ from bot.worker import Worker
 from bot.workflows.base import PlanningContext, WorkflowInputs
 from bot.workflows.catalog import Catalog, WorkflowRequest
 from tools.registry import Registry
+
+if TYPE_CHECKING:
+    from bot.home import HomePublisher
+    from bot.scheduler import Scheduler
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ class Runtime:
     workflows: Catalog
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
+    # The App Home tabs this process publishes, and the scheduler it runs (bot/app.py builds both).
+    home: HomePublisher | None = None
+    scheduler: Scheduler | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,11 @@ async def start_workflow(
         draft=_finish(runtime, proposed),
         source_key=source_key,
     )
+
+
+def for_this_deployment(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:
+    """A draft made elsewhere (a playbook) finished as every plan here is; see _finish."""
+    return _finish(runtime, proposed)
 
 
 def _finish(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     verify_checks: list[VerifyCheck] = Field(default_factory=list)
     # Per-environment workflow override files, <dir>/<environment>/<workflow>.yaml (bot/workflows).
     workflows_dir: Path | None = None
+    # Runbooks and playbooks as Markdown/YAML files (bot/library_files.py), read at start-up.
+    library_dir: Path | None = None
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
