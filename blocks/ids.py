@@ -62,3 +62,16 @@ PLAYBOOK_PAGE = "playbook_page"
 
 # Modals opened from the App Home ask where a plan's card goes.
 CHANNEL_BLOCK = "plan_channel"
+
+# Schedules: the modal that makes one, its fields, and the buttons of the list and the App Home.
+SCHEDULE_MODAL = "schedule_modal"
+SCHEDULE_CRON_BLOCK = "schedule_cron"
+SCHEDULE_TZ_BLOCK = "schedule_timezone"
+SCHEDULE_REQUEST_BLOCK = "schedule_request"
+SCHEDULE_NEW = "schedule_new"
+SCHEDULE_PAUSE = "schedule_pause"
+SCHEDULE_RESUME = "schedule_resume"
+SCHEDULE_RUN = "schedule_run"
+SCHEDULE_SHOW = "schedule_show"
+SCHEDULE_PAGE = "schedule_page"
+SCHEDULE_HISTORY_MODAL = "schedule_history_modal"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from blocks import ids
@@ -15,6 +14,7 @@ from blocks.text import (
     MESSAGE_TEXT_MAX,
     SECTION_TEXT_MAX,
     context,
+    date,
     duration,
     escape,
     mrkdwn,
@@ -177,13 +177,8 @@ def _button(label: str, action_id: str, value: str, style: str | None) -> dict[s
 
 
 def _footer(view: PlanView) -> str:
-    footer = f"plan `{view.id}` · created {_date(view.created_at)}"
+    footer = f"plan `{view.id}` · created {date(view.created_at)}"
     if view.finished_at is not None:
         took = duration((view.finished_at - view.created_at).total_seconds())
-        footer += f" · ended {_date(view.finished_at)} ({took} after creation)"
+        footer += f" · ended {date(view.finished_at)} ({took} after creation)"
     return footer
-
-
-def _date(moment: datetime) -> str:
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"

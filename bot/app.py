@@ -31,6 +31,7 @@ from bot.operations import Runtime
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
@@ -59,10 +60,12 @@ class Carapulse:
     loops: TaskSupervisor
 
     def start_worker(self) -> None:
-        """Start the background loops: the worker (if this process runs one) and the refresh of
-        Slack user group memberships behind roles."""
+        """Start the background loops: the worker (if this process runs one), the scheduler, and
+        the refresh of Slack user group memberships behind roles."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+        if self.runtime.scheduler is not None:
+            self.loops.spawn(self.runtime.scheduler.run_forever(self.runtime), name="scheduler")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -163,6 +166,7 @@ async def create_app(
         workflows=catalog,
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
+        scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds),
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

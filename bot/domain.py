@@ -354,3 +354,32 @@ class PlaybookView(BaseModel):
     version: str
     updated_by: str
     updated_at: datetime
+
+
+class ScheduleRunView(BaseModel):
+    """One firing of a schedule: when it was due, what it made (a plan, or why not), and how many
+    earlier due times it stood for after downtime (`missed`)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    due_at: datetime
+    kind: str
+    state: str
+    missed: int = 0
+    plan_id: int | None = None
+    detail: str = ""
+    actor_id: str
+
+
+class ScheduleView(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    cron: str
+    timezone: str
+    request: str
+    channel_id: str
+    created_by: str
+    enabled: bool
+    next_run_at: datetime | None = None

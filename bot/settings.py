@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     workflows_dir: Path | None = None
     # Runbooks and playbooks as Markdown/YAML files (bot/library_files.py), read at start-up.
     library_dir: Path | None = None
+    # The longest the scheduler sleeps before looking for schedules another replica made.
+    scheduler_rescan_seconds: PositiveSeconds = 60.0
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
