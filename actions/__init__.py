@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import commands, errors, memory, modals, plan_buttons, playbooks, runbooks, schedules
+from actions import commands, errors, home, memory, modals, plan_buttons, playbooks, runbooks, schedules
 from bot.operations import Runtime
 
 
@@ -24,3 +24,4 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     runbooks.register(app, runtime=runtime)
     playbooks.register(app, runtime=runtime)
     schedules.register(app, runtime=runtime)
+    home.register(app, runtime=runtime)

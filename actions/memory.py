@@ -12,13 +12,13 @@ from slack_bolt.async_app import AsyncApp
 
 from actions import fields, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import ephemeral_responder, reported, reporting
+from actions.errors import reported, reporting
 from actions.fields import FieldError
 from blocks import ids
 from blocks.memory import memory_modal, memory_search_modal, note_line, note_list_blocks
 from blocks.text import section
 from bot import memory, names
-from bot.domain import Actor
+from bot.domain import Actor, NoteView
 from bot.errors import UserError
 from bot.operations import Runtime
 
@@ -96,13 +96,8 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         await ack()
         key = json.loads(body["actions"][0].get("value") or "{}")
         invocation = Invocation(runtime, payloads.interaction_actor(body), body, respond, None)
-        work = _run(partial(_page, key=key, replace=True), invocation)
+        work = surfaces.run(partial(_page, key=key, replace=True), invocation, doing="reading the notes")
         runtime.after_ack.submit(work, name="memory-page")
-
-
-async def _run(work: Work, invocation: Invocation) -> None:
-    async with reporting(ephemeral_responder(invocation.respond), doing="reading the notes"):
-        await work(invocation)
 
 
 async def _open_add_modal(invocation: Invocation) -> None:
@@ -115,9 +110,11 @@ async def _add(invocation: Invocation, *, service: str, text: str) -> None:
     await invocation.respond(response_type="ephemeral", text=f"Noted. {note_line(note)}")
 
 
-async def _store(runtime: Runtime, actor: Actor, service: str, text: str, source: str) -> Any:
+async def _store(runtime: Runtime, actor: Actor, service: str, text: str, source: str) -> NoteView:
     async with runtime.sessions.begin() as session:
-        return await memory.add(session, actor=actor, service=service, text=text, source=source)
+        note = await memory.add(session, actor=actor, service=service, text=text, source=source)
+    surfaces.home_changed(runtime, actor.team_id)
+    return note
 
 
 async def _added(add: Any, say: Any) -> None:
@@ -150,6 +147,7 @@ async def _delete(invocation: Invocation, *, note_id: int) -> None:
     runtime, actor = invocation.runtime, invocation.actor
     async with runtime.sessions.begin() as session:
         note = await memory.delete(session, actor=actor, policy=runtime.policy, note_id=note_id)
+    surfaces.home_changed(runtime, actor.team_id)
     await invocation.respond(response_type="ephemeral", text=f"Deleted note {note.id} on {note.service}.")
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import payloads
+from actions import payloads, surfaces
 from actions.errors import channel_ephemeral, reported, reporting
 from blocks import ids
 from bot import operations
@@ -79,7 +79,7 @@ async def _submit(
     doing: str,
     operation: ReasonOperation,
 ) -> None:
-    async with reporting(channel_ephemeral(client, card.channel_id, actor.user_id), doing=doing):
+    async with reporting(surfaces.teller(runtime, client, actor, card.channel_id), doing=doing):
         await operation(runtime, actor, card.plan_id, reason)
 
 

@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import payloads
-from actions.errors import ephemeral_responder, reporting
+from actions import payloads, surfaces
+from actions.errors import Say, reporting
 from blocks import ids
 from blocks.modals import break_glass_modal, reject_modal
 from bot import operations
@@ -60,17 +60,18 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
 def _plan_button(
     runtime: Runtime, action_id: str, doing: str, operation: PlanOperation
 ) -> Callable[..., Awaitable[None]]:
-    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any) -> None:
+    async def handle_plan_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
-        runtime.after_ack.submit(_run(runtime, body, respond, doing, operation), name=action_id)
+        say = surfaces.replier(runtime, body, respond, client)
+        runtime.after_ack.submit(_run(runtime, body, say, doing, operation), name=action_id)
 
     return handle_plan_button
 
 
 async def _run(
-    runtime: Runtime, body: dict[str, Any], respond: Any, doing: str, operation: PlanOperation
+    runtime: Runtime, body: dict[str, Any], say: Say, doing: str, operation: PlanOperation
 ) -> None:
-    async with reporting(ephemeral_responder(respond), doing=doing):
+    async with reporting(say, doing=doing):
         await operation(runtime, payloads.interaction_actor(body), payloads.plan_id_from_action(body))
 
 
@@ -117,9 +118,9 @@ async def _open_modal(
     check: ModalCheck,
     modal: ModalBuilder,
 ) -> None:
-    async with reporting(ephemeral_responder(respond), doing=doing):
+    async with reporting(surfaces.replier(runtime, body, respond, client), doing=doing):
         view = await check(
             runtime, actor=payloads.interaction_actor(body), plan_id=payloads.plan_id_from_action(body)
         )
-        channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-        await client.views_open(trigger_id=body["trigger_id"], view=modal(view, channel_id))
+        # "" on the App Home: what the modal leads to is then told on the tab.
+        await client.views_open(trigger_id=body["trigger_id"], view=modal(view, surfaces.channel_of(body)))

@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from actions import fields, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import ephemeral_responder, reported, reporting
+from actions.errors import reported
 from actions.fields import FieldError
 from blocks import ids
 from blocks.library import playbook_list_blocks, playbook_modal, playbook_start_modal
@@ -67,7 +67,9 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             work = _open_definition
         else:
             work = partial(_list, page=int(json.loads(value or "{}").get("page", 0)), replace=True)
-        runtime.supervisor.spawn(_run(work, invocation), name=action["action_id"])
+        runtime.supervisor.spawn(
+            surfaces.run(work, invocation, doing="working on the playbook"), name=action["action_id"]
+        )
 
     @app.view(ids.PLAYBOOK_MODAL)
     async def handle_playbook_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
@@ -118,16 +120,6 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         runtime.after_ack.submit(
             reported(planning, say, doing="planning the playbook"), name=f"playbook-{name}"
         )
-
-
-async def _run(work: Work, invocation: Invocation) -> None:
-    say = (
-        ephemeral_responder(invocation.respond)
-        if invocation.respond is not None
-        else surfaces.teller(invocation.runtime, invocation.client, invocation.actor, "")
-    )
-    async with reporting(say, doing="working on the playbook"):
-        await work(invocation)
 
 
 async def _list(invocation: Invocation, *, page: int, replace: bool = False) -> None:
@@ -183,5 +175,4 @@ async def _save(
     async with runtime.sessions.begin() as session:
         saved = await playbooks.save(session, actor=actor, name=name, spec=spec, playbook_id=playbook_id)
     await say(f"Saved playbook {saved.name} ({saved.version}): `{COMMAND} playbook start {saved.name}`.")
-    if runtime.home is not None:
-        runtime.home.team_changed(actor.team_id)
+    surfaces.home_changed(runtime, actor.team_id)

@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from actions import fields, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import ephemeral_responder, reported, reporting
+from actions.errors import reported
 from actions.fields import FieldError
 from blocks import ids
 from blocks.library import runbook_blocks, runbook_modal
@@ -61,7 +61,9 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             work = partial(_open_modal, runbook_id=_runbook_id([action.get("value", "")]))
         else:
             work = partial(_open_modal, service=action.get("value", ""))
-        runtime.supervisor.spawn(_run(work, invocation), name="runbook-modal")
+        runtime.supervisor.spawn(
+            surfaces.run(work, invocation, doing="opening the runbook"), name="runbook-modal"
+        )
 
     @app.view(ids.RUNBOOK_MODAL)
     async def handle_runbook_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
@@ -76,16 +78,6 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         say = surfaces.teller(runtime, client, actor, str(context.get("channel_id") or ""))
         save = partial(_save, runtime, actor, draft, context.get("runbook_id"), say)
         runtime.after_ack.submit(reported(save, say, doing="saving the runbook"), name="runbook-save")
-
-
-async def _run(work: Work, invocation: Invocation) -> None:
-    say = (
-        ephemeral_responder(invocation.respond)
-        if invocation.respond is not None
-        else surfaces.teller(invocation.runtime, invocation.client, invocation.actor, "")
-    )
-    async with reporting(say, doing="opening the runbook"):
-        await work(invocation)
 
 
 async def _show(invocation: Invocation, *, service: str) -> None:
@@ -114,8 +106,7 @@ async def _save(
             session, actor=actor, draft=draft, catalog=runtime.workflows, runbook_id=runbook_id
         )
     await say(f"Saved runbook {saved.id}, “{saved.title}” of {saved.service} ({saved.version}).")
-    if runtime.home is not None:
-        runtime.home.team_changed(actor.team_id)
+    surfaces.home_changed(runtime, actor.team_id)
 
 
 def _draft(runtime: Runtime, view: dict[str, Any]) -> RunbookDraft:

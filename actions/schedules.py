@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from actions import fields, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import ephemeral_responder, reported, reporting
+from actions.errors import reported
 from actions.fields import FieldError
 from blocks import ids
 from blocks.forms import modal
@@ -67,17 +67,23 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         invocation = Invocation(runtime, payloads.interaction_actor(body), body, respond, client)
         if action_id == ids.SCHEDULE_NEW:
             # Modals open at once: the click's trigger_id is good for 3 seconds only.
-            runtime.supervisor.spawn(_run(_open_modal, invocation), name=action_id)
+            runtime.supervisor.spawn(
+                surfaces.run(_open_modal, invocation, doing="working on the schedule"), name=action_id
+            )
             return
         if action_id == ids.SCHEDULE_SHOW:
             work: Work = partial(_show, schedule_id=_schedule_id("show", value))
-            runtime.supervisor.spawn(_run(work, invocation), name=action_id)
+            runtime.supervisor.spawn(
+                surfaces.run(work, invocation, doing="working on the schedule"), name=action_id
+            )
             return
         if action_id in _BUTTON_VERBS:
             work = partial(_BY_ID_WORK[_BUTTON_VERBS[action_id]], schedule_id=_schedule_id("", value))
         else:
             work = partial(_list, page=int(json.loads(value or "{}").get("page", 0)), replace=True)
-        runtime.after_ack.submit(_run(work, invocation), name=action_id)
+        runtime.after_ack.submit(
+            surfaces.run(work, invocation, doing="working on the schedule"), name=action_id
+        )
 
     @app.view(ids.SCHEDULE_MODAL)
     async def handle_schedule_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
@@ -96,16 +102,6 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         say = surfaces.teller(runtime, client, actor, str(context.get("channel_id") or ""))
         create = partial(_store, runtime, actor, cron, timezone, request, channel_id, say)
         runtime.after_ack.submit(reported(create, say, doing="making the schedule"), name="schedule-create")
-
-
-async def _run(work: Work, invocation: Invocation) -> None:
-    say = (
-        ephemeral_responder(invocation.respond)
-        if invocation.respond is not None
-        else surfaces.teller(invocation.runtime, invocation.client, invocation.actor, "")
-    )
-    async with reporting(say, doing="working on the schedule"):
-        await work(invocation)
 
 
 async def _open_modal(invocation: Invocation) -> None:
@@ -180,13 +176,12 @@ async def _run_now(invocation: Invocation, *, schedule_id: int) -> None:
 def _changed(runtime: Runtime, actor: Actor) -> None:
     if runtime.scheduler is not None:
         runtime.scheduler.wake()
-    if runtime.home is not None:
-        runtime.home.team_changed(actor.team_id)
+    surfaces.home_changed(runtime, actor.team_id)
 
 
 def _responder(invocation: Invocation) -> Callable[[str], Awaitable[None]]:
     """Answers the person: ephemerally where the request came with a response_url, else on the Home."""
-    if invocation.respond is not None:
+    if invocation.body.get("response_url"):
 
         async def say(message: str) -> None:
             await invocation.respond(response_type="ephemeral", text=message, replace_original=False)
@@ -199,7 +194,7 @@ async def _respond(
     invocation: Invocation, text: str, blocks: list[dict[str, Any]], *, replace: bool = False
 ) -> None:
     """Ephemerally where the request has a response_url; from the App Home, in a modal."""
-    if invocation.respond is not None:
+    if invocation.body.get("response_url"):
         await invocation.respond(
             response_type="ephemeral", text=text, blocks=blocks, replace_original=replace
         )

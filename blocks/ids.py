@@ -75,3 +75,12 @@ SCHEDULE_RUN = "schedule_run"
 SCHEDULE_SHOW = "schedule_show"
 SCHEDULE_PAGE = "schedule_page"
 SCHEDULE_HISTORY_MODAL = "schedule_history_modal"
+
+# The App Home tab: its callback_id, Refresh, the paging buttons of its sections (value: JSON
+# {"section", "page"}), its notes buttons, and the modal a runbook opens in.
+HOME_VIEW = "carapulse_home"
+HOME_REFRESH = "home_refresh"
+HOME_PAGE = "home_page"
+HOME_MEMORY_SEARCH = "home_memory_search"
+HOME_MEMORY_ADD = "home_memory_add"
+RUNBOOK_VIEW_MODAL = "runbook_view_modal"

@@ -188,3 +188,20 @@ def playbook_start_modal(playbook: PlaybookView, *, channel_id: str) -> dict[str
             *([] if channel_id else [channel_input()]),
         ],
     )
+
+
+def runbook_view_modal(runbook: RunbookView) -> dict[str, Any]:
+    """A runbook opened from the App Home: its steps whole, and where it came from."""
+    return modal(
+        callback_id=ids.RUNBOOK_VIEW_MODAL,
+        title=f"Runbook {runbook.id}",
+        blocks=[
+            section(f"*{escape(runbook.title)}* ({escape(runbook.service)})"),
+            {"type": "markdown", "text": truncate(runbook.body, MARKDOWN_MAX)},
+            context(
+                remediation_line(runbook)
+                + " · "
+                + provenance(runbook.source, runbook.version, runbook.updated_by)
+            ),
+        ],
+    )

@@ -26,6 +26,7 @@ from bot.after_ack import AfterAck, RequestGate
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
+from bot.home import HomePublisher
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.policy import Policy
@@ -153,6 +154,14 @@ async def create_app(
         log.warning("SECURITY_CHANNEL is not set: break-glass notices go only to the plan's thread")
     if policy.engine.load_error:
         log.error("policy: %s; writes are refused until it loads", policy.engine.load_error)
+    home = HomePublisher(
+        client=client,
+        sessions=sessions,
+        supervisor=supervisor,
+        policy=policy,
+        min_interval=settings.home_update_interval_seconds,
+    )
+    notifier.watch(home.plan_changed)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -166,6 +175,7 @@ async def create_app(
         workflows=catalog,
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
+        home=home,
         scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds),
     )
     bolt = AsyncApp(

@@ -383,3 +383,68 @@ class ScheduleView(BaseModel):
     created_by: str
     enabled: bool
     next_run_at: datetime | None = None
+
+
+class PlanSummary(BaseModel):
+    """A plan as one line of a list (the App Home): what, whose, where it stands."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    summary: str
+    status: PlanStatus
+    requester_id: str
+    environment: str
+    risk: RiskLevel
+    created_at: datetime
+    steps_total: int = 0
+    steps_done: int = 0
+
+
+class MaintenanceWindowView(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    environment: str
+    start: str
+    end: str
+    timezone: str
+    open_now: bool
+
+
+class FreezeView(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    environment: str
+    until: datetime
+    reason: str
+
+
+class PageInfo(BaseModel):
+    """Where a list shown a page at a time is: page `number` (from 0) and whether more follow."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    number: int = 0
+    has_more: bool = False
+
+
+class HomeView(BaseModel):
+    """Everything one person's App Home tab shows, read in one go so rendering never touches the
+    database. Each list is one page; `pages` says where each is."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    user_id: str
+    can_approve: bool
+    pending: list[PlanSummary]
+    running: list[PlanSummary]
+    mine: list[PlanSummary]
+    freezes: list[FreezeView]
+    windows: list[MaintenanceWindowView]
+    upcoming: list[ScheduleView]
+    schedules: list[ScheduleView]
+    runbooks: list[RunbookView]
+    playbooks: list[PlaybookView]
+    notes: list[NoteView]
+    pages: dict[str, PageInfo] = Field(default_factory=dict)
+    notice: str = ""

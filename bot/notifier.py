@@ -1,16 +1,14 @@
 """Slack output for plans: posts the card, edits it in place, and posts thread replies.
 
-Edits are coalesced per card: a change marks the card dirty, and one pump task per card renders the
-latest stored state at most once per interval. Because every render reads the database, the newest
-state always wins and an edit that failed is simply redone with fresher data.
+Edits are coalesced per card (bot/coalesce.py): a change marks the card dirty, and one pump task per
+card renders the latest stored state at most once per interval. Because every render reads the
+database, the newest state always wins and an edit that failed is simply redone with fresher data.
 """
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +20,7 @@ from blocks.plan_card import plan_card, plan_card_text
 from blocks.replies import break_glass_notice, dry_run_reply, outcome_reply
 from bot import plan_views
 from bot.clock import utcnow
+from bot.coalesce import Coalescer, digest
 from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
 from bot.domain import PlanView, StepView
@@ -30,30 +29,12 @@ from bot.tasks import TaskSupervisor
 
 log = logging.getLogger(__name__)
 
-# Errors after which retrying the same edit cannot succeed.
-PERMANENT_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "message_not_found",
-        "cant_update_message",
-        "edit_window_closed",
-        "invalid_auth",
-        "not_authed",
-        "account_inactive",
-        "token_revoked",
-        "is_archived",
-        "invalid_blocks",
-    }
-)
-MAX_DELIVERY_ATTEMPTS = 8
-MAX_BACKOFF_SECONDS = 30.0
-
 
 @dataclass
 class _Card:
-    dirty: bool = False
+    """What the next edit of a card owes besides the card itself."""
+
     post_outcome: bool = False
-    pump: asyncio.Task[None] | None = None
 
 
 class CardNotPosted(UserError):
@@ -77,9 +58,15 @@ class Notifier:
     ) -> None:
         self._client = client
         self._sessions = sessions
-        self._supervisor = supervisor
-        self._min_interval = min_interval
-        self._cards: dict[tuple[str, int], _Card] = {}
+        self._cards: Coalescer[tuple[str, int], _Card] = Coalescer(
+            deliver=self._deliver,
+            new_state=_Card,
+            describe=lambda key: f"the card of plan {key[1]}",
+            supervisor=supervisor,
+            min_interval=min_interval,
+        )
+        # Called with (team_id, plan_id) on every change, e.g. to refresh App Home tabs.
+        self._watchers: list[Callable[[str, int], None]] = []
         # What each card shows now (a digest of its text and blocks), so a render that changed
         # nothing costs no chat.update.
         self._shown: dict[tuple[str, int], str] = {}
@@ -100,7 +87,7 @@ class Notifier:
             )
         except SlackApiError as exc:
             raise CardNotPosted(plan_id, exc.response.get("error", "unknown_error")) from exc
-        self._shown[(team_id, plan_id)] = _digest(text, blocks)
+        self._shown[(team_id, plan_id)] = digest([text, blocks])
         async with self._sessions.begin() as session:
             message = SlackMessage(
                 team_id=team_id,
@@ -115,23 +102,22 @@ class Notifier:
         self.plan_changed(team_id, plan_id)
         return message
 
+    def watch(self, watcher: Callable[[str, int], None]) -> None:
+        """Also tell `watcher` (team id, plan id) of every change a card is edited for."""
+        self._watchers.append(watcher)
+
     def plan_changed(self, team_id: str, plan_id: int) -> None:
-        card = self._cards.setdefault((team_id, plan_id), _Card())
-        card.dirty = True
-        if card.pump is None or card.pump.done():
-            card.pump = self._supervisor.spawn(
-                self._pump(team_id, plan_id, card), name=f"card-{team_id}-{plan_id}"
-            )
+        self._cards.mark((team_id, plan_id))
+        for watcher in self._watchers:
+            watcher(team_id, plan_id)
 
     def plan_finished(self, team_id: str, plan_id: int) -> None:
-        self._cards.setdefault((team_id, plan_id), _Card()).post_outcome = True
+        self._cards.state((team_id, plan_id)).post_outcome = True
         self.plan_changed(team_id, plan_id)
 
     async def settled(self, team_id: str, plan_id: int) -> None:
         """Wait until the card shows the latest state handed to the notifier."""
-        card = self._cards.get((team_id, plan_id))
-        if card is not None and card.pump is not None and not card.pump.done():
-            await asyncio.shield(card.pump)
+        await self._cards.settled((team_id, plan_id))
 
     async def post_dry_run(
         self, *, team_id: str, plan_id: int, user_id: str, results: list[tuple[StepView, bool, str]]
@@ -176,29 +162,11 @@ class Notifier:
                 f"refused the notice ({error}). Invite me there: `/invite @Carapulse`."
             ) from exc
 
-    async def _pump(self, team_id: str, plan_id: int, card: _Card) -> None:
-        """Send the latest state, then hold the card's slot for one interval so that changes
-        arriving meanwhile are folded into the next edit instead of each causing one."""
-        failures = 0
-        while card.dirty:
-            card.dirty = False
-            post_outcome = card.post_outcome
-            try:
-                delivered = await self._edit(team_id, plan_id, post_outcome)
-            except (TimeoutError, SlackApiError, OSError) as exc:
-                failures += 1
-                if _is_permanent(exc) or failures >= MAX_DELIVERY_ATTEMPTS:
-                    log.error("giving up on the card of plan %s: %s", plan_id, _describe(exc))
-                    break
-                log.warning("card edit for plan %s failed (%s); retrying", plan_id, _describe(exc))
-                card.dirty = True
-                await asyncio.sleep(min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures))
-                continue
-            failures = 0
-            if delivered and post_outcome:
-                card.post_outcome = False
-            await asyncio.sleep(self._min_interval)
-        self._cards.pop((team_id, plan_id), None)
+    async def _deliver(self, key: tuple[str, int], card: _Card) -> None:
+        post_outcome = card.post_outcome
+        delivered = await self._edit(*key, post_outcome)
+        if delivered and post_outcome:
+            card.post_outcome = False
 
     async def _edit(self, team_id: str, plan_id: int, post_outcome: bool) -> bool:
         async with self._sessions() as session:
@@ -208,12 +176,12 @@ class Notifier:
             # post_card has not stored the card yet; it renders again once it has.
             return False
         text, blocks = plan_card_text(view), plan_card(view)
-        digest = _digest(text, blocks)
-        if self._shown.get((team_id, plan_id)) != digest:
+        shown = digest([text, blocks])
+        if self._shown.get((team_id, plan_id)) != shown:
             await self._client.chat_update(
                 channel=location.channel_id, ts=location.ts, text=text, blocks=blocks
             )
-            self._shown[(team_id, plan_id)] = digest
+            self._shown[(team_id, plan_id)] = shown
         if post_outcome and view.status.is_final:
             reply_text, reply_blocks = outcome_reply(view)
             await self._reply_in_thread(location, reply_text, reply_blocks)
@@ -245,17 +213,3 @@ class Notifier:
             text=text,
             blocks=blocks,
         )
-
-
-def _digest(text: str, blocks: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()
-
-
-def _is_permanent(exc: Exception) -> bool:
-    return isinstance(exc, SlackApiError) and exc.response.get("error") in PERMANENT_ERRORS
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, SlackApiError):
-        return f"{exc.response.status_code} {exc.response.get('error')}"
-    return f"{type(exc).__name__}: {exc}"

@@ -35,9 +35,19 @@ class Page(Generic[T]):
 
 
 async def fetch(session: AsyncSession, query: Select[Any], *, page: int, size: int) -> Page[Any]:
-    """Rows `page * size` to `(page + 1) * size` of an ordered query: one row more is read to know
-    whether another page follows."""
+    """Rows `page * size` to `(page + 1) * size` of an ordered query, as ORM objects (its first
+    column): one row more is read to know whether another page follows."""
+    rows = (await session.scalars(_window(query, page, size))).all()
+    return Page(items=list(rows[:size]), number=page, has_more=len(rows) > size)
+
+
+async def fetch_rows(session: AsyncSession, query: Select[Any], *, page: int, size: int) -> Page[Any]:
+    """As `fetch`, for a query of several columns: the page holds whole rows."""
+    rows = (await session.execute(_window(query, page, size))).all()
+    return Page(items=list(rows[:size]), number=page, has_more=len(rows) > size)
+
+
+def _window(query: Select[Any], page: int, size: int) -> Select[Any]:
     if not 0 <= page <= MAX_PAGE:
         raise UserError(f"There is no page {page + 1}; pages go from 1 to {MAX_PAGE + 1}.")
-    rows = (await session.scalars(query.limit(size + 1).offset(page * size))).all()
-    return Page(items=list(rows[:size]), number=page, has_more=len(rows) > size)
+    return query.limit(size + 1).offset(page * size)

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: PositiveSeconds = 2.0
     execution_timeout_seconds: PositiveSeconds = 3600.0
     card_update_interval_seconds: PositiveSeconds = 1.0
+    # Minimum time between two publishes of one person's App Home tab.
+    home_update_interval_seconds: PositiveSeconds = 5.0
     # Prometheus checks added to every plan's verify stage (bot/verify_checks.py).
     verify_checks: list[VerifyCheck] = Field(default_factory=list)
     # Per-environment workflow override files, <dir>/<environment>/<workflow>.yaml (bot/workflows).

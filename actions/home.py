@@ -1,0 +1,74 @@
+"""The App Home tab: published when opened (`app_home_opened`), refreshed with its Refresh button,
+paged section by section, and the buttons that open the notes and runbook modals from it. Its
+other buttons (Approve, Reject, schedules, runbooks, playbooks) are the ones those features own."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from actions import payloads, surfaces
+from actions.errors import reporting
+from blocks import ids
+from blocks.library import runbook_view_modal
+from blocks.memory import memory_modal, memory_search_modal
+from bot import runbooks
+from bot.operations import Runtime
+
+_PAGE_BUTTONS = re.compile(rf"^{ids.HOME_PAGE}_(previous|next)$")
+_MODALS = {
+    ids.HOME_MEMORY_SEARCH: memory_search_modal,
+    ids.HOME_MEMORY_ADD: memory_modal,
+}
+
+
+def register(app: AsyncApp, *, runtime: Runtime) -> None:
+    home = runtime.home
+    if home is None:
+        return
+
+    @app.event("app_home_opened")
+    async def handle_app_home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            home.opened(body["team_id"], event["user"])
+
+    @app.action(ids.HOME_REFRESH)
+    async def handle_home_refresh(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        actor = payloads.interaction_actor(body)
+        home.opened(actor.team_id, actor.user_id)
+
+    @app.action(_PAGE_BUTTONS)
+    async def handle_home_page(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        actor = payloads.interaction_actor(body)
+        wanted = json.loads(body["actions"][0].get("value") or "{}")
+        home.show_page(
+            actor.team_id, actor.user_id, str(wanted.get("section", "")), int(wanted.get("page", 0))
+        )
+
+    @app.action(ids.HOME_MEMORY_SEARCH)
+    @app.action(ids.HOME_MEMORY_ADD)
+    async def handle_home_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
+        await ack()
+        view = _MODALS[body["actions"][0]["action_id"]]()
+        runtime.supervisor.spawn(
+            client.views_open(trigger_id=body["trigger_id"], view=view), name="home-modal"
+        )
+
+    @app.action(ids.RUNBOOK_OPEN)
+    async def handle_runbook_open(ack: Any, body: dict[str, Any], client: Any) -> None:
+        await ack()
+        runtime.supervisor.spawn(_open_runbook(runtime, body, client), name="runbook-open")
+
+
+async def _open_runbook(runtime: Runtime, body: dict[str, Any], client: Any) -> None:
+    actor = payloads.interaction_actor(body)
+    async with reporting(surfaces.teller(runtime, client, actor, ""), doing="opening the runbook"):
+        runbook_id = int(body["actions"][0].get("value") or 0)
+        async with runtime.sessions() as session:
+            runbook = await runbooks.get(session, team_id=actor.team_id, runbook_id=runbook_id)
+        await client.views_open(trigger_id=body["trigger_id"], view=runbook_view_modal(runbook))
