@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, exists, func, select
+from sqlalchemy import Row, Select, exists, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import freezes, memory, paging, playbooks, runbooks, schedules
@@ -50,11 +50,8 @@ async def load(
 ) -> HomeView:
     page = {section: max(0, int(pages.get(section, 0))) for section in SECTIONS}
     can_approve = bool(APPROVER_ROLES & set(policy.roles.get(user_id, policy.default_roles)))
-    pending = (
-        await _pending(session, team_id, user_id, page["pending"]) if can_approve else Page([], 0, False)
-    )
-    running = await _plans(session, _of_team(team_id).where(Plan.status.in_(_ACTIVE)), page["running"])
-    mine = await _plans(session, _of_team(team_id).where(Plan.requester_id == user_id), page["mine"])
+    plan_lists = await _plan_lists(session, team_id, user_id, page, can_approve=can_approve)
+    pending, running, mine = (plan_lists[name] for name in ("pending", "running", "mine"))
     listed = {
         "schedules": await schedules.listing(
             session, team_id=team_id, page=page["schedules"], size=PAGE_SIZE
@@ -86,16 +83,35 @@ async def load(
     )
 
 
-async def _pending(session: AsyncSession, team_id: str, user_id: str, page: int) -> Page[PlanSummary]:
-    """Open plans someone else asked for that this person has not approved as they are now."""
+async def _plan_lists(
+    session: AsyncSession, team_id: str, user_id: str, page: Mapping[str, int], *, can_approve: bool
+) -> dict[str, Page[PlanSummary]]:
+    """The page of each list of plans, read in one statement: plans waiting for this person (open,
+    someone else's, not approved by them as they are now), running plans, and their own."""
     approved = exists().where(
         Approval.plan_id == Plan.id, Approval.user_id == user_id, Approval.plan_hash == Plan.plan_hash
     )
-    query = _of_team(team_id).where(Plan.status.in_(_OPEN), Plan.requester_id != user_id, ~approved)
-    return await _plans(session, query, page)
+    conditions = {
+        "pending": Plan.status.in_(_OPEN) & (Plan.requester_id != user_id) & ~approved,
+        "running": Plan.status.in_(_ACTIVE),
+        "mine": Plan.requester_id == user_id,
+    }
+    if not can_approve:
+        del conditions["pending"]
+    parts = [
+        select(paging.window(_listed(team_id, name).where(condition), page[name], PAGE_SIZE).subquery())
+        for name, condition in conditions.items()
+    ]
+    rows = (await session.execute(union_all(*parts))).all()
+    return {
+        name: paging.page_of([_summary(row) for row in rows if row.section == name], page[name], PAGE_SIZE)
+        for name in ("pending", "running", "mine")
+    }
 
 
-def _of_team(team_id: str) -> Any:
+def _listed(team_id: str, section: str) -> Select[Any]:
+    """A workspace's plans, newest first, as list rows: with their step counts, and named for the
+    list they are read for."""
     total = select(func.count()).where(PlanStep.plan_id == Plan.id).scalar_subquery()
     done = (
         select(func.count())
@@ -106,6 +122,7 @@ def _of_team(team_id: str) -> Any:
     )
     return (
         select(
+            literal(section).label("section"),
             Plan.id,
             Plan.summary,
             Plan.status,
@@ -119,10 +136,6 @@ def _of_team(team_id: str) -> Any:
         .where(Plan.team_id == team_id)
         .order_by(Plan.id.desc())
     )
-
-
-async def _plans(session: AsyncSession, query: Any, page: int) -> Page[PlanSummary]:
-    return (await paging.fetch_rows(session, query, page=page, size=PAGE_SIZE)).map(_summary)
 
 
 def _summary(row: Row[Any]) -> PlanSummary:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -37,17 +37,21 @@ class Page(Generic[T]):
 async def fetch(session: AsyncSession, query: Select[Any], *, page: int, size: int) -> Page[Any]:
     """Rows `page * size` to `(page + 1) * size` of an ordered query, as ORM objects (its first
     column): one row more is read to know whether another page follows."""
-    rows = (await session.scalars(_window(query, page, size))).all()
-    return Page(items=list(rows[:size]), number=page, has_more=len(rows) > size)
+    return page_of((await session.scalars(window(query, page, size))).all(), page, size)
 
 
 async def fetch_rows(session: AsyncSession, query: Select[Any], *, page: int, size: int) -> Page[Any]:
     """As `fetch`, for a query of several columns: the page holds whole rows."""
-    rows = (await session.execute(_window(query, page, size))).all()
-    return Page(items=list(rows[:size]), number=page, has_more=len(rows) > size)
+    return page_of((await session.execute(window(query, page, size))).all(), page, size)
 
 
-def _window(query: Select[Any], page: int, size: int) -> Select[Any]:
+def window(query: Select[Any], page: int, size: int) -> Select[Any]:
+    """The query cut to one page and the row after it (which only says that more follow)."""
     if not 0 <= page <= MAX_PAGE:
         raise UserError(f"There is no page {page + 1}; pages go from 1 to {MAX_PAGE + 1}.")
     return query.limit(size + 1).offset(page * size)
+
+
+def page_of(rows: Sequence[T], page: int, size: int) -> Page[T]:
+    """The page `window` read: its first `size` rows."""
+    return Page(items=list(rows[:size]), number=page, has_more=len(rows) > size)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Select, case, delete, select
+from sqlalchemy import Select, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -216,15 +216,14 @@ def _visible(team_id: str) -> Select[tuple[Runbook]]:
 async def _page_of_views(
     session: AsyncSession, query: Select[tuple[Runbook]], *, page: int, size: int
 ) -> Page[RunbookView]:
-    rows = await paging.fetch(session, query, page=page, size=size)
-    alerts: dict[int, list[str]] = {row.id: [] for row in rows.items}
-    if alerts:
-        links = await session.execute(
-            select(RunbookAlert.runbook_id, RunbookAlert.alertname).where(RunbookAlert.runbook_id.in_(alerts))
-        )
-        for runbook_id, alertname in links:
-            alerts[runbook_id].append(alertname)
-    return rows.map(lambda row: view(row, alerts[row.id]))
+    """One page of runbooks, each with its alertnames, in one statement."""
+    alerts = (
+        select(func.aggregate_strings(RunbookAlert.alertname, ","))
+        .where(RunbookAlert.runbook_id == Runbook.id)
+        .scalar_subquery()
+    )
+    rows = await paging.fetch_rows(session, query.add_columns(alerts), page=page, size=size)
+    return rows.map(lambda row: view(row[0], row[1].split(",") if row[1] else []))
 
 
 async def _alerts_of(session: AsyncSession, runbook_id: int) -> list[str]:
