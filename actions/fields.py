@@ -15,15 +15,15 @@ T = TypeVar("T")
 
 
 class FieldError(UserError):
-    """Input refused for one field of a modal; Slack shows the message under the block."""
+    """Input refused in fields of a modal; Slack shows each message under its block."""
 
-    def __init__(self, block_id: str, message: str) -> None:
-        super().__init__(message)
-        self.block_id = block_id
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
 
-    @property
-    def errors(self) -> dict[str, str]:
-        return {self.block_id: self.message}
+    @classmethod
+    def at(cls, block_id: str, message: str) -> FieldError:
+        return cls({block_id: message})
 
 
 def text(view: dict[str, Any], block_id: str) -> str:
@@ -36,7 +36,7 @@ def channel(view: dict[str, Any], metadata: dict[str, Any]) -> str:
     chosen = (view.get("state") or {}).get("values", {}).get(ids.CHANNEL_BLOCK, {}).get(ids.FIELD_INPUT, {})
     found = str(metadata.get("channel_id") or chosen.get("selected_conversation") or "")
     if not found:
-        raise FieldError(ids.CHANNEL_BLOCK, "Choose the channel where the plan card goes.")
+        raise FieldError.at(ids.CHANNEL_BLOCK, "Choose the channel where the plan card goes.")
     return found
 
 
@@ -45,7 +45,7 @@ def checked(view: dict[str, Any], block_id: str, check: Callable[[str], T]) -> T
     try:
         return check(text(view, block_id))
     except UserError as exc:
-        raise FieldError(block_id, exc.message) from None
+        raise FieldError.at(block_id, exc.message) from None
 
 
 def metadata(view: dict[str, Any]) -> dict[str, Any]:

@@ -5,7 +5,6 @@ other buttons (Approve, Reject, schedules, runbooks, playbooks) are the ones tho
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -13,12 +12,13 @@ from slack_bolt.async_app import AsyncApp
 from actions import payloads, surfaces
 from actions.errors import reporting
 from blocks import ids
+from blocks.forms import pager_clicks
 from blocks.library import runbook_view_modal
 from blocks.memory import memory_modal, memory_search_modal
 from bot import runbooks
 from bot.operations import Runtime
 
-_PAGE_BUTTONS = re.compile(rf"^{ids.HOME_PAGE}_(previous|next)$")
+_PAGE_BUTTONS = pager_clicks(ids.HOME_PAGE)
 _MODALS = {
     ids.HOME_MEMORY_SEARCH: memory_search_modal,
     ids.HOME_MEMORY_ADD: memory_modal,

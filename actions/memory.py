@@ -4,17 +4,16 @@ remembers a message, the add and search modals, and the paging buttons of a list
 from __future__ import annotations
 
 import json
-import re
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import fields, payloads, surfaces
+from actions import fields, forms, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import reported, reporting
-from actions.fields import FieldError
+from actions.errors import reporting
 from blocks import ids
+from blocks.forms import pager_clicks
 from blocks.memory import memory_modal, memory_search_modal, note_line, note_list_blocks
 from blocks.text import section
 from bot import memory, names
@@ -26,7 +25,7 @@ USAGE = (
     f"Use `{COMMAND} memory add <service> <note>`, `memory list [service]`, `memory search <text>` "
     "or `memory delete <note id>`."
 )
-_PAGE_BUTTONS = re.compile(rf"^{ids.MEMORY_PAGE}_(previous|next)$")
+_PAGE_BUTTONS = pager_clicks(ids.MEMORY_PAGE)
 
 
 def prepare(runtime: Runtime, argument: str) -> tuple[Work, bool]:
@@ -63,20 +62,9 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view), name="memory-modal"
         )
 
-    @app.view(ids.MEMORY_ADD_MODAL)
-    async def handle_memory_add_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        try:
-            service = fields.checked(view, ids.MEMORY_SERVICE_BLOCK, names.service)
-            text = fields.checked(view, ids.MEMORY_TEXT_BLOCK, memory.check_text)
-        except FieldError as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        await ack()
-        actor, context = payloads.interaction_actor(body), fields.metadata(view)
-        add = partial(_store, runtime, actor, service, text, str(context.get("source", "")))
-        say = surfaces.teller(runtime, client, actor, str(context.get("channel_id", "")))
-        runtime.after_ack.submit(_added(add, say), name="memory-add")
+    forms.register(
+        app, runtime, ids.MEMORY_ADD_MODAL, read=_read_note, act=_add_from_form, doing="saving the note"
+    )
 
     @app.view(ids.MEMORY_SEARCH_MODAL)
     async def handle_memory_search_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
@@ -117,12 +105,16 @@ async def _store(runtime: Runtime, actor: Actor, service: str, text: str, source
     return note
 
 
-async def _added(add: Any, say: Any) -> None:
-    async def work() -> None:
-        note = await add()
-        await say(f"Noted. {note_line(note)}")
+def _read_note(view: dict[str, Any]) -> tuple[str, str]:
+    service = fields.checked(view, ids.MEMORY_SERVICE_BLOCK, names.service)
+    return service, fields.checked(view, ids.MEMORY_TEXT_BLOCK, memory.check_text)
 
-    await reported(work, say, doing="saving the note")
+
+async def _add_from_form(submission: forms.Submission, note: tuple[str, str]) -> None:
+    service, text = note
+    source = str(submission.context.get("source") or "")
+    added = await _store(submission.runtime, submission.actor, service, text, source)
+    await submission.say(f"Noted. {note_line(added)}")
 
 
 async def _page(invocation: Invocation, *, key: dict[str, Any], replace: bool = False) -> None:

@@ -5,20 +5,18 @@ A start plans like any request (bot/requests.py): policy and approval apply."""
 from __future__ import annotations
 
 import json
-import re
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import fields, payloads, surfaces
+from actions import fields, forms, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import reported
 from actions.fields import FieldError
 from blocks import ids
+from blocks.forms import pager_clicks
 from blocks.library import playbook_list_blocks, playbook_modal, playbook_start_modal
 from bot import names, playbooks, requests
-from bot.domain import Actor
 from bot.errors import UserError
 from bot.operations import Runtime
 from bot.playbooks import PlaybookSpec
@@ -27,7 +25,7 @@ USAGE = (
     f"Use `{COMMAND} playbook list`, `playbook start <name> [name=value …]`, `playbook new` "
     "or `playbook edit <name>`."
 )
-_PAGE_BUTTONS = re.compile(rf"^{ids.PLAYBOOK_PAGE}_(previous|next)$")
+_PAGE_BUTTONS = pager_clicks(ids.PLAYBOOK_PAGE)
 
 
 def prepare(runtime: Runtime, argument: str) -> tuple[Work, bool]:
@@ -71,55 +69,12 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             surfaces.run(work, invocation, doing="working on the playbook"), name=action["action_id"]
         )
 
-    @app.view(ids.PLAYBOOK_MODAL)
-    async def handle_playbook_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        try:
-            name = fields.checked(view, ids.PLAYBOOK_NAME_BLOCK, names.playbook)
-            spec = fields.checked(view, ids.PLAYBOOK_DEFINITION_BLOCK, playbooks.parse_definition)
-        except FieldError as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        await ack()
-        actor, context = payloads.interaction_actor(body), fields.metadata(view)
-        say = surfaces.teller(runtime, client, actor, str(context.get("channel_id") or ""))
-        save = partial(_save, runtime, actor, name, spec, context.get("playbook_id"), say)
-        runtime.after_ack.submit(reported(save, say, doing="saving the playbook"), name="playbook-save")
-
-    @app.view(ids.PLAYBOOK_START_MODAL)
-    async def handle_playbook_start_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        context = fields.metadata(view)
-        declared: dict[str, str | None] = context.get("inputs") or {}
-        typed = {name: fields.text(view, name).strip() for name in declared}
-        errors = {
-            name: "required" for name, default in declared.items() if default is None and not typed[name]
-        }
-        try:
-            channel_id = fields.channel(view, context)
-        except FieldError as exc:
-            errors |= exc.errors
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        actor = payloads.interaction_actor(body)
-        name = str(context.get("playbook", ""))
-        understood = requests.PlaybookStart(name=name, typed={k: v for k, v in typed.items() if v})
-        say = surfaces.teller(runtime, client, actor, channel_id)
-        planning = partial(
-            requests.plan,
-            runtime,
-            requester=actor,
-            channel_id=channel_id,
-            thread_ts=None,
-            understood=understood,
-            intent=f"playbook start {name} (form)",
-            source_key=f"view:{view['id']}",
-        )
-        runtime.after_ack.submit(
-            reported(planning, say, doing="planning the playbook"), name=f"playbook-{name}"
-        )
+    forms.register(
+        app, runtime, ids.PLAYBOOK_MODAL, read=_read_definition, act=_save, doing="saving the playbook"
+    )
+    forms.register(
+        app, runtime, ids.PLAYBOOK_START_MODAL, read=_read_start, act=_start, doing="planning the playbook"
+    )
 
 
 async def _list(invocation: Invocation, *, page: int, replace: bool = False) -> None:
@@ -169,10 +124,47 @@ async def _plan(invocation: Invocation, *, understood: requests.Understood, inte
     )
 
 
-async def _save(
-    runtime: Runtime, actor: Actor, name: str, spec: PlaybookSpec, playbook_id: int | None, say: Any
-) -> None:
+def _read_definition(view: dict[str, Any]) -> tuple[str, PlaybookSpec]:
+    name = fields.checked(view, ids.PLAYBOOK_NAME_BLOCK, names.playbook)
+    return name, fields.checked(view, ids.PLAYBOOK_DEFINITION_BLOCK, playbooks.parse_definition)
+
+
+async def _save(submission: forms.Submission, definition: tuple[str, PlaybookSpec]) -> None:
+    (name, spec), runtime, actor = definition, submission.runtime, submission.actor
     async with runtime.sessions.begin() as session:
-        saved = await playbooks.save(session, actor=actor, name=name, spec=spec, playbook_id=playbook_id)
-    await say(f"Saved playbook {saved.name} ({saved.version}): `{COMMAND} playbook start {saved.name}`.")
+        saved = await playbooks.save(
+            session, actor=actor, name=name, spec=spec, playbook_id=submission.context.get("playbook_id")
+        )
+    await submission.say(
+        f"Saved playbook {saved.name} ({saved.version}): `{COMMAND} playbook start {saved.name}`."
+    )
     surfaces.home_changed(runtime, actor.team_id)
+
+
+def _read_start(view: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """Where the card goes and the inputs typed; each required input left empty is refused."""
+    context = fields.metadata(view)
+    declared: dict[str, str | None] = context.get("inputs") or {}
+    typed = {name: fields.text(view, name).strip() for name in declared}
+    errors = {name: "required" for name, default in declared.items() if default is None and not typed[name]}
+    try:
+        channel_id = fields.channel(view, context)
+    except FieldError as exc:
+        errors |= exc.errors
+    if errors:
+        raise FieldError(errors)
+    return channel_id, {name: value for name, value in typed.items() if value}
+
+
+async def _start(submission: forms.Submission, start: tuple[str, dict[str, str]]) -> None:
+    channel_id, typed = start
+    name = str(submission.context.get("playbook", ""))
+    await requests.plan(
+        submission.runtime,
+        requester=submission.actor,
+        channel_id=channel_id,
+        thread_ts=None,
+        understood=requests.PlaybookStart(name=name, typed=typed),
+        intent=f"playbook start {name} (form)",
+        source_key=f"view:{submission.view_id}",
+    )

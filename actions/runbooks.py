@@ -10,19 +10,16 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncApp
 
-from actions import fields, payloads, surfaces
+from actions import fields, forms, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import reported
 from actions.fields import FieldError
 from blocks import ids
 from blocks.library import runbook_blocks, runbook_modal
 from bot import names, runbooks
-from bot.domain import Actor
 from bot.errors import CarapulseError, UserError
 from bot.operations import Runtime
 from bot.runbooks import RunbookDraft
-from bot.workflows import forms
-from bot.workflows.forms import InvalidInputs
+from bot.workflows.forms import InvalidInputs, parse_pairs
 
 USAGE = f"Use `{COMMAND} runbook <service>`, `runbook new [service]` or `runbook edit <runbook id>`."
 # Which field of the modal each of the draft's fields is typed in.
@@ -65,19 +62,9 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             surfaces.run(work, invocation, doing="opening the runbook"), name="runbook-modal"
         )
 
-    @app.view(ids.RUNBOOK_MODAL)
-    async def handle_runbook_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        try:
-            draft = _draft(runtime, view)
-        except FieldError as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        await ack()
-        actor, context = payloads.interaction_actor(body), fields.metadata(view)
-        say = surfaces.teller(runtime, client, actor, str(context.get("channel_id") or ""))
-        save = partial(_save, runtime, actor, draft, context.get("runbook_id"), say)
-        runtime.after_ack.submit(reported(save, say, doing="saving the runbook"), name="runbook-save")
+    forms.register(
+        app, runtime, ids.RUNBOOK_MODAL, read=partial(_draft, runtime), act=_save, doing="saving the runbook"
+    )
 
 
 async def _show(invocation: Invocation, *, service: str) -> None:
@@ -98,14 +85,17 @@ async def _open_modal(invocation: Invocation, *, service: str = "", runbook_id: 
     await invocation.client.views_open(trigger_id=invocation.body["trigger_id"], view=view)
 
 
-async def _save(
-    runtime: Runtime, actor: Actor, draft: RunbookDraft, runbook_id: int | None, say: Any
-) -> None:
+async def _save(submission: forms.Submission, draft: RunbookDraft) -> None:
+    runtime, actor = submission.runtime, submission.actor
     async with runtime.sessions.begin() as session:
         saved = await runbooks.save(
-            session, actor=actor, draft=draft, catalog=runtime.workflows, runbook_id=runbook_id
+            session,
+            actor=actor,
+            draft=draft,
+            catalog=runtime.workflows,
+            runbook_id=submission.context.get("runbook_id"),
         )
-    await say(f"Saved runbook {saved.id}, “{saved.title}” of {saved.service} ({saved.version}).")
+    await submission.say(f"Saved runbook {saved.id}, “{saved.title}” of {saved.service} ({saved.version}).")
     surfaces.home_changed(runtime, actor.team_id)
 
 
@@ -117,7 +107,7 @@ def _draft(runtime: Runtime, view: dict[str, Any]) -> RunbookDraft:
         "title": fields.text(view, ids.RUNBOOK_TITLE_BLOCK),
         "body": fields.text(view, ids.RUNBOOK_BODY_BLOCK),
         "workflow": workflow,
-        "inputs": fields.checked(view, ids.RUNBOOK_INPUTS_BLOCK, forms.parse_pairs),
+        "inputs": fields.checked(view, ids.RUNBOOK_INPUTS_BLOCK, parse_pairs),
         "alertnames": fields.text(view, ids.RUNBOOK_ALERTS_BLOCK).replace(",", " ").split(),
     }
     try:
@@ -126,15 +116,15 @@ def _draft(runtime: Runtime, view: dict[str, Any]) -> RunbookDraft:
         error = exc.errors()[0]
         name = str(error["loc"][0]) if error["loc"] else "body"
         message = error["msg"].removeprefix("Value error, ")
-        raise FieldError(_BLOCKS.get(name, ids.RUNBOOK_BODY_BLOCK), message) from None
+        raise FieldError.at(_BLOCKS.get(name, ids.RUNBOOK_BODY_BLOCK), message) from None
     except UserError as exc:
-        raise FieldError(ids.RUNBOOK_SERVICE_BLOCK, exc.message) from None
+        raise FieldError.at(ids.RUNBOOK_SERVICE_BLOCK, exc.message) from None
     try:
         draft.check_workflow(runtime.workflows)
     except InvalidInputs as exc:
-        raise FieldError(ids.RUNBOOK_INPUTS_BLOCK, exc.message) from None
+        raise FieldError.at(ids.RUNBOOK_INPUTS_BLOCK, exc.message) from None
     except CarapulseError as exc:
-        raise FieldError(ids.RUNBOOK_WORKFLOW_BLOCK, exc.message) from None
+        raise FieldError.at(ids.RUNBOOK_WORKFLOW_BLOCK, exc.message) from None
     return draft
 
 

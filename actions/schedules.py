@@ -4,19 +4,16 @@ delete|run <id>`, the buttons of the list and the App Home, and the modal that m
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import fields, payloads, surfaces
+from actions import fields, forms, payloads, surfaces
 from actions.commands import COMMAND, Invocation, Work
-from actions.errors import reported
-from actions.fields import FieldError
 from blocks import ids
-from blocks.forms import modal
+from blocks.forms import modal, pager_clicks
 from blocks.schedules import (
     run_line,
     schedule_line,
@@ -34,7 +31,7 @@ USAGE = (
     "or `schedule show|pause|resume|delete|run <schedule id>`."
 )
 _BY_ID = ("show", "pause", "resume", "delete", "run")
-_PAGE_BUTTONS = re.compile(rf"^{ids.SCHEDULE_PAGE}_(previous|next)$")
+_PAGE_BUTTONS = pager_clicks(ids.SCHEDULE_PAGE)
 
 
 def prepare(runtime: Runtime, argument: str) -> tuple[Work, bool]:
@@ -85,23 +82,14 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             surfaces.run(work, invocation, doing="working on the schedule"), name=action_id
         )
 
-    @app.view(ids.SCHEDULE_MODAL)
-    async def handle_schedule_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        context = fields.metadata(view)
-        try:
-            timezone = fields.checked(view, ids.SCHEDULE_TZ_BLOCK, schedules.check_timezone)
-            cron = fields.checked(view, ids.SCHEDULE_CRON_BLOCK, lambda raw: _cron(raw, timezone))
-            request = fields.checked(view, ids.SCHEDULE_REQUEST_BLOCK, partial(_request, runtime))
-            channel_id = fields.channel(view, context)
-        except FieldError as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        await ack()
-        actor = payloads.interaction_actor(body)
-        say = surfaces.teller(runtime, client, actor, str(context.get("channel_id") or ""))
-        create = partial(_store, runtime, actor, cron, timezone, request, channel_id, say)
-        runtime.after_ack.submit(reported(create, say, doing="making the schedule"), name="schedule-create")
+    forms.register(
+        app,
+        runtime,
+        ids.SCHEDULE_MODAL,
+        read=partial(_read, runtime),
+        act=_create_from_form,
+        doing="making the schedule",
+    )
 
 
 async def _open_modal(invocation: Invocation) -> None:
@@ -201,6 +189,18 @@ async def _respond(
         return
     view = modal(callback_id=ids.SCHEDULE_HISTORY_MODAL, title=text, blocks=blocks)
     await invocation.client.views_open(trigger_id=invocation.body["trigger_id"], view=view)
+
+
+def _read(runtime: Runtime, view: dict[str, Any]) -> tuple[str, str, str, str]:
+    """(cron, time zone, request, channel) as the modal gives them, each checked beside its field."""
+    timezone = fields.checked(view, ids.SCHEDULE_TZ_BLOCK, schedules.check_timezone)
+    cron = fields.checked(view, ids.SCHEDULE_CRON_BLOCK, lambda raw: _cron(raw, timezone))
+    request = fields.checked(view, ids.SCHEDULE_REQUEST_BLOCK, partial(_request, runtime))
+    return cron, timezone, request, fields.channel(view, fields.metadata(view))
+
+
+async def _create_from_form(submission: forms.Submission, schedule: tuple[str, str, str, str]) -> None:
+    await _store(submission.runtime, submission.actor, *schedule, submission.say)
 
 
 def _cron(raw: str, timezone: str) -> str:

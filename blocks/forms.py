@@ -4,6 +4,7 @@ a text input, a button, and the paging buttons of a list."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from blocks import ids
@@ -79,6 +80,11 @@ def button(label: str, action_id: str, value: str = "", *, style: str | None = N
     if style:
         element["style"] = style
     return element
+
+
+def pager_clicks(action_id: str) -> re.Pattern[str]:
+    """Matches the action_ids of the buttons `pager(action_id, …)` makes, for a listener."""
+    return re.compile(rf"^{re.escape(action_id)}_(previous|next)$")
 
 
 def pager(action_id: str, *, number: int, has_more: bool, key: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,11 +4,10 @@ every section has a fixed most (see MAX_BLOCKS and tests/unit/blocks/test_home.p
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from blocks import ids
-from blocks.forms import button
+from blocks.forms import button, pager
 from blocks.labels import PLAN_STATUS_LABELS
 from blocks.library import playbook_line, provenance
 from blocks.memory import note_line
@@ -118,24 +117,15 @@ def _titled(
     page = view.pages.get(name, PageInfo())
     heading = f"*{title}*" + (f" · page {page.number + 1}" if page.number or page.has_more else "")
     blocks = [section(heading), *(rows or [context("Nothing here.")])]
-    buttons = [*(extra or []), *_pager(name, page)]
+    buttons = [
+        *(extra or []),
+        *pager(ids.HOME_PAGE, number=page.number, has_more=page.has_more, key={"section": name}),
+    ]
     if buttons:
         blocks.append({"type": "actions", "block_id": f"home_{name}_actions", "elements": buttons})
     if divider:
         blocks.append({"type": "divider"})
     return blocks
-
-
-def _pager(name: str, page: PageInfo) -> list[dict[str, Any]]:
-    buttons = []
-    if page.number > 0:
-        value = json.dumps({"section": name, "page": page.number - 1})
-        buttons.append(button("◀ Previous", f"{ids.HOME_PAGE}_previous", value))
-    if page.has_more:
-        buttons.append(
-            button("Next ▶", f"{ids.HOME_PAGE}_next", json.dumps({"section": name, "page": page.number + 1}))
-        )
-    return buttons
 
 
 def _plan_line(plan: PlanSummary) -> str:
