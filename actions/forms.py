@@ -1,6 +1,6 @@
 """One way the modals of notes, runbooks, playbooks and schedules are submitted: their fields are
 read and checked inside the ack (a refusal shown beside its field, nothing stored), then the work
-runs after the ack and its outcome is told where the modal came from (bot/surfaces)."""
+runs after the ack and its outcome is told where the modal came from (actions/surfaces.py)."""
 
 from __future__ import annotations
 

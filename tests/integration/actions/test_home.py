@@ -153,3 +153,91 @@ async def test_a_note_added_from_the_home_is_confirmed_and_listed_there(bot: Run
 
     home = await _home(bot, ALICE, lambda text: "Noted." in text)
     assert ":memo: *checkout*: never below 3" in home
+
+
+async def test_notes_are_searched_in_a_modal_opened_from_the_home(bot: RunningBot) -> None:
+    await bot.driver.slash_command("memory add checkout callbacks retry for ten minutes")
+    await bot.slack.wait_until(lambda: bot.slack.responses)
+    await bot.driver.home_opened(user=ALICE)
+    await _home(bot, ALICE)
+
+    await bot.driver.home_action(ids.HOME_MEMORY_SEARCH, "", user=ALICE)
+    await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
+    too_short = await bot.driver.view_submission(
+        ids.MEMORY_SEARCH_MODAL, {ids.MEMORY_QUERY_BLOCK: _input("c")}, user=ALICE
+    )
+    searching = await bot.driver.view_submission(
+        ids.MEMORY_SEARCH_MODAL, {ids.MEMORY_QUERY_BLOCK: _input("RETRY")}, user=ALICE
+    )
+    updated = await bot.slack.wait_for(lambda c: c.method == "views.update" and c.ok)
+
+    assert too_short.json()["errors"] == {ids.MEMORY_QUERY_BLOCK: "Search for at least 2 characters."}
+    assert searching.json()["response_action"] == "update"
+    assert "callbacks retry for ten minutes" in json.dumps(updated.args["view"])
+
+
+async def test_a_runbook_opens_from_the_home_and_a_schedule_pauses_there(bot: RunningBot) -> None:
+    await bot.driver.slash_command("runbook new checkout")
+    await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
+    await bot.driver.view_submission(
+        ids.RUNBOOK_MODAL,
+        {
+            ids.RUNBOOK_SERVICE_BLOCK: _input("checkout"),
+            ids.RUNBOOK_TITLE_BLOCK: _input("Slow"),
+            ids.RUNBOOK_BODY_BLOCK: _input("1. Look at *p99*"),
+        },
+        user=ALICE,
+    )
+    await bot.driver.slash_command('schedule add "0 9 * * *" pods of checkout in shop')
+    await bot.driver.home_opened(user=ALICE)
+    await _home(bot, ALICE, lambda text: "home_runbook_1" in text and ids.SCHEDULE_PAUSE in text)
+
+    await bot.driver.home_action(ids.RUNBOOK_OPEN, "1", user=ALICE)
+    opened = await bot.slack.wait_for(
+        lambda c: (
+            c.method == "views.open" and c.ok and c.args["view"]["callback_id"] == ids.RUNBOOK_VIEW_MODAL
+        )
+    )
+    await bot.driver.home_action(ids.SCHEDULE_PAUSE, "1", user=ALICE)
+
+    assert {"type": "markdown", "text": "1. Look at *p99*"} in opened.args["view"]["blocks"]
+    home = await _home(bot, ALICE, lambda text: "Paused schedule #1." in text)
+    assert ids.SCHEDULE_RESUME in home and "paused" in home
+
+
+async def test_a_playbook_started_from_the_home_asks_where_its_card_goes(bot: RunningBot) -> None:
+    definition = (
+        "target: {service: checkout, namespace: shop}\n"
+        "steps:\n  - {action: kubernetes.rollout_restart, args: {namespace: shop, name: checkout}, "
+        "description: Restart checkout}\n"
+    )
+    await bot.driver.slash_command("playbook new")
+    await bot.slack.wait_for(lambda c: c.method == "views.open" and c.ok)
+    await bot.driver.view_submission(
+        ids.PLAYBOOK_MODAL,
+        {ids.PLAYBOOK_NAME_BLOCK: _input("restart"), ids.PLAYBOOK_DEFINITION_BLOCK: _input(definition)},
+        user=ALICE,
+    )
+    await bot.driver.home_opened(user=ALICE)
+    await _home(bot, ALICE, lambda text: ids.PLAYBOOK_START in text)
+
+    await bot.driver.home_action(ids.PLAYBOOK_START, "restart", user=ALICE)
+    form = await bot.slack.wait_for(
+        lambda c: (
+            c.method == "views.open" and c.ok and c.args["view"]["callback_id"] == ids.PLAYBOOK_START_MODAL
+        )
+    )
+    unchosen = await bot.driver.view_submission(ids.PLAYBOOK_START_MODAL, {}, user=ALICE)
+    chosen = {
+        ids.CHANNEL_BLOCK: {
+            ids.FIELD_INPUT: {"type": "conversations_select", "selected_conversation": "C0123OPSCHN"}
+        }
+    }
+    await bot.driver.view_submission(ids.PLAYBOOK_START_MODAL, chosen, user=ALICE)
+
+    assert [b.get("block_id") for b in form.args["view"]["blocks"]][-1] == ids.CHANNEL_BLOCK
+    assert list(unchosen.json()["errors"]) == [ids.CHANNEL_BLOCK]
+    card = await bot.card_text(1, "Awaiting approval")
+    assert "playbook:restart" in card
+    post = next(c for c in bot.slack.calls_to("chat.postMessage") if c.args["text"].startswith("Plan #1"))
+    assert post.args["channel"] == "C0123OPSCHN"
