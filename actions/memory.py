@@ -3,7 +3,6 @@ remembers a message, the add and search modals, and the paging buttons of a list
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
@@ -82,9 +81,8 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     @app.action(_PAGE_BUTTONS)
     async def handle_memory_page(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
-        key = json.loads(body["actions"][0].get("value") or "{}")
         invocation = Invocation(runtime, payloads.interaction_actor(body), body, respond, None)
-        work = surfaces.run(partial(_page, key=key, replace=True), invocation, doing="reading the notes")
+        work = surfaces.run(_page_clicked, invocation, doing="reading the notes")
         runtime.after_ack.submit(work, name="memory-page")
 
 
@@ -117,6 +115,10 @@ async def _add_from_form(submission: forms.Submission, note: tuple[str, str]) ->
     await submission.say(f"Noted. {note_line(added)}")
 
 
+async def _page_clicked(invocation: Invocation) -> None:
+    await _page(invocation, key=payloads.clicked_page(invocation.body), replace=True)
+
+
 async def _page(invocation: Invocation, *, key: dict[str, Any], replace: bool = False) -> None:
     page_number = int(key.get("page", 0))
     team_id = invocation.actor.team_id
@@ -126,7 +128,7 @@ async def _page(invocation: Invocation, *, key: dict[str, Any], replace: bool = 
             found = await memory.search(session, team_id=team_id, text=query, page=page_number)
             title = f"Notes matching “{query}”"
         else:
-            service = key.get("service")
+            service = str(key["service"]) if key.get("service") is not None else None
             found = await memory.listing(session, team_id=team_id, service=service, page=page_number)
             title = f"Notes on {service}" if service else "Operator notes"
     blocks = note_list_blocks(

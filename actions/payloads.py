@@ -78,3 +78,29 @@ def form_values(view: dict[str, Any]) -> dict[str, str | None]:
 def input_value(view: dict[str, Any], block_id: str, action_id: str) -> str:
     value = view["state"]["values"].get(block_id, {}).get(action_id, {}).get("value")
     return value or ""
+
+
+def clicked(body: dict[str, Any]) -> tuple[str, str]:
+    """The action_id and value of the button clicked."""
+    action = body["actions"][0]
+    return action["action_id"], str(action.get("value") or "")
+
+
+def clicked_page(body: dict[str, Any]) -> dict[str, Any]:
+    """What a paging button carries (a JSON object naming its list), its `page` a number from 0."""
+    try:
+        key = json.loads(clicked(body)[1] or "{}")
+        page = int(key.get("page", 0))
+    except (ValueError, TypeError, AttributeError):
+        raise UserError("This button is out of date; open the list again.") from None
+    if page < 0:
+        raise UserError("This button is out of date; open the list again.")
+    return {**key, "page": page}
+
+
+def positive_id(raw: str, what: str) -> int:
+    """`3` or `#3` as an id; UserError naming `what` otherwise."""
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or int(text) <= 0:
+        raise UserError(f"{raw.strip()[:20] or 'nothing'} is not {what} id; ids are numbers like 3.")
+    return int(text)

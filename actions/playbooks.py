@@ -4,7 +4,6 @@ A start plans like any request (bot/requests.py): policy and approval apply."""
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any
 
@@ -54,19 +53,10 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     @app.action(_PAGE_BUTTONS)
     async def handle_playbook_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
-        action = body["actions"][0]
-        value = action.get("value", "")
         invocation = Invocation(runtime, payloads.interaction_actor(body), body, respond, client)
-        if action["action_id"] == ids.PLAYBOOK_START:
-            work: Work = partial(_start_or_ask, name=value)
-        elif action["action_id"] == ids.PLAYBOOK_EDIT:
-            work = partial(_open_definition, name=value)
-        elif action["action_id"] == ids.PLAYBOOK_NEW:
-            work = _open_definition
-        else:
-            work = partial(_list, page=int(json.loads(value or "{}").get("page", 0)), replace=True)
+        # Not queued: most of these open a modal, and a click's trigger_id lasts 3 seconds.
         runtime.supervisor.spawn(
-            surfaces.run(work, invocation, doing="working on the playbook"), name=action["action_id"]
+            surfaces.run(_clicked, invocation, doing="working on the playbook"), name="playbook"
         )
 
     forms.register(
@@ -75,6 +65,18 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     forms.register(
         app, runtime, ids.PLAYBOOK_START_MODAL, read=_read_start, act=_start, doing="planning the playbook"
     )
+
+
+async def _clicked(invocation: Invocation) -> None:
+    action_id, value = payloads.clicked(invocation.body)
+    if action_id == ids.PLAYBOOK_START:
+        await _start_or_ask(invocation, name=names.playbook(value))
+    elif action_id == ids.PLAYBOOK_EDIT:
+        await _open_definition(invocation, name=names.playbook(value))
+    elif action_id == ids.PLAYBOOK_NEW:
+        await _open_definition(invocation)
+    else:
+        await _list(invocation, page=payloads.clicked_page(invocation.body)["page"], replace=True)
 
 
 async def _list(invocation: Invocation, *, page: int, replace: bool = False) -> None:

@@ -52,19 +52,22 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     @app.action(ids.RUNBOOK_EDIT)
     async def handle_runbook_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
-        action = body["actions"][0]
         invocation = Invocation(runtime, payloads.interaction_actor(body), body, respond, client)
-        if action["action_id"] == ids.RUNBOOK_EDIT:
-            work = partial(_open_modal, runbook_id=_runbook_id([action.get("value", "")]))
-        else:
-            work = partial(_open_modal, service=action.get("value", ""))
         runtime.supervisor.spawn(
-            surfaces.run(work, invocation, doing="opening the runbook"), name="runbook-modal"
+            surfaces.run(_clicked, invocation, doing="opening the runbook"), name="runbook"
         )
 
     forms.register(
         app, runtime, ids.RUNBOOK_MODAL, read=partial(_draft, runtime), act=_save, doing="saving the runbook"
     )
+
+
+async def _clicked(invocation: Invocation) -> None:
+    action_id, value = payloads.clicked(invocation.body)
+    if action_id == ids.RUNBOOK_EDIT:
+        await _open_modal(invocation, runbook_id=payloads.positive_id(value, "a runbook"))
+    else:
+        await _open_modal(invocation, service=value)
 
 
 async def _show(invocation: Invocation, *, service: str) -> None:

@@ -3,7 +3,6 @@ delete|run <id>`, the buttons of the list and the App Home, and the modal that m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -59,28 +58,11 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     @app.action(_PAGE_BUTTONS)
     async def handle_schedule_button(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         await ack()
-        action = body["actions"][0]
-        action_id, value = action["action_id"], action.get("value", "")
+        action_id, _ = payloads.clicked(body)
         invocation = Invocation(runtime, payloads.interaction_actor(body), body, respond, client)
-        if action_id == ids.SCHEDULE_NEW:
-            # Modals open at once: the click's trigger_id is good for 3 seconds only.
-            runtime.supervisor.spawn(
-                surfaces.run(_open_modal, invocation, doing="working on the schedule"), name=action_id
-            )
-            return
-        if action_id == ids.SCHEDULE_SHOW:
-            work: Work = partial(_show, schedule_id=_schedule_id("show", value))
-            runtime.supervisor.spawn(
-                surfaces.run(work, invocation, doing="working on the schedule"), name=action_id
-            )
-            return
-        if action_id in _BUTTON_VERBS:
-            work = partial(_BY_ID_WORK[_BUTTON_VERBS[action_id]], schedule_id=_schedule_id("", value))
-        else:
-            work = partial(_list, page=int(json.loads(value or "{}").get("page", 0)), replace=True)
-        runtime.after_ack.submit(
-            surfaces.run(work, invocation, doing="working on the schedule"), name=action_id
-        )
+        # Modals open at once (a click's trigger_id lasts 3 seconds); the rest waits its turn.
+        start = runtime.supervisor.spawn if action_id in _OPEN_MODALS else runtime.after_ack.submit
+        start(surfaces.run(_clicked, invocation, doing="working on the schedule"), name=action_id)
 
     forms.register(
         app,
@@ -90,6 +72,20 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
         act=_create_from_form,
         doing="making the schedule",
     )
+
+
+async def _clicked(invocation: Invocation) -> None:
+    action_id, value = payloads.clicked(invocation.body)
+    if action_id == ids.SCHEDULE_NEW:
+        await _open_modal(invocation)
+    elif action_id == ids.SCHEDULE_SHOW:
+        await _show(invocation, schedule_id=payloads.positive_id(value, "a schedule"))
+    elif action_id in _BUTTON_VERBS:
+        await _BY_ID_WORK[_BUTTON_VERBS[action_id]](
+            invocation, schedule_id=payloads.positive_id(value, "a schedule")
+        )
+    else:
+        await _list(invocation, page=payloads.clicked_page(invocation.body)["page"], replace=True)
 
 
 async def _open_modal(invocation: Invocation) -> None:
@@ -234,6 +230,7 @@ _BY_ID_WORK: dict[str, Callable[..., Awaitable[None]]] = {
     "delete": _delete,
     "run": _run_now,
 }
+_OPEN_MODALS = frozenset({ids.SCHEDULE_NEW, ids.SCHEDULE_SHOW})
 _BUTTON_VERBS = {
     ids.SCHEDULE_PAUSE: "pause",
     ids.SCHEDULE_RESUME: "resume",
