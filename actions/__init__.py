@@ -8,11 +8,16 @@ from actions import (
     commands,
     confirmations,
     errors,
+    home,
     incident_buttons,
+    memory,
     mentions,
     modals,
     plan_buttons,
     plan_edits,
+    playbooks,
+    runbooks,
+    schedules,
 )
 from bot.incident_desk import IncidentDesk
 from bot.operations import Runtime
@@ -20,7 +25,13 @@ from bot.operations import Runtime
 
 def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None = None) -> None:
     errors.register(app)
-    commands.register(app, runtime=runtime, incidents=incidents)
+    delegated = {
+        "memory": memory.prepare,
+        "runbook": runbooks.prepare,
+        "playbook": playbooks.prepare,
+        "schedule": schedules.prepare,
+    }
+    commands.register(app, runtime=runtime, incidents=incidents, delegated=delegated)
     if incidents is not None:
         incident_buttons.register(app, desk=incidents)
     plan_buttons.register(app, runtime=runtime)
@@ -29,3 +40,8 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
     plan_edits.register(app, runtime=runtime)
     confirmations.register(app, runtime=runtime)
     mentions.register(app, runtime=runtime)
+    memory.register(app, runtime=runtime)
+    runbooks.register(app, runtime=runtime)
+    playbooks.register(app, runtime=runtime)
+    schedules.register(app, runtime=runtime)
+    home.register(app, runtime=runtime)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,7 +25,9 @@ from bot.workflows.catalog import WorkflowRequest
 COMMAND = "/carapulse"
 PLAN_ID_SUBCOMMANDS = frozenset({"status", "approve", "cancel"})
 # Subcommands the design reserves for features still to come; named so they are not planned as text.
-RESERVED = frozenset({"schedule", "runbook", "playbook", "memory", "audit", "context", "policy"})
+RESERVED = frozenset({"audit", "context", "policy"})
+# Subcommands whose own listener modules prepare their work (actions/__init__.py hands them in).
+DELEGATED = frozenset({"schedule", "runbook", "playbook", "memory"})
 FREEZE_SUBCOMMANDS = frozenset({"freeze", "unfreeze"})
 INCIDENT_USAGE = f"Use `{COMMAND} incident export <id>` to get an incident's timeline as Markdown and JSON."
 WORKFLOW_USAGE = (
@@ -45,9 +47,20 @@ class Invocation:
 
 
 Work = Callable[[Invocation], Awaitable[None]]
+# Checks a subcommand's argument without I/O (raising CarapulseError) and returns the work to do
+# after the ack, and whether that work opens a modal.
+Prepare = Callable[[Runtime, str], tuple[Work, bool]]
 
 
-def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None = None) -> None:
+def register(
+    app: AsyncApp,
+    *,
+    runtime: Runtime,
+    incidents: IncidentDesk | None = None,
+    delegated: Mapping[str, Prepare] | None = None,
+) -> None:
+    delegated = dict(delegated or {})
+
     @app.command(COMMAND)
     async def handle_carapulse(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
         subcommand, argument = split(body.get("text", ""))
@@ -59,7 +72,8 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
             if subcommand == "incident":
                 work, opens_modal = _prepare_incident(incidents, argument), False
             else:
-                work, opens_modal = _prepare(runtime, subcommand, argument)
+                prepare = delegated.get(subcommand, partial(_prepare, subcommand=subcommand))
+                work, opens_modal = prepare(runtime, argument)
         except CarapulseError as exc:
             await ack(response_type="ephemeral", text=exc.message, blocks=error_blocks(exc.message))
             return
@@ -76,20 +90,16 @@ def split(text: str) -> tuple[str, str]:
     if not words:
         return "help", ""
     first = words[0].lower()
-    if first in PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED or first in (
-        "help",
-        "plan",
-        "workflow",
-        "incident",
-    ):
+    named = PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED | DELEGATED
+    if first in named or first in ("help", "plan", "workflow", "incident"):
         return first, words[1] if len(words) > 1 else ""
     return "plan", text.strip()
 
 
-def _prepare(runtime: Runtime, subcommand: str, argument: str) -> tuple[Work, bool]:
+def _prepare(runtime: Runtime, argument: str, *, subcommand: str) -> tuple[Work, bool]:
     """Check everything that needs no I/O, so a mistake is answered inside the 3-second ack; the
     work to do after it, and whether that work opens a modal."""
-    if subcommand in RESERVED:
+    if subcommand in RESERVED | DELEGATED:
         raise UserError(f"`{COMMAND} {subcommand}` is not in this version yet; see `{COMMAND} help`.")
     if subcommand == "plan":
         if not runtime.planner.answers_in_ack and argument.strip():

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from actions import payloads
-from actions.errors import ephemeral_poster, ephemeral_responder, reported, reporting
+from actions.errors import channel_ephemeral, ephemeral_responder, reported, reporting
 from blocks import ids
 from blocks.confirmations import confirm_modal
 from bot import operations
@@ -41,7 +41,7 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             version=context.version,
             confirmation=typed,
         )
-        say = ephemeral_poster(client, context.channel_id, actor.user_id)
+        say = channel_ephemeral(client, context.channel_id, actor.user_id)
         runtime.after_ack.submit(
             reported(approving, say, doing="approving the plan"), name=f"plan-confirm-{context.plan_id}"
         )

@@ -51,8 +51,8 @@ def ephemeral_responder(respond: Any) -> Say:
     return say
 
 
-def ephemeral_poster(client: Any, channel_id: str, user_id: str) -> Say:
-    """Ephemeral messages for work that has no response_url (a modal submission)."""
+def channel_ephemeral(client: Any, channel_id: str, user_id: str) -> Say:
+    """Tell one person in a channel, for work that has no response_url (modal submissions)."""
 
     async def say(message: str) -> None:
         await client.chat_postEphemeral(channel=channel_id, user=user_id, text=message)

@@ -10,8 +10,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import payloads
-from actions.errors import ephemeral_poster, reported, reporting
+from actions import payloads, surfaces
+from actions.errors import channel_ephemeral, reported, reporting
 from blocks import ids
 from bot import operations
 from bot.domain import Actor
@@ -79,7 +79,7 @@ async def _submit(
     doing: str,
     operation: ReasonOperation,
 ) -> None:
-    async with reporting(ephemeral_poster(client, card.channel_id, actor.user_id), doing=doing):
+    async with reporting(surfaces.teller(runtime, client, actor, card.channel_id), doing=doing):
         await operation(runtime, actor, card.plan_id, reason)
 
 
@@ -107,13 +107,9 @@ def register_workflow_form(app: AsyncApp, *, runtime: Runtime) -> None:
             intent=intent,
             source_key=f"view:{view['id']}",
         )
+        say = channel_ephemeral(client, form.channel_id, actor.user_id)
         runtime.after_ack.submit(
-            reported(
-                planning,
-                ephemeral_poster(client, form.channel_id, actor.user_id),
-                doing="planning the workflow",
-            ),
-            name=f"workflow-{form.workflow}",
+            reported(planning, say, doing="planning the workflow"), name=f"workflow-{form.workflow}"
         )
 
 

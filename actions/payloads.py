@@ -179,3 +179,29 @@ def clicked_thread(body: dict[str, Any]) -> tuple[str, str]:
     message = body.get("message") or {}
     channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
     return channel_id, message.get("thread_ts") or message.get("ts") or body["container"]["message_ts"]
+
+
+def clicked(body: dict[str, Any]) -> tuple[str, str]:
+    """The action_id and value of the button clicked."""
+    action = body["actions"][0]
+    return action["action_id"], str(action.get("value") or "")
+
+
+def clicked_page(body: dict[str, Any]) -> dict[str, Any]:
+    """What a paging button carries (a JSON object naming its list), its `page` a number from 0."""
+    try:
+        key = json.loads(clicked(body)[1] or "{}")
+        page = int(key.get("page", 0))
+    except (ValueError, TypeError, AttributeError):
+        raise UserError("This button is out of date; open the list again.") from None
+    if page < 0:
+        raise UserError("This button is out of date; open the list again.")
+    return {**key, "page": page}
+
+
+def positive_id(raw: str, what: str) -> int:
+    """`3` or `#3` as an id; UserError naming `what` otherwise."""
+    text = raw.strip().lstrip("#")
+    if not text.isdigit() or int(text) <= 0:
+        raise UserError(f"{raw.strip()[:20] or 'nothing'} is not {what} id; ids are numbers like 3.")
+    return int(text)

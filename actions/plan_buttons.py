@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import confirmations, payloads
-from actions.errors import ephemeral_responder, reporting
+from actions import confirmations, payloads, surfaces
+from actions.errors import Say, reporting
 from actions.payloads import PlanRef
 from blocks import ids
 from blocks.modals import break_glass_modal, reject_modal
@@ -71,7 +71,8 @@ def _plan_button(
             opening = confirmations.open_dialog(runtime, body, respond, client)
             runtime.supervisor.spawn(opening, name=ids.PLAN_CONFIRM_MODAL)
             return
-        runtime.after_ack.submit(_run(runtime, body, respond, doing, operation), name=action_id)
+        say = surfaces.replier(runtime, body, respond, client)
+        runtime.after_ack.submit(_run(runtime, body, say, doing, operation), name=action_id)
 
     return handle_plan_button
 
@@ -84,9 +85,9 @@ def _asks_for_typing(body: dict[str, Any]) -> bool:
 
 
 async def _run(
-    runtime: Runtime, body: dict[str, Any], respond: Any, doing: str, operation: PlanOperation
+    runtime: Runtime, body: dict[str, Any], say: Say, doing: str, operation: PlanOperation
 ) -> None:
-    async with reporting(ephemeral_responder(respond), doing=doing):
+    async with reporting(say, doing=doing):
         await operation(runtime, payloads.interaction_actor(body), payloads.plan_ref_from_action(body))
 
 
@@ -133,9 +134,9 @@ async def _open_modal(
     check: ModalCheck,
     modal: ModalBuilder,
 ) -> None:
-    async with reporting(ephemeral_responder(respond), doing=doing):
+    async with reporting(surfaces.replier(runtime, body, respond, client), doing=doing):
         view = await check(
             runtime, actor=payloads.interaction_actor(body), plan_id=payloads.plan_id_from_action(body)
         )
-        channel_id = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
-        await client.views_open(trigger_id=body["trigger_id"], view=modal(view, channel_id))
+        # "" on the App Home: what the modal leads to is then told on the tab.
+        await client.views_open(trigger_id=body["trigger_id"], view=modal(view, surfaces.channel_of(body)))

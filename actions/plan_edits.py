@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from actions import payloads
-from actions.errors import ephemeral_poster, ephemeral_responder, reported, reporting
+from actions.errors import channel_ephemeral, ephemeral_responder, reported, reporting
 from actions.modals import beside_fields
 from blocks import ids
 from blocks.revisions import intent_edit_modal, workflow_edit_modal
@@ -52,7 +52,7 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             change=change,
             intent=intent,
         )
-        say = ephemeral_poster(client, context.channel_id, actor.user_id)
+        say = channel_ephemeral(client, context.channel_id, actor.user_id)
         runtime.after_ack.submit(
             reported(editing, say, doing="editing the plan"), name=f"plan-edit-{context.plan_id}"
         )

@@ -47,3 +47,63 @@ INCIDENT_LINK_PREFIX = "incident_link_"
 INCIDENT_HEADER_BLOCK = "incident_header"
 INCIDENT_FACTS_BLOCK = "incident_facts"
 INCIDENT_ACTIONS_BLOCK = "incident_actions"
+
+# Operator memory: the add modal (from the command, the App Home or a message shortcut), its
+# fields, the message shortcut's callback_id, the list's paging button and the search modal.
+MEMORY_ADD_MODAL = "memory_add_modal"
+MEMORY_SERVICE_BLOCK = "memory_service"
+MEMORY_TEXT_BLOCK = "memory_text"
+MEMORY_SHORTCUT = "memory_from_message"
+MEMORY_PAGE = "memory_page"
+MEMORY_SEARCH_MODAL = "memory_search_modal"
+MEMORY_QUERY_BLOCK = "memory_query"
+# The one input of every block in the modals above and below that have a single input per block.
+FIELD_INPUT = "field"
+
+# Runbooks: the modal that creates or edits one, its fields, and the buttons that open it.
+RUNBOOK_MODAL = "runbook_modal"
+RUNBOOK_SERVICE_BLOCK = "runbook_service"
+RUNBOOK_TITLE_BLOCK = "runbook_title"
+RUNBOOK_BODY_BLOCK = "runbook_body"
+RUNBOOK_WORKFLOW_BLOCK = "runbook_workflow"
+RUNBOOK_INPUTS_BLOCK = "runbook_inputs"
+RUNBOOK_ALERTS_BLOCK = "runbook_alertnames"
+RUNBOOK_NEW = "runbook_new"
+RUNBOOK_EDIT = "runbook_edit"
+RUNBOOK_OPEN = "runbook_open"
+
+# Playbooks: the modal that defines one, the form that starts one (one block per input, named for
+# it), and the buttons of the list.
+PLAYBOOK_MODAL = "playbook_modal"
+PLAYBOOK_NAME_BLOCK = "playbook_name"
+PLAYBOOK_DEFINITION_BLOCK = "playbook_definition"
+PLAYBOOK_START_MODAL = "playbook_start_modal"
+PLAYBOOK_NEW = "playbook_new"
+PLAYBOOK_EDIT = "playbook_edit"
+PLAYBOOK_START = "playbook_start"
+PLAYBOOK_PAGE = "playbook_page"
+
+# Modals opened from the App Home ask where a plan's card goes.
+CHANNEL_BLOCK = "plan_channel"
+
+# Schedules: the modal that makes one, its fields, and the buttons of the list and the App Home.
+SCHEDULE_MODAL = "schedule_modal"
+SCHEDULE_CRON_BLOCK = "schedule_cron"
+SCHEDULE_TZ_BLOCK = "schedule_timezone"
+SCHEDULE_REQUEST_BLOCK = "schedule_request"
+SCHEDULE_NEW = "schedule_new"
+SCHEDULE_PAUSE = "schedule_pause"
+SCHEDULE_RESUME = "schedule_resume"
+SCHEDULE_RUN = "schedule_run"
+SCHEDULE_SHOW = "schedule_show"
+SCHEDULE_PAGE = "schedule_page"
+SCHEDULE_HISTORY_MODAL = "schedule_history_modal"
+
+# The App Home tab: its callback_id, Refresh, the paging buttons of its sections (value: JSON
+# {"section", "page"}), its notes buttons, and the modal a runbook opens in.
+HOME_VIEW = "carapulse_home"
+HOME_REFRESH = "home_refresh"
+HOME_PAGE = "home_page"
+HOME_MEMORY_SEARCH = "home_memory_search"
+HOME_MEMORY_ADD = "home_memory_add"
+RUNBOOK_VIEW_MODAL = "runbook_view_modal"

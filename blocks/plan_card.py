@@ -8,6 +8,7 @@ from typing import Any
 from blocks import ids
 from blocks.escalations import window_lines
 from blocks.labels import PLAN_STATUS_LABELS, STEP_STATE_LABELS, plan_status_text
+from blocks.memory import note_line
 from blocks.revisions import plan_ref_value, revision_blocks
 from blocks.text import (
     FIELD_TEXT_MAX,
@@ -42,6 +43,8 @@ def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any
         section(_steps_text(view.steps), block_id=ids.PLAN_STEPS_BLOCK),
         section(f"*Rollback:* {escape(view.rollback)}"),
     ]
+    if view.notes:
+        blocks.append(context(*(note_line(note) for note in view.notes)))
     if interactive:
         buttons = _buttons(view)
         if buttons:

@@ -19,6 +19,15 @@ HELP_LINES = (
     ("`/carapulse workflow start <name> [name=value …]`", "start a workflow (a form without values)"),
     ("`/carapulse freeze <env> <duration> <reason>`", "deny writes to an environment for a while (admins)"),
     ("`/carapulse unfreeze <env>`", "lift a freeze (admins)"),
+    (
+        '`/carapulse schedule add "<cron>" [tz=Area/City] <request>`',
+        "plan a request on a schedule (or `schedule new`)",
+    ),
+    ("`/carapulse schedule list|show|pause|resume|delete|run <id>`", "schedules, their history, run one now"),
+    ("`/carapulse runbook <service>` / `runbook new|edit`", "a service's runbooks, and writing one"),
+    ("`/carapulse playbook list|start <name> [name=value …]|new|edit <name>`", "plans made of steps"),
+    ("`/carapulse memory add <service> <note>`", "a note shown on the service's plan cards"),
+    ("`/carapulse memory list [service]` / `search <text>` / `delete <id>`", "read and tidy the notes"),
 )
 
 PLAN_EXAMPLES_TITLE = "Sentences I read:"

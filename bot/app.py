@@ -21,7 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import incident_setup, notification_sinks, toolbox, workflows
+from bot import incident_setup, library_files, notification_sinks, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.api import service as api_service
 from bot.api.service import ApiService
@@ -31,6 +31,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
 from bot.escalation import PAGE_ACTION, Escalation
+from bot.home import HomePublisher
 from bot.incident_desk import IncidentDesk
 from bot.jobs import JobRunner
 from bot.llm import configured
@@ -43,6 +44,7 @@ from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
@@ -78,13 +80,16 @@ class Carapulse:
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
-        (escalation, notifications) and the refresh of Slack user group memberships behind roles."""
+        (escalation, notifications), the scheduler, and the refresh of Slack user group memberships
+        behind roles."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
         if self.runtime.jobs is not None:
             self.loops.spawn(self.runtime.jobs.run_forever(), name="jobs")
         if self.events is not None:
             self.loops.spawn(self.events.run_forever(), name="notification-events")
+        if self.runtime.scheduler is not None:
+            self.loops.spawn(self.runtime.scheduler.run_forever(self.runtime), name="scheduler")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -140,18 +145,23 @@ async def create_app(
         incident_setup.check(settings, catalog)
         client = slack_client(settings)
         identity = await incident_setup.identity(client) if settings.hooks_enabled else None
+        files = library_files.EMPTY
+        if settings.library_dir is not None:
+            files = await library_files.load(settings.library_dir, catalog=catalog)
     except ConfigError:
         await tools.aclose()
         raise
     engine = create_engine(settings.database_url)
-    if migrate:
-        try:
-            await upgrade_to_head(engine)
-        except BaseException:
-            await engine.dispose()
-            await tools.aclose()
-            raise
     sessions = create_session_factory(engine)
+    try:
+        if migrate:
+            await upgrade_to_head(engine)
+        async with sessions.begin() as session:
+            await library_files.sync(session, files)
+    except BaseException:
+        await engine.dispose()
+        await tools.aclose()
+        raise
     supervisor = TaskSupervisor()
     gate = RequestGate()
     changes = PlanChanges()
@@ -218,6 +228,14 @@ async def create_app(
     if events is not None:
         notifier.add_observer(events)
     model = configured.model(settings, environ, sessions=sessions, redactor=tools.registry.redactor)
+    home = HomePublisher(
+        client=client,
+        sessions=sessions,
+        supervisor=supervisor,
+        policy=policy,
+        min_interval=settings.home_update_interval_seconds,
+    )
+    notifier.add_observer(home)
     runtime = Runtime(
         sessions=sessions,
         notifier=notifier,
@@ -237,6 +255,8 @@ async def create_app(
         model=model,
         investigate_max_calls=settings.investigate_max_calls,
         context_providers=context_providers,
+        home=home,
+        scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds),
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

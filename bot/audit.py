@@ -74,6 +74,14 @@ class AuditKind(StrEnum):
     MODEL_REQUEST = "model.request"
     INVESTIGATION_READ = "investigation.read"
     INVESTIGATION_REFUSED = "investigation.refused"
+    MEMORY_ADDED = "memory.added"
+    MEMORY_DELETED = "memory.deleted"
+    RUNBOOK_SAVED = "runbook.saved"
+    PLAYBOOK_SAVED = "playbook.saved"
+    SCHEDULE_CREATED = "schedule.created"
+    SCHEDULE_CHANGED = "schedule.changed"
+    SCHEDULE_DELETED = "schedule.deleted"
+    SCHEDULE_FIRED = "schedule.fired"
 
 
 def plan_stream(plan_id: int) -> str:

@@ -356,6 +356,8 @@ class PlanView(BaseModel):
     """When the plan expires unless it is let run (its environment's approval window)."""
     escalations: list[EscalationView] = Field(default_factory=list)
     planner: PlannerRef | None = None
+    notes: list[NoteView] = Field(default_factory=list)
+    """What operators noted about the target service, newest first (a few; the rest stay a search away)."""
 
     @property
     def break_glass_open(self) -> bool:
@@ -478,3 +480,148 @@ class Findings(BaseModel):
     evidence: list[Evidence]
     made_by: PlannerRef
     note: str = ""
+
+
+class NoteView(BaseModel):
+    """An operator's note about a service, as plan cards and lists show it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    service: str
+    text: str
+    author_id: str
+    created_at: datetime
+    source: str = ""
+
+
+class RunbookView(BaseModel):
+    """A runbook: markdown steps for a service, and the workflow (with inputs) that remediates the
+    alerts it names. `source` is the file it was read from ("" when written in Slack)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    service: str
+    title: str
+    body: str
+    workflow: str | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+    alertnames: list[str] = Field(default_factory=list)
+    source: str = ""
+    version: str
+    updated_by: str
+    updated_at: datetime
+
+
+class PlaybookView(BaseModel):
+    """A playbook: steps with `{input}` placeholders that become a plan when someone starts it.
+    `inputs` maps each input to its default (None: it must be given)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    name: str
+    description: str
+    inputs: dict[str, str | None] = Field(default_factory=dict)
+    steps: list[StepSpec]
+    spec: dict[str, Any]
+    """The whole definition as stored (bot.playbooks.PlaybookSpec), which an edit starts from."""
+    source: str = ""
+    version: str
+    updated_by: str
+    updated_at: datetime
+
+
+class ScheduleRunView(BaseModel):
+    """One firing of a schedule: when it was due, what it made (a plan, or why not), and how many
+    earlier due times it stood for after downtime (`missed`)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    due_at: datetime
+    kind: str
+    state: str
+    missed: int = 0
+    plan_id: int | None = None
+    detail: str = ""
+    actor_id: str
+
+
+class ScheduleView(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    cron: str
+    timezone: str
+    request: str
+    channel_id: str
+    created_by: str
+    enabled: bool
+    next_run_at: datetime | None = None
+
+
+class PlanSummary(BaseModel):
+    """A plan as one line of a list (the App Home): what, whose, where it stands."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    summary: str
+    status: PlanStatus
+    requester_id: str
+    environment: str
+    risk: RiskLevel
+    created_at: datetime
+    steps_total: int = 0
+    steps_done: int = 0
+
+
+class MaintenanceWindowView(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    environment: str
+    start: str
+    end: str
+    timezone: str
+    open_now: bool
+
+
+class FreezeView(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    environment: str
+    until: datetime
+    reason: str
+
+
+class PageInfo(BaseModel):
+    """Where a list shown a page at a time is: page `number` (from 0) and whether more follow."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    number: int = 0
+    has_more: bool = False
+
+
+class HomeView(BaseModel):
+    """Everything one person's App Home tab shows, read in one go so rendering never touches the
+    database. Each list is one page; `pages` says where each is."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    user_id: str
+    can_approve: bool
+    pending: list[PlanSummary]
+    running: list[PlanSummary]
+    mine: list[PlanSummary]
+    freezes: list[FreezeView]
+    windows: list[MaintenanceWindowView]
+    upcoming: list[ScheduleView]
+    schedules: list[ScheduleView]
+    runbooks: list[RunbookView]
+    playbooks: list[PlaybookView]
+    notes: list[NoteView]
+    pages: dict[str, PageInfo] = Field(default_factory=dict)
+    notice: str = ""

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,7 +17,7 @@ from blocks.incident import incident_message, incident_text
 from bot import incident_views, incident_work
 from bot.alert_gate import POST_CLAIM, GateRules
 from bot.clock import utcnow
-from bot.coalescing import Coalescer
+from bot.coalescing import Coalescer, digest
 from bot.db.engine import bound_engine, is_postgres
 from bot.db.models import Incident
 from bot.domain import IncidentStatus, IncidentView
@@ -62,8 +60,12 @@ class IncidentDesk:
             renotify=timedelta(seconds=settings.incident_renotify_seconds),
             owner=owner,
         )
-        self._messages: Coalescer[int] = Coalescer(
-            deliver=self._deliver, supervisor=runtime.supervisor, min_interval=min_interval, what="incident"
+        self._messages: Coalescer[int, None] = Coalescer(
+            deliver=self._deliver,
+            new_state=lambda: None,
+            describe=lambda incident_id: f"the message of incident {incident_id}",
+            supervisor=runtime.supervisor,
+            min_interval=min_interval,
         )
         self._shown: dict[int, str] = {}
         # SQLite: one intake transaction at a time in this process. Writers that collide on SQLite's
@@ -104,16 +106,16 @@ class IncidentDesk:
                 services=self.settings.incident_services,
             )
 
-    async def _deliver(self, incident_id: int) -> None:
+    async def _deliver(self, incident_id: int, _state: None) -> None:
         view = await self.view(incident_id)
         if view.ts is None:
             if await self._claim_post(incident_id):
                 await self._post(view)
             return
-        digest = _digest(view)
-        if self._shown.get(incident_id) != digest:
+        shown = _digest(view)
+        if self._shown.get(incident_id) != shown:
             await self.slack.update(view)
-            self._shown[incident_id] = digest
+            self._shown[incident_id] = shown
         if view.status == IncidentStatus.RESOLVED and await self._claim_timeline(incident_id):
             self.spawn(
                 incident_work.post_timeline(self, incident_id), name=f"incident-timeline-{incident_id}"
@@ -174,5 +176,4 @@ class IncidentDesk:
 
 
 def _digest(view: IncidentView) -> str:
-    rendered = [incident_text(view), incident_message(view)]
-    return hashlib.sha256(json.dumps(rendered, sort_keys=True).encode()).hexdigest()
+    return digest([incident_text(view), incident_message(view)])

@@ -1,14 +1,14 @@
 """Slack output for plans: posts the card, edits it in place, and posts thread replies.
 
-Edits are coalesced per card (bot/coalescing.py): a change marks the card dirty, and the latest
-stored state is rendered at most once per interval.
+Edits are coalesced per card (bot/coalescing.py): a change marks the card dirty, and one pump task per
+card renders the latest stored state at most once per interval. Because every render reads the
+database, the newest state always wins and an edit that failed is simply redone with fresher data.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -19,7 +19,7 @@ from blocks.plan_card import plan_card, plan_card_text
 from blocks.replies import break_glass_notice, dry_run_reply, outcome_reply
 from bot import plan_views
 from bot.clock import utcnow
-from bot.coalescing import Coalescer, describe
+from bot.coalescing import Coalescer, describe, digest
 from bot.db.engine import SessionFactory
 from bot.db.models import SlackMessage
 from bot.domain import PlanView, StepView
@@ -28,6 +28,13 @@ from bot.observers import PlanObserver
 from bot.tasks import TaskSupervisor
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Card:
+    """What the next edit of a card owes besides the card itself."""
+
+    post_outcome: bool = False
 
 
 class CardNotPosted(UserError):
@@ -51,16 +58,18 @@ class Notifier:
     ) -> None:
         self._client = client
         self._sessions = sessions
-        self._cards: Coalescer[tuple[str, int]] = Coalescer(
-            deliver=self._edit, supervisor=supervisor, min_interval=min_interval, what="card"
+        self._cards: Coalescer[tuple[str, int], _Card] = Coalescer(
+            deliver=self._deliver,
+            new_state=_Card,
+            describe=lambda key: f"the card of plan {key[1]}",
+            supervisor=supervisor,
+            min_interval=min_interval,
         )
-        # Cards whose outcome reply is still to be posted, once they show a final state.
-        self._outcomes: set[tuple[str, int]] = set()
         # What each card shows now (a digest of its text and blocks), so a render that changed
         # nothing costs no chat.update.
         self._shown: dict[tuple[str, int], str] = {}
-        # Told of every change after the card is: the notifications beyond Slack, and the
-        # waiters on a plan (the API's event streams).
+        # Told of every change: the notifications beyond Slack, the waiters on a plan (the API's
+        # event streams) and the App Home tabs that show it.
         self._observers: list[PlanObserver] = []
 
     def add_observer(self, observer: PlanObserver) -> None:
@@ -82,7 +91,7 @@ class Notifier:
             )
         except SlackApiError as exc:
             raise CardNotPosted(plan_id, exc.response.get("error", "unknown_error")) from exc
-        self._shown[(team_id, plan_id)] = _digest(text, blocks)
+        self._shown[(team_id, plan_id)] = digest([text, blocks])
         async with self._sessions.begin() as session:
             message = SlackMessage(
                 team_id=team_id,
@@ -103,7 +112,7 @@ class Notifier:
         self._cards.mark((team_id, plan_id))
 
     def plan_finished(self, team_id: str, plan_id: int) -> None:
-        self._outcomes.add((team_id, plan_id))
+        self._cards.state((team_id, plan_id)).post_outcome = True
         self.plan_changed(team_id, plan_id)
 
     async def settled(self, team_id: str, plan_id: int) -> None:
@@ -174,30 +183,33 @@ class Notifier:
                 f"refused the notice ({error}). Invite me there: `/invite @Carapulse`."
             ) from exc
 
-    async def _edit(self, key: tuple[str, int]) -> None:
-        team_id, plan_id = key
-        post_outcome = key in self._outcomes
+    async def _deliver(self, key: tuple[str, int], card: _Card) -> None:
+        post_outcome = card.post_outcome
+        delivered = await self._edit(*key, post_outcome)
+        if delivered and post_outcome:
+            card.post_outcome = False
+
+    async def _edit(self, team_id: str, plan_id: int, post_outcome: bool) -> bool:
         async with self._sessions() as session:
             location = await plan_views.card_location(session, team_id=team_id, plan_id=plan_id)
             view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
         if location is None:
             # post_card has not stored the card yet; it renders again once it has.
-            return
+            return False
         text, blocks = plan_card_text(view), plan_card(view)
-        digest = _digest(text, blocks)
-        if self._shown.get(key) != digest:
+        shown = digest([text, blocks])
+        if self._shown.get((team_id, plan_id)) != shown:
             await self._client.chat_update(
                 channel=location.channel_id, ts=location.ts, text=text, blocks=blocks
             )
-            self._shown[key] = digest
+            self._shown[(team_id, plan_id)] = shown
         if post_outcome and view.status.is_final:
             reply_text, reply_blocks = outcome_reply(view)
             await self._reply_in_thread(location, reply_text, reply_blocks)
             await self._attach_long_output(location, view)
             # A finished card rarely changes again; if it does (a rollback on request), it is redrawn.
-            self._shown.pop(key, None)
-        if post_outcome:
-            self._outcomes.discard(key)
+            self._shown.pop((team_id, plan_id), None)
+        return True
 
     async def _attach_long_output(self, location: SlackMessage, view: PlanView) -> None:
         """Upload each step's output that the card had to trim. A refused upload is logged, not
@@ -222,7 +234,3 @@ class Notifier:
             text=text,
             blocks=blocks,
         )
-
-
-def _digest(text: str, blocks: list[dict[str, Any]]) -> str:
-    return hashlib.sha256(json.dumps([text, blocks], sort_keys=True).encode()).hexdigest()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot import (
     audit,
@@ -42,6 +43,10 @@ from bot.workflows.base import PlanningContext, WorkflowInputs
 from bot.workflows.catalog import Catalog, WorkflowRequest
 from tools.common.registry import Registry
 
+if TYPE_CHECKING:
+    from bot.home import HomePublisher
+    from bot.scheduler import Scheduler
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -68,6 +73,9 @@ class Runtime:
     model: Model | None = None
     context_providers: Sequence[PlanningContextProvider] = ()
     investigate_max_calls: int = 8
+    # The App Home tabs this process publishes, and the scheduler it runs (bot/app.py builds both).
+    home: HomePublisher | None = None
+    scheduler: Scheduler | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,11 @@ async def draft_workflow(
     context = PlanningContext(requester=requester, cluster=runtime.cluster, registry=runtime.registry)
     proposed = await runtime.workflows.draft(start.name, start.inputs, context, intent=intent)
     return _finish(runtime, proposed.model_copy(update={"planner": start.planner}))
+
+
+def for_this_deployment(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:
+    """A draft made elsewhere (a playbook) finished as every plan here is; see _finish."""
+    return _finish(runtime, proposed)
 
 
 def _finish(runtime: Runtime, proposed: PlanDraft) -> PlanDraft:

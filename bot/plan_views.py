@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import plan_diff, plans, resolutions, revisions
+from bot import memory, plan_diff, plans, resolutions, revisions
 from bot.approval_rules import ESCALATION_KINDS
 from bot.audit import AuditKind
 from bot.db.models import (
@@ -64,7 +64,8 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         if execution
         else []
     )
-    view = _view(plan, steps, approvals, runs, execution)
+    notes = await memory.for_service(session, team_id=team_id, service=plan.target["name"])
+    view = _view(plan, steps, approvals, runs, execution).model_copy(update={"notes": notes})
     if plan.status in plans.OPEN_FOR_DECISION:
         view = await _with_escalation(session, plan, view)
     replaced = await revisions.previous_version(session, plan)

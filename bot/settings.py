@@ -59,6 +59,8 @@ class Settings(IncidentSettings):
     worker_poll_seconds: PositiveSeconds = 2.0
     execution_timeout_seconds: PositiveSeconds = 3600.0
     card_update_interval_seconds: PositiveSeconds = 1.0
+    # Minimum time between two publishes of one person's App Home tab.
+    home_update_interval_seconds: PositiveSeconds = 5.0
     # Prometheus checks added to every plan's verify stage (bot/verify_checks.py).
     verify_checks: list[VerifyCheck] = Field(default_factory=list)
     # Per environment: typed confirmation, escalation and the approval window (bot/approval_rules.py).
@@ -95,6 +97,10 @@ class Settings(IncidentSettings):
     # Model name → US dollars per million input and output tokens, for the cost metric and audit.
     planner_prices: dict[str, ModelPrice] = Field(default_factory=dict)
     investigate_max_calls: int = Field(default=8, ge=1, le=50)
+    # Runbooks and playbooks as Markdown/YAML files (bot/library_files.py), read at start-up.
+    library_dir: Path | None = None
+    # The longest the scheduler sleeps before looking for schedules another replica made.
+    scheduler_rescan_seconds: PositiveSeconds = 60.0
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:

@@ -45,6 +45,7 @@ def bot_environment(*, database_url: str, slack: FakeSlack, kubeconfig: Path) ->
             }
         ),
         "CARD_UPDATE_INTERVAL_SECONDS": "0.05",
+        "HOME_UPDATE_INTERVAL_SECONDS": "0.05",
         "WORKER_POLL_SECONDS": "0.2",
     }
 

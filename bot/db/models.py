@@ -384,3 +384,7 @@ class IncidentPlan(Base):
     team_id: Mapped[str] = mapped_column(TeamId)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+
+
+# The tables of notes, runbooks, playbooks and schedules join Base.metadata with their module.
+from bot.db import home_models as home_models  # noqa: E402

@@ -134,7 +134,7 @@ def _first_problem(override: WorkflowOverride, workflow: Workflow[Any], allowed:
         if step_id not in declared:
             return f"steps.{step_id}: {workflow.name} has no step {step_id} (steps: {', '.join(declared)})"
         for field, value in (("args", step.args), ("description", step.description or "")):
-            problem = _placeholder_problem(value, allowed)
+            problem = placeholder_problem(value, allowed)
             if problem:
                 return f"steps.{step_id}.{field}: {problem}"
     fields = workflow.inputs.model_fields
@@ -155,7 +155,8 @@ def _defaults_problem(defaults: Mapping[str, Any], workflow: Workflow[Any]) -> s
     return ""
 
 
-def _placeholder_problem(value: Any, allowed: frozenset[str]) -> str:
+def placeholder_problem(value: Any, allowed: frozenset[str]) -> str:
+    """What is wrong with the `{name}` placeholders in `value`'s strings, or "" when nothing is."""
     if isinstance(value, str):
         try:
             names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
@@ -166,7 +167,7 @@ def _placeholder_problem(value: Any, allowed: frozenset[str]) -> str:
             f"unknown placeholder {{{unknown[0]}}} (known: {', '.join(sorted(allowed))})" if unknown else ""
         )
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    return next((found for item in items if (found := _placeholder_problem(item, allowed))), "")
+    return next((found for item in items if (found := placeholder_problem(item, allowed))), "")
 
 
 def _one_line(exc: Exception) -> str:

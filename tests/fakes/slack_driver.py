@@ -236,6 +236,54 @@ class SlackDriver:
         payload.update(user=self._user(user), view=view, trigger_id=self.fake.issue_trigger_id())
         return payload
 
+    async def message_shortcut(
+        self, callback_id: str, *, channel: str = OPS_CHANNEL, message_ts: str, user: str = ALICE
+    ) -> BotResponse:
+        return await self.interactive_request(
+            self.message_shortcut_payload(callback_id, channel=channel, message_ts=message_ts, user=user)
+        ).send()
+
+    def message_shortcut_payload(
+        self, callback_id: str, *, channel: str = OPS_CHANNEL, message_ts: str, user: str = ALICE
+    ) -> dict[str, Any]:
+        """A message shortcut on the message the fake stores at `message_ts` in `channel`."""
+        payload = load_spec("payloads/message_action.json")
+        message = copy.deepcopy(self.fake.messages[channel][message_ts])
+        payload.update(
+            callback_id=callback_id,
+            user=self._user(user),
+            channel={"id": channel, "name": self._channel_name(channel)},
+            message=message,
+            message_ts=message_ts,
+            trigger_id=self.fake.issue_trigger_id(),
+            response_url=self.fake.response_url("actions", channel=channel),
+            action_ts=self.fake.next_ts(),
+        )
+        return payload
+
+    async def home_action(self, action_id: str, value: str, *, user: str = ALICE) -> BotResponse:
+        """A button click in `user`'s App Home tab, on the view the fake last had published for them."""
+        payload = load_spec("payloads/block_actions_home.json")
+        view = copy.deepcopy(self.fake.home_views[user])
+        button = _find_element(view, action_id) or payload["actions"][0]
+        payload.update(
+            user=self._user(user),
+            container={"type": "view", "view_id": view["id"]},
+            view=view,
+            trigger_id=self.fake.issue_trigger_id(),
+            actions=[_clicked(button, action_id, value, self.fake.next_ts())],
+        )
+        return await self.interactive_request(payload).send()
+
+    async def home_opened(self, *, user: str = ALICE) -> BotResponse:
+        event = load_spec("payloads/app_home_opened.json")["event"]
+        event.update(user=user, event_ts=self.fake.next_ts())
+        if user in self.fake.home_views:
+            event["view"] = copy.deepcopy(self.fake.home_views[user])
+        else:
+            event.pop("view")
+        return await self.event(event)
+
     def event_request(self, event: dict[str, Any]) -> SignedRequest:
         return self.json_request(self.event_envelope(event))
 

@@ -11,6 +11,7 @@ from blocks.replies import dry_run_reply, help_blocks, outcome_reply
 from bot import planner, workflows
 from bot.domain import (
     ApprovalView,
+    NoteView,
     PlanDraft,
     PlannerRef,
     PlanStatus,
@@ -346,3 +347,25 @@ def test_card_of_a_plan_nobody_read_from_text_names_no_planner() -> None:
     fields = [field["text"] for block in plan_card(scale_view()) for field in block.get("fields", [])]
 
     assert not any(field.startswith("*Planner*") for field in fields)
+
+
+def test_operator_notes_on_the_service_are_shown_escaped_under_the_rollback() -> None:
+    notes = [
+        NoteView(
+            id=7, service="checkout", text="never < 3 in prod", author_id="U0123BOBBY2", created_at=CREATED
+        ),
+        NoteView(
+            id=5, service="checkout", text="callbacks retry", author_id="U0123ALICE1", created_at=CREATED
+        ),
+    ]
+
+    blocks = plan_card(scale_view(notes=notes))
+
+    notes_block = blocks[blocks.index(next(b for b in blocks if "Rollback" in str(b))) + 1]
+    assert notes_block["type"] == "context"
+    assert [e["text"] for e in notes_block["elements"]] == [
+        ":memo: *checkout*: never &lt; 3 in prod (<@U0123BOBBY2>, note 7)",
+        ":memo: *checkout*: callbacks retry (<@U0123ALICE1>, note 5)",
+    ]
+    assert check_blocks(blocks) == []
+    assert "memo" not in str(plan_card(scale_view()))
