@@ -185,8 +185,9 @@ async def create_app(
         else None
     )
     user_roles = dict(settings.roles)
-    if identity is not None and settings.incident_remediations:
-        # Remediations proposed for incidents are requested by the bot; each waits for an approval.
+    if identity is not None:
+        # Remediations proposed for incidents (from runbooks or INCIDENT_REMEDIATIONS) are requested
+        # by the bot; each waits for a person's approval.
         user_roles[identity.user_id] = ["operator"]
     roles = RoleDirectory(
         user_roles=user_roles, group_roles=settings.usergroup_roles, members_of=usergroup_members(client)

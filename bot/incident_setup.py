@@ -15,7 +15,7 @@ from bot.incident_desk import Identity, IncidentDesk
 from bot.incident_settings import IncidentSettings
 from bot.incident_slack import IncidentSlack
 from bot.operations import Runtime
-from bot.remediation import ConfiguredRemediations
+from bot.remediation import ConfiguredRemediations, FirstOf, RunbookRemediations
 from bot.workflows.catalog import Catalog
 
 
@@ -60,7 +60,9 @@ def desk(
         slack=IncidentSlack(client=client, settings=settings),
         settings=settings,
         identity=identity,
-        remediations=ConfiguredRemediations(settings.incident_remediations),
+        remediations=FirstOf(
+            [RunbookRemediations(runtime.sessions), ConfiguredRemediations(settings.incident_remediations)]
+        ),
         owner=f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
         min_interval=min_interval,
     )
