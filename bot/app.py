@@ -34,6 +34,7 @@ from bot.escalation import PAGE_ACTION, Escalation
 from bot.home import HomePublisher
 from bot.incident_desk import IncidentDesk
 from bot.jobs import JobRunner
+from bot.knowledge_context import KnowledgeContext
 from bot.llm import configured
 from bot.notification_rules import NotificationRoutes
 from bot.notifications import EventFeed
@@ -120,7 +121,7 @@ async def create_app(
 ) -> Carapulse:
     """`environ` is where tools read their settings (default: the process environment); `clock` is
     what the scheduled jobs wait on (default: the system's); `context_providers` give a model
-    planner context beside the request (memory, runbooks, …)."""
+    planner context beside the request, after the operator notes and runbooks it always reads."""
     # Configuration problems first, before anything is opened.
     api_team = api_service.workspace(settings)
     environ = os.environ if environ is None else environ
@@ -255,7 +256,7 @@ async def create_app(
         planner=configured.planner(model),
         model=model,
         investigate_max_calls=settings.investigate_max_calls,
-        context_providers=context_providers,
+        context_providers=(KnowledgeContext(sessions), *context_providers),
         home=home,
         scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds),
     )

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
+from blocks.findings import findings_reply
 from blocks.incident import diagnostics_reply, notice, timeline_reply
 from blocks.text import literal
-from bot import charts, diagnostics, incident_views, operations, timeline
+from bot import charts, diagnostics, incident_views, investigation, operations, timeline
 from bot.charts import ChartUnavailable
 from bot.clock import utcnow
 from bot.domain import Actor, DiagnosticSection, IncidentView
 from bot.errors import CarapulseError
+from bot.planning_context import ContextItem
 from bot.steps import run_action
 from bot.workflows.catalog import WorkflowRequest
 
@@ -41,8 +43,24 @@ async def open_thread(desk: IncidentDesk, view: IncidentView) -> None:
 
 
 async def investigate(desk: IncidentDesk, view: IncidentView, *, by: str) -> None:
+    """Diagnostics again now; with a model configured, then its read-only investigation, given the
+    alert and those diagnostics as data (never as instructions)."""
     sections = await _diagnostics(desk, view)
     await say(desk, view, *diagnostics_reply(view, sections, read_at=utcnow(), by=by))
+    if desk.runtime.model is None:
+        return
+    question = f"Why is {view.alertname} firing for {view.service}, and what would fix it?"
+    try:
+        findings = await investigation.investigate(
+            desk.runtime,
+            requester=Actor(team_id=view.team_id, user_id=by),
+            question=question,
+            data=_investigation_data(view, sections),
+        )
+    except CarapulseError as exc:
+        await say(desk, view, *notice(f":warning: The investigation stopped: {literal(exc.message)}"))
+        return
+    await say(desk, view, *findings_reply(findings))
 
 
 async def propose(desk: IncidentDesk, view: IncidentView) -> None:
@@ -105,6 +123,17 @@ async def _chart(desk: IncidentDesk, view: IncidentView) -> bytes | str:
         return await charts.expression_png(desk.runtime.registry, view.expr, title=f"{view.expr} (last hour)")
     except ChartUnavailable as exc:
         return str(exc)
+
+
+def _investigation_data(view: IncidentView, sections: list[DiagnosticSection]) -> list[ContextItem]:
+    """The alert and the diagnostics, as the data an investigation starts from."""
+    labels = "\n".join(f"{name}={value}" for name, value in sorted(view.labels.items()))
+    annotations = "\n".join(f"{name}: {value}" for name, value in sorted(view.annotations.items()))
+    items = [ContextItem("alert labels", labels), ContextItem("alert annotations", annotations)]
+    for section in sections:
+        said = "\n".join(section.lines) or section.note
+        items.append(ContextItem(f"diagnostics: {section.title} ({section.state})", said))
+    return items
 
 
 async def say(desk: IncidentDesk, view: IncidentView, text: str, blocks: list[dict[str, Any]]) -> None:

@@ -4,6 +4,8 @@ and searched a page at a time. Notes belong to one workspace; adding and deletin
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,6 +103,14 @@ async def search(
 async def for_service(session: AsyncSession, *, team_id: str, service: str) -> list[NoteView]:
     """The newest notes on a service, as its plan cards show them."""
     query = _of_team(team_id).where(OperatorNote.service == service.lower()).limit(CARD_NOTES)
+    return [_view(note) for note in (await session.scalars(query)).all()]
+
+
+async def about(
+    session: AsyncSession, *, team_id: str, services: Collection[str], limit: int
+) -> list[NoteView]:
+    """The newest notes on any of `services`, at most `limit`."""
+    query = _of_team(team_id).where(OperatorNote.service.in_(sorted(services))).limit(limit)
     return [_view(note) for note in (await session.scalars(query)).all()]
 
 

@@ -5,7 +5,7 @@ that workflow; a workspace's own runbook wins over one read from LIBRARY_DIR."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -181,6 +181,14 @@ async def for_service(
 ) -> Page[RunbookView]:
     query = _visible(team_id).where(Runbook.service == names.service(service))
     return await _page_of_views(session, query, page=page, size=PAGE_SIZE)
+
+
+async def about(
+    session: AsyncSession, *, team_id: str, services: Collection[str], limit: int
+) -> list[RunbookView]:
+    """Runbooks of any of `services` this workspace sees, at most `limit`."""
+    rows = await session.scalars(_visible(team_id).where(Runbook.service.in_(sorted(services))).limit(limit))
+    return [view(row, await _alerts_of(session, row.id)) for row in rows.all()]
 
 
 async def listing(

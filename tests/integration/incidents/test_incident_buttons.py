@@ -107,6 +107,8 @@ async def test_resolve_posts_the_timeline_with_plans_and_who_did_what_and_export
 ) -> None:
     bot, ts = opened
     await bot.driver.block_action(ids.INCIDENT_ACKNOWLEDGE, "1", user=ALICE, message_ts=ts)
+    # Two clicks are two requests that may be worked on at once; the story wants them in order.
+    await bot.slack.wait_until(lambda: f"by <@{ALICE}>" in _incident_blocks(bot))
     await bot.driver.block_action(ids.INCIDENT_RESOLVE, "1", user=BOB, message_ts=ts)
     await bot.slack.wait_until(lambda: f"Resolved by <@{BOB}>" in _incident_blocks(bot))
     timeline = await bot.slack.wait_until(lambda: _message(bot, "Timeline of incident #1", thread=ts))
