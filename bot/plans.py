@@ -18,7 +18,7 @@ from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
 from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, Risk, StepSpec
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
-from bot.policy import PlanFacts, Policy, as_decision, refusal
+from bot.policy import PlanFacts, Policy, as_decision, as_record, refusal
 from bot.policy_engine import PolicyResult
 
 MAX_REASON_LENGTH = 2000
@@ -169,7 +169,7 @@ async def approve(session: AsyncSession, *, plan_id: int, approver: Actor, polic
         actor_id=approver.user_id,
         kind=AuditKind.PLAN_APPROVED,
         plan_id=plan.id,
-        detail={"plan_hash": plan.plan_hash},
+        detail={"plan_hash": plan.plan_hash, "decision": as_record(check)},
     )
     approvers = await approver_ids(session, plan, valid_for=policy.approval_ttl)
     run = policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers, freezes=frozen)
@@ -245,7 +245,10 @@ async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor, policy: P
         actor_id=actor.user_id,
         kind=AuditKind.PLAN_CANCELLED,
         plan_id=plan.id,
-        detail={"while": "running" if execution and execution.cancel_requested else "waiting"},
+        detail={
+            "while": "running" if execution and execution.cancel_requested else "waiting",
+            "decision": as_record(check),
+        },
     )
     return plan
 

@@ -175,12 +175,16 @@ class ChangeFreeze(Base):
 
 class AuditEvent(Base):
     """Append-only, hash-chained per stream (see bot/audit.py): `seq` numbers the events of one
-    stream 1, 2, ... and is unique in it, so a stream cannot fork."""
+    stream 1, 2, ... and is unique in it, so a stream cannot fork. A trigger refuses UPDATE and
+    DELETE (migration 0015)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
         UniqueConstraint("team_id", "stream", "seq", name="uq_audit_events_stream_seq"),
         Index("ix_audit_events_plan", "team_id", "plan_id"),
+        # Search and export page through a workspace's events by time, newest or oldest first.
+        Index("ix_audit_events_time", "team_id", "created_at", "id"),
+        Index("ix_audit_events_actor", "team_id", "actor_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -99,6 +99,12 @@ deny contains "Denied: break-glass needs the admin role" if {
 	not roles.may(input.actor, "break_glass")
 }
 
+deny contains needed.denial if {
+	action_kind == "audit"
+	needed := tables.audit_rights[input.action]
+	not roles.may(input.actor, needed.right)
+}
+
 # A freeze blocks creating and running writes; break-glass is the way through, and approvals may
 # still be collected meanwhile so the plan is ready when the freeze lifts.
 overridable contains sentence if {
@@ -122,7 +128,10 @@ overridable contains concat("", ["Denied: writes to ", environment, " run only i
 	not calendar.window_open
 }
 
-notes contains "Read-only plan: runs without approval" if not risk.writes
+notes contains "Read-only plan: runs without approval" if {
+	not risk.writes
+	not action_kind == "audit"
+}
 
 notes contains concat("", [sprintf("Needs %d approval", [required_approvals]), plural, " from approver or admin", alternative, " (", concat(", ", approval_factors), ")"]) if {
 	not required_approvals == 0
