@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import commands, errors, modals, plan_buttons
+from actions import audit_commands, commands, errors, modals, plan_buttons
 from bot.operations import Runtime
 
 
@@ -14,3 +14,4 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     plan_buttons.register(app, runtime=runtime)
     modals.register(app, runtime=runtime)
     modals.register_workflow_form(app, runtime=runtime)
+    audit_commands.register(app, runtime=runtime)

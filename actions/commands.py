@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import payloads
+from actions import audit_commands, payloads
 from actions.errors import ephemeral_responder, reporting
 from blocks.plan_card import plan_card
 from blocks.replies import error_blocks, help_blocks
@@ -24,7 +24,7 @@ from bot.workflows.catalog import WorkflowRequest
 COMMAND = "/carapulse"
 PLAN_ID_SUBCOMMANDS = frozenset({"status", "approve", "cancel"})
 # Subcommands the design reserves for features still to come; named so they are not planned as text.
-RESERVED = frozenset({"schedule", "runbook", "playbook", "memory", "audit", "context", "policy"})
+RESERVED = frozenset({"schedule", "runbook", "playbook", "memory", "context", "policy"})
 FREEZE_SUBCOMMANDS = frozenset({"freeze", "unfreeze"})
 WORKFLOW_USAGE = (
     f"Use `{COMMAND} workflow list`, `workflow show <name>` or `workflow start <name> [name=value …]`."
@@ -43,6 +43,8 @@ class Invocation:
 
 
 Work = Callable[[Invocation], Awaitable[None]]
+# Subcommands whose words another module reads: it returns the work to do after the ack.
+DELEGATED: dict[str, Callable[[Runtime, str], Work]] = {"audit": audit_commands.prepare}
 
 
 def register(app: AsyncApp, *, runtime: Runtime) -> None:
@@ -71,7 +73,11 @@ def split(text: str) -> tuple[str, str]:
     if not words:
         return "help", ""
     first = words[0].lower()
-    if first in PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED or first in ("help", "plan", "workflow"):
+    if first in PLAN_ID_SUBCOMMANDS | FREEZE_SUBCOMMANDS | RESERVED | DELEGATED.keys() or first in (
+        "help",
+        "plan",
+        "workflow",
+    ):
         return first, words[1] if len(words) > 1 else ""
     return "plan", text.strip()
 
@@ -79,6 +85,8 @@ def split(text: str) -> tuple[str, str]:
 def _prepare(runtime: Runtime, subcommand: str, argument: str) -> tuple[Work, bool]:
     """Check everything that needs no I/O, so a mistake is answered inside the 3-second ack; the
     work to do after it, and whether that work opens a modal."""
+    if subcommand in DELEGATED:
+        return DELEGATED[subcommand](runtime, argument), False
     if subcommand in RESERVED:
         raise UserError(f"`{COMMAND} {subcommand}` is not in this version yet; see `{COMMAND} help`.")
     if subcommand == "plan":

@@ -24,3 +24,8 @@ REASON_INPUT = "reason"
 WORKFLOW_START_MODAL = "workflow_start_modal"
 # Every input of the workflow modal uses this action_id; its block_id is the input's name.
 WORKFLOW_INPUT = "value"
+
+# The paging buttons of an audit search; the value is the page's token.
+AUDIT_OLDER = "audit_older"
+AUDIT_NEWEST = "audit_newest"
+AUDIT_ACTIONS_BLOCK = "audit_actions"

@@ -19,6 +19,9 @@ HELP_LINES = (
     ("`/carapulse workflow start <name> [name=value …]`", "start a workflow (a form without values)"),
     ("`/carapulse freeze <env> <duration> <reason>`", "deny writes to an environment for a while (admins)"),
     ("`/carapulse unfreeze <env>`", "lift a freeze (admins)"),
+    ("`/carapulse audit [plan id] [@user] [action] [since <time>]`", "search the audit log, newest first"),
+    ("`/carapulse audit export <from> <to>`", "the audit log as CSV and JSON Lines, in a DM (admins)"),
+    ("`/carapulse audit verify`", "check the audit log's hash chain (admins)"),
 )
 
 PLAN_EXAMPLES_TITLE = "Sentences I read:"

@@ -32,6 +32,7 @@ from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
 from bot.settings import Settings
+from bot.slack_files import SlackFiles
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
 from bot.verify_checks import CHECK_ACTION
@@ -156,6 +157,7 @@ async def create_app(
         environment=settings.environment,
         cluster=settings.cluster,
         workflows=catalog,
+        files=SlackFiles(client),
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
     )

@@ -301,3 +301,39 @@ class PlanView(BaseModel):
     @property
     def approvals_missing(self) -> int:
         return max(0, self.decision.required_approvals - len(self.approvals))
+
+
+class AuditEntry(BaseModel):
+    """One audit event as search and export show it. `decision` ("allow", "deny", "break-glass" or
+    "" when the event records none) and `reasons` are read from its detail; `execution_id` from its
+    stream or detail."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    team_id: str
+    created_at: datetime
+    stream: str
+    seq: int
+    plan_id: int | None
+    execution_id: int | None
+    actor_id: str
+    action: str
+    decision: str
+    reasons: list[str]
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    """A page of a search, newest first; `older` is the opaque token of the next page (None at the
+    end), and `filters` says in words what was searched for."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    entries: list[AuditEntry]
+    filters: str
+    older: str | None = None
+    first: str | None = None
+    """The token of the newest page of the same search, when this is not it."""

@@ -17,6 +17,7 @@ from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, Workfl
 from bot.errors import UserError
 from bot.notifier import Notifier
 from bot.policy import Policy
+from bot.slack_files import SlackFiles
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
 from bot.verify_checks import VerifyCheck
@@ -41,6 +42,8 @@ class Runtime:
     environment: str
     cluster: str
     workflows: Catalog
+    # Files for people (audit exports, context pictures): direct messages and uploads.
+    files: SlackFiles
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
 
