@@ -9,7 +9,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import audit_commands, payloads
+from actions import audit_commands, context_commands, payloads
 from actions.errors import ephemeral_responder, reporting
 from blocks.plan_card import plan_card
 from blocks.replies import error_blocks, help_blocks
@@ -24,7 +24,7 @@ from bot.workflows.catalog import WorkflowRequest
 COMMAND = "/carapulse"
 PLAN_ID_SUBCOMMANDS = frozenset({"status", "approve", "cancel"})
 # Subcommands the design reserves for features still to come; named so they are not planned as text.
-RESERVED = frozenset({"schedule", "runbook", "playbook", "memory", "context", "policy"})
+RESERVED = frozenset({"schedule", "runbook", "playbook", "memory", "policy"})
 FREEZE_SUBCOMMANDS = frozenset({"freeze", "unfreeze"})
 WORKFLOW_USAGE = (
     f"Use `{COMMAND} workflow list`, `workflow show <name>` or `workflow start <name> [name=value …]`."
@@ -44,7 +44,10 @@ class Invocation:
 
 Work = Callable[[Invocation], Awaitable[None]]
 # Subcommands whose words another module reads: it returns the work to do after the ack.
-DELEGATED: dict[str, Callable[[Runtime, str], Work]] = {"audit": audit_commands.prepare}
+DELEGATED: dict[str, Callable[[Runtime, str], Work]] = {
+    "audit": audit_commands.prepare,
+    "context": context_commands.prepare,
+}
 
 
 def register(app: AsyncApp, *, runtime: Runtime) -> None:

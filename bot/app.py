@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import actions
 from bot import toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
+from bot.context import mapping as context_mapping
+from bot.context.collector import ContextCollector
+from bot.context.sources import SourceSettings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
@@ -60,10 +63,12 @@ class Carapulse:
     loops: TaskSupervisor
 
     def start_worker(self) -> None:
-        """Start the background loops: the worker (if this process runs one) and the refresh of
-        Slack user group memberships behind roles."""
+        """Start the background loops: the worker (if this process runs one), the collection of the
+        context graph (one replica at a time) and the refresh of Slack user group memberships."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+        if self.settings.context_refresh_seconds:
+            self.loops.spawn(self.runtime.context.run_forever(), name="context-collector")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -96,6 +101,7 @@ async def create_app(
         catalog = workflows.build_catalog(
             settings.workflows_dir, environments=settings.configured_environments()
         )
+        services = context_mapping.load(settings.context_mapping_file)
     except ConfigError:
         await tools.aclose()
         raise
@@ -158,6 +164,14 @@ async def create_app(
         cluster=settings.cluster,
         workflows=catalog,
         files=SlackFiles(client),
+        context=ContextCollector(
+            sessions=sessions,
+            registry=tools.registry,
+            settings=SourceSettings(environment=settings.environment, aws_tag=settings.context_aws_tag),
+            mapping=services,
+            keep=timedelta(days=settings.context_retention_days),
+            interval=settings.context_refresh_seconds,
+        ),
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
     )

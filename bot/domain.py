@@ -337,3 +337,56 @@ class AuditPage(BaseModel):
     older: str | None = None
     first: str | None = None
     """The token of the newest page of the same search, when this is not it."""
+
+
+class RelatedNode(BaseModel):
+    """A node next to a service in the context graph, as people read it ("deployment shop/checkout")."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    label: str
+    detail: str = ""
+
+
+class RecentChange(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    plan_id: int
+    summary: str
+    status: PlanStatus
+    created_at: datetime
+
+
+class ServiceContext(BaseModel):
+    """What `/carapulse context <service>` shows: the service's neighbourhood in the latest snapshot."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: str
+    environment: str
+    owner: str
+    channel: str
+    runs_on: list[RelatedNode]
+    depends_on: list[str]
+    dependents: list[str]
+    """Every service that depends on this one, directly or not."""
+    exposed_by: list[RelatedNode]
+    deployed_by: list[RelatedNode]
+    alerts: list[RelatedNode]
+    recent_changes: list[RecentChange]
+    snapshot_taken_at: datetime
+    snapshot_checked_at: datetime
+    notes: list[str]
+
+
+class ContextDiff(BaseModel):
+    """What changed around a service between two snapshots: edges and node facts, as sentences."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    service: str
+    since: datetime
+    until: datetime
+    added: list[str]
+    removed: list[str]
+    changed: list[str]

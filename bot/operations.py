@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
 from bot.after_ack import AfterAck
 from bot.audit import AuditKind
+from bot.context.collector import ContextCollector
 from bot.db.engine import SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
@@ -44,6 +45,7 @@ class Runtime:
     workflows: Catalog
     # Files for people (audit exports, context pictures): direct messages and uploads.
     files: SlackFiles
+    context: ContextCollector
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
 

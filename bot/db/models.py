@@ -210,3 +210,66 @@ class AuditChain(Base):
     stream: Mapped[str] = mapped_column(AuditStream, primary_key=True)
     seq: Mapped[int]
     head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ContextSnapshot(Base):
+    """One collection of a workspace's context graph. A collection that finds the same graph as the
+    latest snapshot only moves that snapshot's `checked_at` (bot/context/store.py)."""
+
+    __tablename__ = "context_snapshots"
+    __table_args__ = (Index("ix_context_snapshots_team_time", "team_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    taken_at: Mapped[datetime]
+    checked_at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64))
+    # One line per source: what it found, or why it was skipped or left out.
+    notes: Mapped[list[str]] = mapped_column(JSON)
+    node_count: Mapped[int]
+    edge_count: Mapped[int]
+
+
+class ContextNode(Base):
+    __tablename__ = "context_nodes"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "key", name="uq_context_nodes_key"),
+        Index("ix_context_nodes_name", "snapshot_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("context_snapshots.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(TeamId)
+    key: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    namespace: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]]
+
+
+class ContextEdge(Base):
+    __tablename__ = "context_edges"
+    __table_args__ = (
+        Index("ix_context_edges_source", "snapshot_id", "source"),
+        Index("ix_context_edges_target", "snapshot_id", "target", "relation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("context_snapshots.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(TeamId)
+    source: Mapped[str] = mapped_column(String(512))
+    target: Mapped[str] = mapped_column(String(512))
+    relation: Mapped[str] = mapped_column(String(16))
+
+
+class Lease(Base):
+    """A named job that one replica runs at a time (the context collection): whoever holds an
+    unexpired lease does it, and renews it each time."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]

@@ -1,5 +1,6 @@
 """audit search and the append-only guard: indexes for paging a workspace's events by time (and by
-actor), and triggers that refuse to UPDATE or DELETE an audit event (PostgreSQL also TRUNCATE).
+actor), and triggers that refuse to UPDATE or DELETE an audit event (PostgreSQL also TRUNCATE); the
+context graph's snapshots, nodes and edges, and the leases that let one replica collect it.
 
 The chain shows tampering after the fact; the triggers stop a bug or a stray statement from doing it
 at all. Someone who can drop a trigger can still tamper, which `carapulse audit verify` then finds.
@@ -13,6 +14,7 @@ Create Date: 2026-12-04
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
@@ -63,9 +65,71 @@ def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in _POSTGRES_GUARD if postgres else _SQLITE_GUARD:
         op.execute(statement)
+    _create_context_tables()
+
+
+def _create_context_tables() -> None:
+    op.create_table(
+        "context_snapshots",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("notes", sa.JSON(), nullable=False),
+        sa.Column("node_count", sa.Integer(), nullable=False),
+        sa.Column("edge_count", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_context_snapshots_team_time", "context_snapshots", ["team_id", "taken_at"])
+    op.create_table(
+        "context_nodes",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("key", sa.String(length=512), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=300), nullable=False),
+        sa.Column("namespace", sa.String(length=63), nullable=False),
+        sa.Column("environment", sa.String(length=64), nullable=False),
+        sa.Column("owner", sa.String(length=200), nullable=False),
+        sa.Column("attributes", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["snapshot_id"], ["context_snapshots.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("snapshot_id", "key", name="uq_context_nodes_key"),
+    )
+    op.create_index("ix_context_nodes_name", "context_nodes", ["snapshot_id", "name"])
+    op.create_table(
+        "context_edges",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("team_id", sa.String(length=32), nullable=False),
+        sa.Column("source", sa.String(length=512), nullable=False),
+        sa.Column("target", sa.String(length=512), nullable=False),
+        sa.Column("relation", sa.String(length=16), nullable=False),
+        sa.ForeignKeyConstraint(["snapshot_id"], ["context_snapshots.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_context_edges_source", "context_edges", ["snapshot_id", "source"])
+    op.create_index("ix_context_edges_target", "context_edges", ["snapshot_id", "target", "relation"])
+    op.create_table(
+        "leases",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("owner", sa.String(length=128), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("leases")
+    op.drop_index("ix_context_edges_target", table_name="context_edges")
+    op.drop_index("ix_context_edges_source", table_name="context_edges")
+    op.drop_table("context_edges")
+    op.drop_index("ix_context_nodes_name", table_name="context_nodes")
+    op.drop_table("context_nodes")
+    op.drop_index("ix_context_snapshots_team_time", table_name="context_snapshots")
+    op.drop_table("context_snapshots")
     postgres = op.get_bind().dialect.name == "postgresql"
     for statement in _POSTGRES_UNGUARD if postgres else _SQLITE_UNGUARD:
         op.execute(statement)
