@@ -117,6 +117,9 @@ class Risk(BaseModel):
     level: RiskLevel
     blast_radius: BlastRadius
     targets: list[str]
+    dependents: list[str] | None = None
+    """The services that depend on the plan's target, directly or not, in the context graph when the
+    plan was made; None when the graph does not know the target."""
 
 
 class StepSpec(BaseModel):

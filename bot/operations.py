@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from bot import audit, break_glass, freezes, plan_views, planner, plans, resolutions, verify_checks
 from bot.after_ack import AfterAck
 from bot.audit import AuditKind
+from bot.context import views as context_views
 from bot.context.collector import ContextCollector
-from bot.db.engine import SessionFactory
+from bot.db.engine import AsyncSession, SessionFactory
 from bot.domain import Actor, PlanDraft, PlanView, Resolution, StepStage, WorkflowInfo
 from bot.errors import UserError
 from bot.notifier import Notifier
@@ -147,7 +148,7 @@ async def request_plan(
             requester=requester,
             channel_id=channel_id,
             source_key=source_key,
-            draft=draft,
+            draft=await _with_dependents(session, requester.team_id, draft),
             policy=runtime.policy,
         )
     if created.is_new:
@@ -159,6 +160,12 @@ async def request_plan(
         )
         _wake_worker(runtime)
     return created.plan.id
+
+
+async def _with_dependents(session: AsyncSession, team_id: str, draft: PlanDraft) -> PlanDraft:
+    """The draft with its blast radius in the context graph: the services that depend on its target."""
+    dependents = await context_views.dependents_of(session, team_id=team_id, name=draft.target.name)
+    return draft.model_copy(update={"risk": draft.risk.model_copy(update={"dependents": dependents})})
 
 
 async def approve(runtime: Runtime, *, approver: Actor, plan_id: int) -> PlanView:

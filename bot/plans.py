@@ -16,7 +16,16 @@ from bot import audit, freezes
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
-from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, Risk, StepSpec
+from bot.domain import (
+    Actor,
+    BlastRadius,
+    ExecutionStatus,
+    PlanDraft,
+    PlanStatus,
+    PolicyDecision,
+    RiskLevel,
+    StepSpec,
+)
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
 from bot.policy import PlanFacts, Policy, as_decision, as_record, refusal
 from bot.policy_engine import PolicyResult
@@ -52,13 +61,15 @@ async def submit(
         environment=draft.target.environment,
         steps=draft.steps,
         targets=draft.risk.targets,
+        dependents=len(draft.risk.dependents or ()),
     )
     frozen = await freezes.active(session, team_id=requester.team_id)
     result = policy.decide("plan.create", actor=requester, plan=facts, freezes=frozen)
     if not result.allow and not result.break_glass_required:
         raise PolicyDenied(refusal(result))
     # The card shows the risk the policy judged, not the planner's first guess.
-    risk = Risk(level=result.risk.level, blast_radius=result.risk.blast_radius, targets=draft.risk.targets)
+    judged = {"level": RiskLevel(result.risk.level), "blast_radius": BlastRadius(result.risk.blast_radius)}
+    risk = draft.risk.model_copy(update=judged)
     return await create(
         session,
         requester=requester,
@@ -290,6 +301,7 @@ async def plan_facts(session: AsyncSession, plan: Plan) -> PlanFacts:
             for s in steps
         ],
         targets=plan.risk["targets"],
+        dependents=len(plan.risk.get("dependents") or ()),
     )
 
 

@@ -33,6 +33,8 @@ class PlanFacts:
     environment: str
     steps: Sequence[StepSpec]
     targets: Sequence[str]
+    # How many services depend on the plan's target (the context graph); 0 when unknown.
+    dependents: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Policy:
                     environment=plan.environment,
                     steps=[self._step(step) for step in plan.steps],
                     targets=list(plan.targets),
+                    dependents=plan.dependents,
                 ),
                 approvals=[self._user(user_id) for user_id in approver_ids],
                 environments=dict(self.environments),

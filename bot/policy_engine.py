@@ -86,6 +86,8 @@ class PolicyPlan(BaseModel):
     environment: str
     steps: list[PolicyStep]
     targets: list[str] = Field(default_factory=list)
+    # Services that depend on the plan's target in the context graph.
+    dependents: int = 0
 
 
 class MaintenanceWindow(BaseModel):

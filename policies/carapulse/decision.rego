@@ -28,10 +28,21 @@ environment := calendar.environment
 production if input.environments[environment].production == true
 
 # Why a write needs approval; empty for a plan that needs none.
-approval_factors := [reason |
-	some key in ["production", risk.level, risk.blast_radius]
-	reason := approval_reason(key)
-]
+approval_factors := array.concat(
+	[reason |
+		some key in ["production", risk.level, risk.blast_radius]
+		reason := approval_reason(key)
+	],
+	dependents_factor,
+)
+
+# A write to a service many others depend on (the context graph counts them) needs an approval.
+default dependents_factor := []
+
+dependents_factor := [sprintf("%d dependent services", [input.plan.dependents])] if {
+	risk.writes
+	input.plan.dependents >= tables.dependent_services_needing_approval
+}
 
 approval_reason("production") := environment if production
 

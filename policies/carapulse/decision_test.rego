@@ -243,3 +243,17 @@ test_an_allowed_audit_action_carries_no_plan_notes if {
 	d.reasons == []
 	d.required_approvals == 0
 }
+
+test_a_write_many_services_depend_on_needs_an_approval if {
+	low_in_dev := {"environment": "dev", "steps": [label_step], "targets": ["deployment/shop/checkout"], "dependents": 7}
+	d := decide({"plan": low_in_dev})
+	d.required_approvals == 1
+	"Needs 1 approval from approver or admin (7 dependent services)" in d.reasons
+}
+
+test_few_dependents_or_a_read_need_no_approval if {
+	few := {"environment": "dev", "steps": [label_step], "targets": ["deployment/shop/checkout"], "dependents": 4}
+	decide({"plan": few}).required_approvals == 0
+	read := {"environment": "dev", "steps": [read_step], "targets": ["deployment/shop/checkout"], "dependents": 40}
+	decide({"plan": read}).required_approvals == 0
+}

@@ -134,3 +134,39 @@ async def test_a_bad_mapping_file_stops_start_up_naming_the_file_and_field(
 
     assert stopped.value.message.startswith(f"CONTEXT_MAPPING_FILE: {mapping}")
     assert line in stopped.value.message and "\n" not in stopped.value.message
+
+
+async def test_the_plan_card_shows_how_many_services_depend_on_the_target(bot: RunningBot) -> None:
+    await answer(bot, "context refresh")
+
+    await bot.driver.slash_command("scale checkout to 5 in shop")
+
+    rendered = await bot.card_text(1, "Dependents")
+    assert "*Dependents*\\n1 service: frontend" in rendered
+
+
+async def test_a_target_the_graph_does_not_know_shows_no_dependents(bot: RunningBot) -> None:
+    await bot.driver.slash_command("scale checkout to 5 in shop")
+
+    rendered = await bot.card_text(1, "Awaiting approval")
+    assert "Dependents" not in rendered
+
+
+async def test_many_dependents_make_a_write_need_an_approval(database_url: str, tmp_path: Path) -> None:
+    mapping = tmp_path / "services.yaml"
+    callers = "\n".join(f"  caller-{n}:\n    depends_on: [checkout]" for n in range(6))
+    mapping.write_text(f"services:\n{callers}\n")
+    overrides = {
+        "CONTEXT_MAPPING_FILE": str(mapping),
+        "CONTEXT_REFRESH_SECONDS": "0",
+        "ENVIRONMENTS": '{"prod": {"production": false}}',
+        "CARAPULSE_ENVIRONMENT": "prod",
+    }
+    async with running_bot(database_url=database_url, tmp_path=tmp_path, overrides=overrides) as bot:
+        await answer(bot, "context refresh")
+        await bot.driver.slash_command("restart checkout in shop")
+
+        rendered = await bot.card_text(1, "Dependents")
+
+    assert "6 services: caller-0, caller-1, caller-2, caller-3, caller-4 …" in rendered
+    assert "6 dependent services" in rendered
