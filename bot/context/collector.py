@@ -63,7 +63,9 @@ class ContextCollector:
 
     async def refresh(self, *, team_ids: Sequence[str]) -> list[Refreshed]:
         """Ask the tools once, then store a snapshot for each workspace (unchanged ones only move
-        their `checked_at`) and prune its old snapshots."""
+        their `checked_at`) and prune its old snapshots. No workspace, no questions to the tools."""
+        if not team_ids:
+            return []
         collected = await collect.collect(self.registry, self.settings)
         refreshed = []
         for team_id in team_ids:

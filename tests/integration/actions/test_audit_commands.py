@@ -223,3 +223,14 @@ async def test_verify_in_slack_reports_the_first_break(bot: RunningBot) -> None:
     said = (await answer(bot, "audit verify", user=CAROL))["text"]
     assert "The audit log is broken after checking 1 events: stream team, event 2 (id 2)" in said
     assert "its content does not match its hash" in said
+
+
+async def test_an_export_slack_refuses_says_why(bot: RunningBot) -> None:
+    await record(bot, 2)
+    bot.slack.fail_next("files.getUploadURLExternal", "file_uploads_disabled", status=200)
+    today = utcnow().date()
+
+    said = await answer(bot, f"audit export {today} {today}", user=CAROL)
+
+    assert "Slack refused the file (file_uploads_disabled)" in said["text"]
+    assert bot.slack.uploaded_files == []

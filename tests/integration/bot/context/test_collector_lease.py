@@ -73,3 +73,17 @@ async def test_old_snapshots_are_pruned_but_the_latest_stays(sessions: SessionFa
         assert await session.scalar(select(func.count()).select_from(ContextSnapshot)) == 1
         latest = await store.latest(session, team_id=team)
     assert latest is not None and latest.digest == "2"
+
+
+async def test_with_no_workspace_yet_the_tools_are_not_asked(sessions: SessionFactory) -> None:
+    class Refusing(Registry):
+        def __contains__(self, name: object) -> bool:
+            raise AssertionError(f"asked for {name}")
+
+    idle = ContextCollector(
+        sessions=sessions, registry=Refusing(), settings=SourceSettings(environment="prod")
+    )
+
+    assert await idle.run_once() is True
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(ContextSnapshot)) == 0
