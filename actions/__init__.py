@@ -5,8 +5,10 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from actions import (
+    audit_commands,
     commands,
     confirmations,
+    context_commands,
     errors,
     home,
     incident_buttons,
@@ -30,6 +32,8 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
         "runbook": runbooks.prepare,
         "playbook": playbooks.prepare,
         "schedule": schedules.prepare,
+        "audit": audit_commands.prepare,
+        "context": context_commands.prepare,
     }
     commands.register(app, runtime=runtime, incidents=incidents, delegated=delegated)
     if incidents is not None:
@@ -45,3 +49,4 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
     playbooks.register(app, runtime=runtime)
     schedules.register(app, runtime=runtime)
     home.register(app, runtime=runtime)
+    audit_commands.register(app, runtime=runtime)

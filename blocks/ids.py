@@ -107,3 +107,8 @@ HOME_PAGE = "home_page"
 HOME_MEMORY_SEARCH = "home_memory_search"
 HOME_MEMORY_ADD = "home_memory_add"
 RUNBOOK_VIEW_MODAL = "runbook_view_modal"
+
+# The paging buttons of an audit search; the value is the page's token.
+AUDIT_OLDER = "audit_older"
+AUDIT_NEWEST = "audit_newest"
+AUDIT_ACTIONS_BLOCK = "audit_actions"

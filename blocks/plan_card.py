@@ -28,6 +28,7 @@ from blocks.text import (
 from bot.domain import PlanStatus, PlanView, StepView
 
 STEP_LINE_MAX = 400
+DEPENDENTS_SHOWN = 5
 
 
 def plan_card(view: PlanView, *, interactive: bool = True) -> list[dict[str, Any]]:
@@ -115,11 +116,21 @@ def _fields(view: PlanView) -> list[dict[str, Any]]:
         ("Targets", ", ".join(risk.targets) or "none"),
         ("Approvals", f"{len(view.approvals)} of {view.decision.required_approvals}"),
     ]
+    if risk.dependents is not None:
+        pairs.append(("Dependents", _dependents(risk.dependents)))
     if view.workflow is not None:
         pairs.append(("Workflow", view.workflow.label))
     if view.planner is not None:
         pairs.append(("Planner", view.planner.label))
     return [mrkdwn(f"*{name}*\n{escape(value)}", FIELD_TEXT_MAX) for name, value in pairs]
+
+
+def _dependents(names: list[str]) -> str:
+    """The blast radius in the context graph: how many services depend on the target, and which."""
+    if not names:
+        return "no service depends on it"
+    shown = ", ".join(names[:DEPENDENTS_SHOWN]) + (" …" if len(names) > DEPENDENTS_SHOWN else "")
+    return f"{len(names)} service{'s' if len(names) != 1 else ''}: {shown}"
 
 
 def _steps_text(steps: list[StepView]) -> str:

@@ -28,6 +28,12 @@ HELP_LINES = (
     ("`/carapulse playbook list|start <name> [name=value …]|new|edit <name>`", "plans made of steps"),
     ("`/carapulse memory add <service> <note>`", "a note shown on the service's plan cards"),
     ("`/carapulse memory list [service]` / `search <text>` / `delete <id>`", "read and tidy the notes"),
+    ("`/carapulse audit [plan id] [@user] [action] [since <time>]`", "search the audit log, newest first"),
+    ("`/carapulse audit export <from> <to>`", "the audit log as CSV and JSON Lines, in a DM (admins)"),
+    ("`/carapulse audit verify`", "check the audit log's hash chain (admins)"),
+    ("`/carapulse context <service>`", "what it runs on, depends on, who owns it, recent changes, a picture"),
+    ("`/carapulse context diff <service> [since]`", "what changed around a service between snapshots"),
+    ("`/carapulse context refresh`", "collect the context graph now"),
 )
 
 PLAN_EXAMPLES_TITLE = "Sentences I read:"

@@ -27,6 +27,10 @@ from bot.api import service as api_service
 from bot.api.service import ApiService
 from bot.approval_rules import ApprovalRules
 from bot.clock import Clock, SystemClock
+from bot.context import mapping as context_mapping
+from bot.context.collector import ContextCollector
+from bot.context.memory import OperatorNotes
+from bot.context.sources import SourceSettings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
@@ -47,6 +51,7 @@ from bot.policy_engine import GuardedPolicy
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack_files import SlackFiles
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
 from bot.verify_checks import CHECK_ACTION
@@ -81,8 +86,8 @@ class Carapulse:
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
-        (escalation, notifications), the scheduler, and the refresh of Slack user group memberships
-        behind roles."""
+        (escalation, notifications), the scheduler, the collection of the context graph (one replica
+        at a time) and the refresh of Slack user group memberships behind roles."""
         if self.runtime.worker is not None:
             self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
         if self.runtime.jobs is not None:
@@ -91,6 +96,8 @@ class Carapulse:
             self.loops.spawn(self.events.run_forever(), name="notification-events")
         if self.runtime.scheduler is not None:
             self.loops.spawn(self.runtime.scheduler.run_forever(self.runtime), name="scheduler")
+        if self.settings.context_refresh_seconds:
+            self.loops.spawn(self.runtime.context.run_forever(), name="context-collector")
         if self.settings.usergroup_roles:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
@@ -149,6 +156,7 @@ async def create_app(
         files = library_files.EMPTY
         if settings.library_dir is not None:
             files = await library_files.load(settings.library_dir, catalog=catalog)
+        services = context_mapping.load(settings.context_mapping_file)
     except ConfigError:
         await tools.aclose()
         raise
@@ -249,6 +257,16 @@ async def create_app(
         environment=settings.environment,
         cluster=settings.cluster,
         workflows=catalog,
+        files=SlackFiles(client),
+        context=ContextCollector(
+            sessions=sessions,
+            registry=tools.registry,
+            settings=SourceSettings(environment=settings.environment, aws_tag=settings.context_aws_tag),
+            mapping=services,
+            keep=timedelta(days=settings.context_retention_days),
+            interval=settings.context_refresh_seconds,
+            memory=OperatorNotes(sessions),
+        ),
         security_channel=settings.security_channel,
         verify_checks=settings.verify_checks,
         approvals=approvals,

@@ -123,6 +123,11 @@ class ChainBreak:
     reason: str
     event_id: int | None = None
 
+    def line(self) -> str:
+        """Where and why, on one line: "stream plan:3, event 2 (id 17): its content does not match …"."""
+        event = f" (id {self.event_id})" if self.event_id is not None else ""
+        return f"stream {self.stream}, event {self.seq}{event}: {self.reason}"
+
 
 def seal(
     after: ChainHead,
@@ -193,16 +198,34 @@ async def for_plan(
     return rows.all()
 
 
+@dataclass(frozen=True)
+class Verification:
+    """What walking a team's log found: how much was checked, and the first break if any."""
+
+    team_id: str
+    events: int
+    streams: int
+    broken: ChainBreak | None
+
+
 async def verify_chain(session: AsyncSession, *, team_id: str, page_size: int = 500) -> ChainBreak | None:
     """Walk every stream of the team, page by page, against its head; the first break, or None."""
-    if (orphan := await _head_without_events(session, team_id)) is not None:
-        return ChainBreak(stream=orphan.stream, seq=1, reason=f"no events, but the head is at {orphan.seq}")
+    return (await verify_team(session, team_id=team_id, page_size=page_size)).broken
+
+
+async def verify_team(session: AsyncSession, *, team_id: str, page_size: int = 500) -> Verification:
+    """Walk every stream of the team in (stream, seq) order, `page_size` events at a time, so memory
+    stays bounded however long the log is."""
     walk = _Walk()
+    if (orphan := await _head_without_events(session, team_id)) is not None:
+        broken = ChainBreak(stream=orphan.stream, seq=1, reason=f"no events, but the head is at {orphan.seq}")
+        return Verification(team_id=team_id, events=0, streams=0, broken=broken)
     after: tuple[str, int] = ("", 0)
     while True:
         page = (
             await session.execute(
-                select(AuditEvent, AuditChain.seq, AuditChain.head_hash)
+                # Columns, not entities: the walk keeps no rows, and neither does the session.
+                select(*AuditEvent.__table__.c, AuditChain.seq.label("head_seq"), AuditChain.head_hash)
                 .outerjoin(
                     AuditChain,
                     and_(AuditChain.team_id == AuditEvent.team_id, AuditChain.stream == AuditEvent.stream),
@@ -213,11 +236,23 @@ async def verify_chain(session: AsyncSession, *, team_id: str, page_size: int = 
             )
         ).all()
         if not page:
-            return walk.end()
-        for event, head_seq, head_hash in page:
-            if (broken := walk.step(event, head_seq, head_hash)) is not None:
-                return broken
-        after = (page[-1][0].stream, page[-1][0].seq)
+            return walk.verification(team_id, walk.end())
+        for event in page:
+            if (broken := walk.step(event, event.head_seq, event.head_hash)) is not None:
+                return walk.verification(team_id, broken)
+        after = (page[-1].stream, page[-1].seq)
+
+
+async def teams(session: AsyncSession, *, after: str = "", limit: int = 100) -> Sequence[str]:
+    """The workspaces that have an audit log, in order, a page at a time."""
+    rows = await session.scalars(
+        select(AuditChain.team_id)
+        .where(AuditChain.team_id > after)
+        .distinct()
+        .order_by(AuditChain.team_id)
+        .limit(limit)
+    )
+    return rows.all()
 
 
 class _Walk:
@@ -228,17 +263,25 @@ class _Walk:
         self._seq = 0
         self._hash = GENESIS_HASH
         self._head: tuple[int | None, str | None] = (None, None)
+        self._events = 0
+        self._streams = 0
 
-    def step(self, event: AuditEvent, head_seq: int | None, head_hash: str | None) -> ChainBreak | None:
+    def verification(self, team_id: str, broken: ChainBreak | None) -> Verification:
+        return Verification(team_id=team_id, events=self._events, streams=self._streams, broken=broken)
+
+    def step(self, event: Any, head_seq: int | None, head_hash: str | None) -> ChainBreak | None:
+        """`event` has an audit event's columns (a row or an AuditEvent)."""
         if event.stream != self._stream:
             if (broken := self.end()) is not None:
                 return broken
             self._stream, self._seq, self._hash = event.stream, 0, GENESIS_HASH
             self._head = (head_seq, head_hash)
+            self._streams += 1
         problem = self._problem(event)
         if problem is not None:
             return ChainBreak(stream=event.stream, seq=event.seq, reason=problem, event_id=event.id)
         self._seq, self._hash = event.seq, event.hash
+        self._events += 1
         return None
 
     def end(self) -> ChainBreak | None:
@@ -255,7 +298,7 @@ class _Walk:
             return ChainBreak(stream=self._stream, seq=self._seq, reason=reason)
         return None
 
-    def _problem(self, event: AuditEvent) -> str | None:
+    def _problem(self, event: Any) -> str | None:
         if event.seq != self._seq + 1:
             return f"event {self._seq + 1} is missing (the next is {event.seq})"
         if event.prev_hash != self._hash:
@@ -271,7 +314,7 @@ def _hash_of(row: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _content(event: AuditEvent) -> dict[str, Any]:
+def _content(event: Any) -> dict[str, Any]:
     return {name: getattr(event, name) for name in _HASHED}
 
 

@@ -133,6 +133,9 @@ class Risk(BaseModel):
     level: RiskLevel
     blast_radius: BlastRadius
     targets: list[str]
+    dependents: list[str] | None = None
+    """The services that depend on the plan's target, directly or not, in the context graph when the
+    plan was made; None when the graph does not know the target."""
 
 
 class StepSpec(BaseModel):
@@ -625,3 +628,92 @@ class HomeView(BaseModel):
     notes: list[NoteView]
     pages: dict[str, PageInfo] = Field(default_factory=dict)
     notice: str = ""
+
+
+class AuditEntry(BaseModel):
+    """One audit event as search and export show it. `decision` ("allow", "deny", "break-glass" or
+    "" when the event records none) and `reasons` are read from its detail; `execution_id` from its
+    stream or detail."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    team_id: str
+    created_at: datetime
+    stream: str
+    seq: int
+    plan_id: int | None
+    execution_id: int | None
+    actor_id: str
+    action: str
+    decision: str
+    reasons: list[str]
+    detail: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class AuditPage(BaseModel):
+    """A page of a search, newest first; `older` is the opaque token of the next page (None at the
+    end), and `filters` says in words what was searched for."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    entries: list[AuditEntry]
+    filters: str
+    older: str | None = None
+    first: str | None = None
+    """The token of the newest page of the same search, when this is not it."""
+
+
+class RelatedNode(BaseModel):
+    """A node next to a service in the context graph, as people read it ("deployment shop/checkout")."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    label: str
+    detail: str = ""
+
+
+class RecentChange(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    plan_id: int
+    summary: str
+    status: PlanStatus
+    created_at: datetime
+
+
+class ServiceContext(BaseModel):
+    """What `/carapulse context <service>` shows: the service's neighbourhood in the latest snapshot."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    name: str
+    environment: str
+    owner: str
+    channel: str
+    runs_on: list[RelatedNode]
+    depends_on: list[str]
+    dependents: list[str]
+    """Every service that depends on this one, directly or not."""
+    exposed_by: list[RelatedNode]
+    deployed_by: list[RelatedNode]
+    alerts: list[RelatedNode]
+    recent_changes: list[RecentChange]
+    snapshot_taken_at: datetime
+    snapshot_checked_at: datetime
+    notes: list[str]
+
+
+class ContextDiff(BaseModel):
+    """What changed around a service between two snapshots: edges and node facts, as sentences."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    service: str
+    since: datetime
+    until: datetime
+    added: list[str]
+    removed: list[str]
+    changed: list[str]

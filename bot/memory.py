@@ -114,6 +114,19 @@ async def about(
     return [_view(note) for note in (await session.scalars(query)).all()]
 
 
+async def services_noted(session: AsyncSession, *, team_id: str, limit: int) -> dict[str, int]:
+    """The services a workspace has notes on, with how many each, at most `limit` (most noted first)."""
+    count = func.count(OperatorNote.id)
+    rows = await session.execute(
+        select(OperatorNote.service, count)
+        .where(OperatorNote.team_id == team_id)
+        .group_by(OperatorNote.service)
+        .order_by(count.desc(), OperatorNote.service)
+        .limit(limit)
+    )
+    return {service: int(n) for service, n in rows.all()}
+
+
 def _of_team(team_id: str) -> Select[tuple[OperatorNote]]:
     return select(OperatorNote).where(OperatorNote.team_id == team_id).order_by(OperatorNote.id.desc())
 

@@ -25,6 +25,8 @@ from bot import (
 from bot.after_ack import AfterAck
 from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
+from bot.context import views as context_views
+from bot.context.collector import ContextCollector
 from bot.db.engine import AsyncSession, SessionFactory
 from bot.db.models import Plan
 from bot.domain import Actor, PlanDraft, PlannerRef, PlanView, Resolution, StepStage, WorkflowInfo
@@ -35,6 +37,7 @@ from bot.notifier import Notifier
 from bot.planners import RULES, Investigate, Planner, Proposal, RulesPlanner
 from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
+from bot.slack_files import SlackFiles
 from bot.steps import run_action
 from bot.tasks import TaskSupervisor
 from bot.verify_checks import VerifyCheck
@@ -63,6 +66,9 @@ class Runtime:
     environment: str
     cluster: str
     workflows: Catalog
+    # Files for people (audit exports, context pictures): direct messages and uploads.
+    files: SlackFiles
+    context: ContextCollector
     security_channel: str = ""
     verify_checks: Sequence[VerifyCheck] = ()
     approvals: ApprovalRules | None = None
@@ -232,7 +238,7 @@ async def request_plan(
             requester=requester,
             channel_id=channel_id,
             source_key=source_key,
-            draft=draft,
+            draft=await _with_dependents(session, requester.team_id, draft),
             policy=runtime.policy,
             approvals=runtime.approvals,
             min_approvals=min_approvals,
@@ -257,6 +263,12 @@ async def request_plan(
         )
         _wake_worker(runtime)
     return created.plan.id
+
+
+async def _with_dependents(session: AsyncSession, team_id: str, draft: PlanDraft) -> PlanDraft:
+    """The draft with its blast radius in the context graph: the services that depend on its target."""
+    dependents = await context_views.dependents_of(session, team_id=team_id, name=draft.target.name)
+    return draft.model_copy(update={"risk": draft.risk.model_copy(update={"dependents": dependents})})
 
 
 async def schedule_escalation(runtime: Runtime, session: AsyncSession, plan: Plan) -> bool:

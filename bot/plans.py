@@ -18,9 +18,18 @@ from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import Approval, Execution, Plan, PlanStep
-from bot.domain import Actor, ExecutionStatus, PlanDraft, PlanStatus, PolicyDecision, Risk, StepSpec
+from bot.domain import (
+    Actor,
+    BlastRadius,
+    ExecutionStatus,
+    PlanDraft,
+    PlanStatus,
+    PolicyDecision,
+    RiskLevel,
+    StepSpec,
+)
 from bot.errors import Conflict, NotFound, PolicyDenied, UserError
-from bot.policy import PlanFacts, Policy, as_decision, refusal
+from bot.policy import PlanFacts, Policy, as_decision, as_record, refusal
 from bot.policy_engine import Freeze, PolicyResult
 
 MAX_REASON_LENGTH = 2000
@@ -84,13 +93,15 @@ async def decide(
         environment=draft.target.environment,
         steps=draft.steps,
         targets=draft.risk.targets,
+        dependents=len(draft.risk.dependents or ()),
     )
     frozen = await freezes.active(session, team_id=requester.team_id)
     result = policy.decide("plan.create", actor=requester, plan=facts, freezes=frozen)
     if not result.allow and not result.break_glass_required:
         raise PolicyDenied(refusal(result))
     # The card shows the risk the policy judged, not the planner's first guess.
-    risk = Risk(level=result.risk.level, blast_radius=result.risk.blast_radius, targets=draft.risk.targets)
+    judged = {"level": RiskLevel(result.risk.level), "blast_radius": BlastRadius(result.risk.blast_radius)}
+    risk = draft.risk.model_copy(update=judged)
     return draft.model_copy(update={"risk": risk}), as_decision(result)
 
 
@@ -205,7 +216,7 @@ async def approve(
     one at a time, and the unique constraint on executions backs that up.
     """
     plan = await get(session, team_id=approver.team_id, plan_id=plan_id, for_update=True)
-    facts, frozen = await _may_approve(session, plan, approver, policy, version)
+    facts, frozen, check = await _may_approve(session, plan, approver, policy, version)
     require_confirmation(plan, confirmation)
     try:
         async with session.begin_nested():
@@ -227,7 +238,7 @@ async def approve(
         actor_id=approver.user_id,
         kind=AuditKind.PLAN_APPROVED,
         plan_id=plan.id,
-        detail={"plan_hash": plan.plan_hash},
+        detail={"plan_hash": plan.plan_hash, "decision": as_record(check)},
     )
     approvers = await approver_ids(session, plan, valid_for=policy.approval_ttl)
     run = policy.decide("plan.execute", actor=approver, plan=facts, approver_ids=approvers, freezes=frozen)
@@ -250,7 +261,9 @@ async def check_can_approve(
 
 async def _may_approve(
     session: AsyncSession, plan: Plan, approver: Actor, policy: Policy, version: int | None
-) -> tuple[PlanFacts, Sequence[Freeze]]:
+) -> tuple[PlanFacts, Sequence[Freeze], PolicyResult]:
+    """The plan's facts, the freezes in force and the policy's yes to this approval; raises when the
+    plan is not open for it, the approver saw another version, or policy says no."""
     require_open_for_decision(plan.id, plan.status, verb="approve")
     require_version(plan, version)
     facts = await plan_facts(session, plan)
@@ -258,7 +271,7 @@ async def _may_approve(
     check = policy.decide("plan.approve", actor=approver, plan=facts, freezes=frozen)
     if not check.allow:
         raise PolicyDenied(refusal(check))
-    return facts, frozen
+    return facts, frozen, check
 
 
 async def block(session: AsyncSession, plan: Plan, result: PolicyResult, *, actor_id: str) -> None:
@@ -325,7 +338,10 @@ async def cancel(session: AsyncSession, *, plan_id: int, actor: Actor, policy: P
         actor_id=actor.user_id,
         kind=AuditKind.PLAN_CANCELLED,
         plan_id=plan.id,
-        detail={"while": "running" if execution and execution.cancel_requested else "waiting"},
+        detail={
+            "while": "running" if execution and execution.cancel_requested else "waiting",
+            "decision": as_record(check),
+        },
     )
     return plan
 
@@ -361,6 +377,7 @@ async def plan_facts(session: AsyncSession, plan: Plan) -> PlanFacts:
         environment=plan.target["environment"],
         steps=await stored_steps(session, plan),
         targets=plan.risk["targets"],
+        dependents=len(plan.risk.get("dependents") or ()),
     )
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from bot.clock import utcnow
 from bot.domain import Actor, PolicyDecision, RiskLevel, StepSpec
+from bot.errors import PolicyDenied
 from bot.policy_engine import (
+    AccessAction,
     EnvironmentConfig,
     Freeze,
     GuardedPolicy,
@@ -30,6 +33,8 @@ class PlanFacts:
     environment: str
     steps: Sequence[StepSpec]
     targets: Sequence[str]
+    # How many services depend on the plan's target (the context graph); 0 when unknown.
+    dependents: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class Policy:
                     environment=plan.environment,
                     steps=[self._step(step) for step in plan.steps],
                     targets=list(plan.targets),
+                    dependents=plan.dependents,
                 ),
                 approvals=[self._user(user_id) for user_id in approver_ids],
                 environments=dict(self.environments),
@@ -71,6 +77,13 @@ class Policy:
                 max_targets=self.max_targets,
             )
         )
+
+    def require(self, action: AccessAction, *, actor: Actor) -> None:
+        """Raise PolicyDenied with the policy's reason unless `actor` may do `action`, which concerns
+        no plan (reading the audit log)."""
+        result = self.decide(action, actor=actor, plan=_NO_PLAN)
+        if not result.allow:
+            raise PolicyDenied(refusal(result))
 
     def is_admin(self, user_id: str) -> bool:
         return "admin" in self._user(user_id).roles
@@ -101,6 +114,9 @@ class Policy:
         )
 
 
+_NO_PLAN = PlanFacts(requester_id="", environment="", steps=(), targets=())
+
+
 def as_decision(result: PolicyResult) -> PolicyDecision:
     return PolicyDecision(
         allow=result.allow,
@@ -108,6 +124,11 @@ def as_decision(result: PolicyResult) -> PolicyDecision:
         reasons=result.reasons,
         break_glass_offered=result.break_glass_offered,
     )
+
+
+def as_record(result: PolicyResult) -> dict[str, Any]:
+    """The decision as an audit event carries it (allow, approvals, reasons)."""
+    return as_decision(result).model_dump(mode="json")
 
 
 def refusal(result: PolicyResult) -> str:

@@ -44,8 +44,18 @@ log = logging.getLogger(__name__)
 DECISION_ENTRYPOINT = "carapulse/decision/decision"
 
 PolicyAction = Literal[
-    "plan.create", "plan.approve", "plan.execute", "plan.cancel", "plan.resolve", "break_glass"
+    "plan.create",
+    "plan.approve",
+    "plan.execute",
+    "plan.cancel",
+    "plan.resolve",
+    "break_glass",
+    "audit.read",
+    "audit.export",
+    "audit.verify",
 ]
+# Actions on no plan: only who asks is decided on.
+AccessAction = Literal["audit.read", "audit.export", "audit.verify"]
 
 
 class PolicyUnavailable(Exception):
@@ -79,6 +89,8 @@ class PolicyPlan(BaseModel):
     environment: str
     steps: list[PolicyStep]
     targets: list[str] = Field(default_factory=list)
+    # Services that depend on the plan's target in the context graph.
+    dependents: int = 0
 
 
 class MaintenanceWindow(BaseModel):
@@ -213,15 +225,16 @@ class GuardedPolicy:
 
 
 def fail_closed(request: PolicyInput, error: str) -> PolicyResult:
-    """Reads go on and the requester may still cancel; everything that writes is refused."""
+    """Reads go on and the requester may still cancel; everything that writes is refused, and so is
+    access to the audit log, which only the policy can grant."""
     writes = any(step.effect != "read" for step in request.plan.steps)
     own_cancel = request.action == "plan.cancel" and request.actor.user_id == request.requester.user_id
-    refused = writes and not own_cancel
+    refused = (writes or request.action.startswith("audit.")) and not own_cancel
     return PolicyResult(
         allow=not refused,
         required_approvals=0,
         approver_roles=["admin", "approver"],
-        reasons=[f"Policy is unavailable, so writes are refused: {error}"] if refused else [],
+        reasons=[f"Policy is unavailable, so {_refused_words(request)} refused: {error}"] if refused else [],
         constraints=PolicyConstraints(max_targets=request.max_targets),
         break_glass_required=False,
         risk=PolicyRisk(
@@ -229,6 +242,10 @@ def fail_closed(request: PolicyInput, error: str) -> PolicyResult:
         ),
         counted_approvals=[],
     )
+
+
+def _refused_words(request: PolicyInput) -> str:
+    return "audit access is" if request.action.startswith("audit.") else "writes are"
 
 
 def run_policy_tests(directory: Path) -> list[PolicyTestResult]:

@@ -18,7 +18,7 @@ from bot.clock import utcnow
 from bot.db.models import Execution, Plan, StepRun
 from bot.domain import Actor, ExecutionStatus, PlanStatus, Resolution, StepStage, StepState
 from bot.errors import Conflict, PolicyDenied
-from bot.policy import Policy, refusal
+from bot.policy import Policy, as_record, refusal
 
 RESOLUTION_LABELS = {
     Resolution.RETRY: "retry the interrupted step",
@@ -57,7 +57,7 @@ async def resolve(
         actor_id=actor.user_id,
         kind=AuditKind.PLAN_RESOLVED,
         plan_id=plan.id,
-        detail={"resolution": str(resolution)},
+        detail={"resolution": str(resolution), "decision": as_record(check)},
     )
     return plan
 

@@ -101,6 +101,12 @@ class Settings(IncidentSettings):
     library_dir: Path | None = None
     # The longest the scheduler sleeps before looking for schedules another replica made.
     scheduler_rescan_seconds: PositiveSeconds = 60.0
+    # The context graph (bot/context): a mapping file of services, how often it is collected (0: only
+    # on request), the AWS tag naming a resource's service, and how long snapshots are kept.
+    context_mapping_file: Path | None = None
+    context_refresh_seconds: float = Field(default=900.0, ge=0)
+    context_aws_tag: str = Field(default="service", min_length=1, max_length=128)
+    context_retention_days: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:

@@ -236,12 +236,16 @@ class ChangeFreeze(Base):
 
 class AuditEvent(Base):
     """Append-only, hash-chained per stream (see bot/audit.py): `seq` numbers the events of one
-    stream 1, 2, ... and is unique in it, so a stream cannot fork."""
+    stream 1, 2, ... and is unique in it, so a stream cannot fork. A trigger refuses UPDATE and
+    DELETE (migration 0015)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
         UniqueConstraint("team_id", "stream", "seq", name="uq_audit_events_stream_seq"),
         Index("ix_audit_events_plan", "team_id", "plan_id"),
+        # Search and export page through a workspace's events by time, newest or oldest first.
+        Index("ix_audit_events_time", "team_id", "created_at", "id"),
+        Index("ix_audit_events_actor", "team_id", "actor_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -384,6 +388,69 @@ class IncidentPlan(Base):
     team_id: Mapped[str] = mapped_column(TeamId)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+
+
+class ContextSnapshot(Base):
+    """One collection of a workspace's context graph. A collection that finds the same graph as the
+    latest snapshot only moves that snapshot's `checked_at` (bot/context/store.py)."""
+
+    __tablename__ = "context_snapshots"
+    __table_args__ = (Index("ix_context_snapshots_team_time", "team_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[str] = mapped_column(TeamId)
+    taken_at: Mapped[datetime]
+    checked_at: Mapped[datetime]
+    digest: Mapped[str] = mapped_column(String(64))
+    # One line per source: what it found, or why it was skipped or left out.
+    notes: Mapped[list[str]] = mapped_column(JSON)
+    node_count: Mapped[int]
+    edge_count: Mapped[int]
+
+
+class ContextNode(Base):
+    __tablename__ = "context_nodes"
+    __table_args__ = (
+        UniqueConstraint("snapshot_id", "key", name="uq_context_nodes_key"),
+        Index("ix_context_nodes_name", "snapshot_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("context_snapshots.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(TeamId)
+    key: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300))
+    namespace: Mapped[str] = mapped_column(String(63))
+    environment: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(200))
+    attributes: Mapped[dict[str, Any]]
+
+
+class ContextEdge(Base):
+    __tablename__ = "context_edges"
+    __table_args__ = (
+        Index("ix_context_edges_source", "snapshot_id", "source"),
+        Index("ix_context_edges_target", "snapshot_id", "target", "relation"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("context_snapshots.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(TeamId)
+    source: Mapped[str] = mapped_column(String(512))
+    target: Mapped[str] = mapped_column(String(512))
+    relation: Mapped[str] = mapped_column(String(16))
+
+
+class Lease(Base):
+    """A named job that one replica runs at a time (the context collection): whoever holds an
+    unexpired lease does it, and renews it each time."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
 
 
 # The tables of notes, runbooks, playbooks and schedules join Base.metadata with their module.

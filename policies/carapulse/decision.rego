@@ -28,10 +28,21 @@ environment := calendar.environment
 production if input.environments[environment].production == true
 
 # Why a write needs approval; empty for a plan that needs none.
-approval_factors := [reason |
-	some key in ["production", risk.level, risk.blast_radius]
-	reason := approval_reason(key)
-]
+approval_factors := array.concat(
+	[reason |
+		some key in ["production", risk.level, risk.blast_radius]
+		reason := approval_reason(key)
+	],
+	dependents_factor,
+)
+
+# A write to a service many others depend on (the context graph counts them) needs an approval.
+default dependents_factor := []
+
+dependents_factor := [sprintf("%d dependent services", [input.plan.dependents])] if {
+	risk.writes
+	input.plan.dependents >= tables.dependent_services_needing_approval
+}
 
 approval_reason("production") := environment if production
 
@@ -106,6 +117,12 @@ deny contains "Denied: break-glass needs the admin role" if {
 	not roles.may(input.actor, "break_glass")
 }
 
+deny contains needed.denial if {
+	action_kind == "audit"
+	needed := tables.audit_rights[input.action]
+	not roles.may(input.actor, needed.right)
+}
+
 # A freeze blocks creating and running writes; break-glass is the way through, and approvals may
 # still be collected meanwhile so the plan is ready when the freeze lifts.
 overridable contains sentence if {
@@ -129,7 +146,10 @@ overridable contains concat("", ["Denied: writes to ", environment, " run only i
 	not calendar.window_open
 }
 
-notes contains "Read-only plan: runs without approval" if not risk.writes
+notes contains "Read-only plan: runs without approval" if {
+	not risk.writes
+	not action_kind == "audit"
+}
 
 notes contains concat("", [sprintf("Needs %d approval", [required_approvals]), plural, " from approver or admin", alternative, " (", concat(", ", approval_factors), ")"]) if {
 	not required_approvals == 0

@@ -232,3 +232,40 @@ test_unknown_action_is_denied if {
 	d.allow == false
 	"Denied: plan.delete is not a policy action" in d.reasons
 }
+
+no_plan := {"environment": "", "steps": [], "targets": []}
+
+test_operators_and_approvers_may_search_the_audit_log_but_viewers_not if {
+	decide({"action": "audit.read", "actor": operator, "plan": no_plan}).allow
+	decide({"action": "audit.read", "actor": approver, "plan": no_plan}).allow
+	d := decide({"action": "audit.read", "actor": viewer, "plan": no_plan})
+	d.allow == false
+	d.reasons == ["Denied: searching the audit log needs the operator, approver or admin role"]
+}
+
+test_only_admins_may_export_or_verify_the_audit_log if {
+	decide({"action": "audit.export", "actor": admin, "plan": no_plan}).allow
+	decide({"action": "audit.verify", "actor": admin, "plan": no_plan}).allow
+	not decide({"action": "audit.export", "actor": approver, "plan": no_plan}).allow
+	"Denied: verifying the audit log needs the admin role" in decide({"action": "audit.verify", "actor": operator, "plan": no_plan}).reasons
+}
+
+test_an_allowed_audit_action_carries_no_plan_notes if {
+	d := decide({"action": "audit.read", "actor": admin, "plan": no_plan})
+	d.reasons == []
+	d.required_approvals == 0
+}
+
+test_a_write_many_services_depend_on_needs_an_approval if {
+	low_in_dev := {"environment": "dev", "steps": [label_step], "targets": ["deployment/shop/checkout"], "dependents": 7}
+	d := decide({"plan": low_in_dev})
+	d.required_approvals == 1
+	"Needs 1 approval from approver or admin (7 dependent services)" in d.reasons
+}
+
+test_few_dependents_or_a_read_need_no_approval if {
+	few := {"environment": "dev", "steps": [label_step], "targets": ["deployment/shop/checkout"], "dependents": 4}
+	decide({"plan": few}).required_approvals == 0
+	read := {"environment": "dev", "steps": [read_step], "targets": ["deployment/shop/checkout"], "dependents": 40}
+	decide({"plan": read}).required_approvals == 0
+}

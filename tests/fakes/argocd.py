@@ -162,6 +162,7 @@ class FakeArgoCD(StallingHttpServer):
 
     def routes(self) -> list[web.RouteDef]:
         return [
+            self.route("GET", "/api/v1/applications", self._list),
             self.route("GET", _APP, self._handle("get", self._get)),
             self.route("GET", _APP + "/resource-tree", self._handle("get", self._tree)),
             self.route("GET", _APP + "/managed-resources", self._handle("get", self._managed)),
@@ -197,6 +198,18 @@ class FakeArgoCD(StallingHttpServer):
                 return error.response()
 
         return handle
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        """Every application the account may get (Argo CD leaves out the rest without a word), in
+        name order, narrowed to `projects` when given."""
+        projects = request.query.getall("projects", [])
+        items = []
+        for name in sorted(self.apps):
+            app = self.apps[name]
+            self.reconcile(app)
+            if ("get", name) not in self._denied and (not projects or "default" in projects):
+                items.append(application(app))
+        return web.json_response({"metadata": {"resourceVersion": "1"}, "items": items})
 
     def _app(self, name: str, namespace: str | None) -> FakeApp:
         app = self.apps.get(name)

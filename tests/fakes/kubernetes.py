@@ -1,5 +1,6 @@
-"""A fake Kubernetes API server on loopback that speaks apps/v1 Deployments and ReplicaSets and core/v1
-pods (with logs), events and nodes over the real wire format.
+"""A fake Kubernetes API server on loopback that speaks apps/v1 Deployments and ReplicaSets, core/v1
+pods (with logs), events, nodes and Services, and networking.k8s.io/v1 Ingresses (read only) over the
+real wire format.
 
 Tests point the official `kubernetes` client at it through the kubeconfig it writes. Writes run the
 controllers: after `convergence_delay` the Deployment's ReplicaSets, pods and status settle on the new
@@ -30,6 +31,7 @@ from tests.fakes.kubernetes_status import JSON, ApiError, bad_request, injected,
 
 _APPS = "/apis/apps/v1/namespaces/{namespace}"
 _CORE = "/api/v1/namespaces/{namespace}"
+_NETWORKING = "/apis/networking.k8s.io/v1"
 _VERSION = {
     "major": "1",
     "minor": "31",
@@ -165,6 +167,16 @@ class FakeKubernetes(KubernetesCluster):
         app.router.add_get(pod + "/log", self._pod_log)
         app.router.add_get(_CORE + "/events", self._lister("events", "EventList", "v1"))
         app.router.add_get("/api/v1/nodes", self._lister("nodes", "NodeList", "v1"))
+        # Lists across every namespace, and the network objects the context graph reads.
+        app.router.add_get(
+            "/apis/apps/v1/deployments", self._lister("deployments", "DeploymentList", "apps/v1")
+        )
+        for prefix in ("/api/v1", _CORE):
+            app.router.add_get(prefix + "/services", self._lister("services", "ServiceList", "v1"))
+        for prefix in (_NETWORKING, _NETWORKING + "/namespaces/{namespace}"):
+            app.router.add_get(
+                prefix + "/ingresses", self._lister("ingresses", "IngressList", "networking.k8s.io/v1")
+            )
         app.router.add_get("/api/v1/nodes/{name}", self._getter("nodes"))
         app.router.add_patch("/api/v1/nodes/{name}", self._patch_node)
         return app

@@ -28,10 +28,44 @@ class KubernetesCluster:
             self._nodes.add(node)
 
     def add_deployment(
-        self, namespace: str, name: str, *, replicas: int = 2, image: str = "nginx:1.27"
+        self,
+        namespace: str,
+        name: str,
+        *,
+        replicas: int = 2,
+        image: str = "nginx:1.27",
+        annotations: dict[str, str] | None = None,
     ) -> JSON:
         """Seed a Deployment that has already rolled out: revision 1, its ReplicaSet and ready pods."""
-        return self._deployments.add(namespace, name, replicas=replicas, image=image)
+        return self._deployments.add(namespace, name, replicas=replicas, image=image, annotations=annotations)
+
+    def add_service(
+        self, namespace: str, name: str, *, selector: dict[str, str], port: int = 80, kind: str = "ClusterIP"
+    ) -> JSON:
+        service: JSON = {
+            "kind": "Service",
+            "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {
+                "type": kind,
+                "selector": selector,
+                "ports": [{"name": "http", "port": port, "protocol": "TCP", "targetPort": port}],
+            },
+            "status": {"loadBalancer": {}},
+        }
+        return self._store.create("services", service)
+
+    def add_ingress(self, namespace: str, name: str, *, host: str, service: str, port: int = 80) -> JSON:
+        backend = {"service": {"name": service, "port": {"number": port}}}
+        path = {"path": "/", "pathType": "Prefix", "backend": backend}
+        ingress: JSON = {
+            "kind": "Ingress",
+            "apiVersion": "networking.k8s.io/v1",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"ingressClassName": "nginx", "rules": [{"host": host, "http": {"paths": [path]}}]},
+            "status": {"loadBalancer": {}},
+        }
+        return self._store.create("ingresses", ingress)
 
     def deployment(self, namespace: str, name: str) -> JSON:
         return self._store.get("deployments", namespace, name)

@@ -49,6 +49,8 @@ FIELDS: dict[str, dict[str, FieldGetter]] = {
         "type": lambda o: o.get("type", ""),
     },
     "nodes": {"metadata.name": lambda o: o["metadata"]["name"], "spec.unschedulable": _unschedulable},
+    "services": _COMMON_FIELDS,
+    "ingresses": _COMMON_FIELDS,
 }
 
 _SET_REQUIREMENT = re.compile(r"^\s*(!?)([\w./-]+)\s*(?:(in|notin)\s*\(([^)]*)\))?\s*$")

@@ -24,12 +24,23 @@ class Deployments:
     workloads: Workloads
     _stuck: dict[tuple[str, str], Stuck] = field(default_factory=dict)
 
-    def add(self, namespace: str, name: str, *, replicas: int, image: str) -> JSON:
+    def add(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        replicas: int,
+        image: str,
+        annotations: dict[str, str] | None = None,
+    ) -> JSON:
         labels = {"app": name}
+        metadata: JSON = {"name": name, "namespace": namespace, "generation": 1, "labels": labels}
+        if annotations:
+            metadata["annotations"] = dict(annotations)
         deployment: JSON = {
             "kind": "Deployment",
             "apiVersion": "apps/v1",
-            "metadata": {"name": name, "namespace": namespace, "generation": 1, "labels": labels},
+            "metadata": metadata,
             "spec": {
                 "replicas": replicas,
                 "selector": {"matchLabels": labels},

@@ -33,6 +33,7 @@ class FakeThanosQuery(FakeHttpServer):
             web.get("/api/v1/series", self._series),
             web.get("/api/v1/rules", self._rules),
             web.get("/api/v1/alerts", self._alerts),
+            web.get("/api/v1/targets", self._targets),
             web.get("/api/v1/query_exemplars", self._exemplars),
         ]
 
@@ -56,6 +57,9 @@ class FakeThanosQuery(FakeHttpServer):
 
     async def _alerts(self, request: web.Request) -> web.StreamResponse:
         return self._answer(request, {"alerts": []})
+
+    async def _targets(self, request: web.Request) -> web.StreamResponse:
+        return self._answer(request, {"activeTargets": [], "droppedTargets": []})
 
     async def _exemplars(self, request: web.Request) -> web.StreamResponse:
         return self._answer(request, [])

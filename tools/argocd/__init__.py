@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from tools.argocd.actions import AppStatus, GetApp, GetDiff, GetResources, ListHistory, RollbackApp, SyncApp
 from tools.argocd.client import ArgoCDClient
+from tools.argocd.inventory import ListApps
 from tools.common.base import Action
 from tools.common.toolset import Toolset, ToolSettings, read_settings
 
@@ -24,6 +25,7 @@ def actions(client: ArgoCDClient, *, poll_seconds: float = 2.0) -> list[Action[A
         AppStatus(client, poll_seconds=poll_seconds),
         SyncApp(client, poll_seconds=poll_seconds),
         RollbackApp(client, poll_seconds=poll_seconds),
+        ListApps(client),
     ]
 
 

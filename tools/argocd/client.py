@@ -74,6 +74,12 @@ class ArgoCDClient:
         params = _scope(app) | ({"refresh": refresh} if refresh else {})
         return await self._object("GET", app_path(app), params=params)
 
+    async def applications(self, *, project: str | None = None) -> list[JSON]:
+        """Every application the token may see (Argo CD leaves out the others, and does not page)."""
+        params = {"projects": project} if project else {}
+        body = await self._object("GET", "/api/v1/applications", params=params)
+        return list(body.get("items") or [])
+
     async def resource_tree(self, app: AppArgs) -> JSON:
         return await self._object("GET", f"{app_path(app)}/resource-tree", params=_scope(app))
 

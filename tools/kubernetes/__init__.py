@@ -1,5 +1,6 @@
 """Kubernetes through the official client: Deployments (read, scale, restart, patch, roll back, wait for
-a rollout), pods (list, logs, delete), events, and cordoning nodes, on one or several clusters.
+a rollout), pods (list, logs, delete), events, cordoning nodes, and an inventory of workloads, Services
+and Ingresses, on one or several clusters.
 
 The client blocks, so every call goes through `KubernetesClient._call`, the one place that runs it
 in a worker thread and turns an `ApiException` into a `ToolError` a person can act on.
@@ -17,6 +18,7 @@ from tools.kubernetes.config import KubernetesConfig
 from tools.kubernetes.deployment_logs import GetDeploymentLogs
 from tools.kubernetes.deployments import GetDeployment, GetDeploymentSummary, ListDeployments
 from tools.kubernetes.events import ListEvents
+from tools.kubernetes.inventory import ListIngresses, ListServices, ListWorkloads
 from tools.kubernetes.nodes import CordonNode, UncordonNode
 from tools.kubernetes.patch import PatchDeployment
 from tools.kubernetes.pods import DeletePod, GetPodLogs, ListPods
@@ -55,6 +57,9 @@ def actions(clusters: Clusters) -> list[Action[Any]]:
         ListEvents(clusters),
         CordonNode(clusters),
         UncordonNode(clusters),
+        ListWorkloads(clusters),
+        ListServices(clusters),
+        ListIngresses(clusters),
     ]
 
 

@@ -18,6 +18,7 @@ from kubernetes.client import (
     Configuration,
     CoreV1Api,
     CoreV1Event,
+    NetworkingV1Api,
     V1Deployment,
     V1Node,
     V1Pod,
@@ -64,6 +65,7 @@ class KubernetesClient:
         self._page_size = page_size
         self._apps = AppsV1Api(api_client)
         self._core = CoreV1Api(api_client)
+        self._networking = NetworkingV1Api(api_client)
         self._request_timeout = request_timeout
 
     @classmethod
@@ -110,6 +112,15 @@ class KubernetesClient:
     ) -> Page[V1Deployment]:
         fn = partial(self._apps.list_namespaced_deployment, namespace, label_selector=label_selector)
         return await self._list(DEPLOYMENTS, namespace, fn, max_items=limit)
+
+    async def list_all(self, kind: Kind, namespace: str | None, *, limit: int) -> Page[Any]:
+        """Deployments, Services or Ingresses of one namespace, or of every namespace when None."""
+        fn = _LISTS[(kind.plural, namespace is None)]
+        api = {"deployments": self._apps, "services": self._core, "ingresses": self._networking}[kind.plural]
+        call = getattr(api, fn)
+        return await self._list(
+            kind, namespace, call if namespace is None else partial(call, namespace), max_items=limit
+        )
 
     async def read_scale(self, namespace: str, name: str) -> V1Scale:
         read = partial(self._apps.read_namespaced_deployment_scale, name, namespace)
@@ -199,7 +210,7 @@ class KubernetesClient:
         return await self._call(f"PATCH {NODES.path(None, name)}", NODES.target(None, name), patch)
 
     async def _list(
-        self, kind: Kind, namespace: str, fn: Callable[..., Any], *, max_items: int | None
+        self, kind: Kind, namespace: str | None, fn: Callable[..., Any], *, max_items: int | None
     ) -> Page[Any]:
         """Follow the server's `continue` tokens until `max_items` (None: all) are read."""
         items: list[Any] = []
@@ -238,6 +249,17 @@ class KubernetesClient:
             ) from None
         except ValueError as error:  # a 2xx body that is not the JSON object the client expects
             raise malformed_answer(error, call=call, target=target) from None
+
+
+# The client's list method for (resource, across every namespace).
+_LISTS = {
+    ("deployments", False): "list_namespaced_deployment",
+    ("deployments", True): "list_deployment_for_all_namespaces",
+    ("services", False): "list_namespaced_service",
+    ("services", True): "list_service_for_all_namespaces",
+    ("ingresses", False): "list_namespaced_ingress",
+    ("ingresses", True): "list_ingress_for_all_namespaces",
+}
 
 
 def api_client(config: KubernetesConfig) -> ApiClient:

@@ -33,13 +33,14 @@ class Kind:
     namespaced: bool = True
 
     def path(self, namespace: str | None, name: str | None = None) -> str:
-        scope = f"/namespaces/{namespace}" if self.namespaced else ""
+        """A namespaced kind without a namespace is its list across every namespace."""
+        scope = f"/namespaces/{namespace}" if self.namespaced and namespace else ""
         item = f"/{name}" if name else ""
         return f"{self.prefix}{scope}/{self.plural}{item}"
 
     def target(self, namespace: str | None, name: str | None = None) -> str:
         if name is None:
-            return f"{self.plural} in namespace {namespace}" if self.namespaced else self.plural
+            return f"{self.plural} in namespace {namespace}" if self.namespaced and namespace else self.plural
         return f"{self.singular} {namespace}/{name}" if self.namespaced else f"{self.singular} {name}"
 
 
@@ -48,3 +49,5 @@ REPLICA_SETS = Kind("replica set", "replicasets", "/apis/apps/v1")
 PODS = Kind("pod", "pods", "/api/v1")
 EVENTS = Kind("event", "events", "/api/v1")
 NODES = Kind("node", "nodes", "/api/v1", namespaced=False)
+SERVICES = Kind("service", "services", "/api/v1")
+INGRESSES = Kind("ingress", "ingresses", "/apis/networking.k8s.io/v1")

@@ -13,7 +13,15 @@ from yarl import URL
 from tools.common.base import Action
 from tools.common.http import TRANSIENT_STATUSES, JsonHttpClient
 from tools.common.toolset import Toolset, ToolSettings, read_settings
-from tools.prometheus.actions import ListAlerts, ListRules, ListSeries, Query, QueryExemplars, QueryRange
+from tools.prometheus.actions import (
+    ListAlerts,
+    ListRules,
+    ListSeries,
+    ListTargets,
+    Query,
+    QueryExemplars,
+    QueryRange,
+)
 from tools.prometheus.client import PrometheusClient, ThanosParams, prometheus_error
 from tools.prometheus.threshold import QueryThreshold
 
@@ -27,6 +35,7 @@ def actions(client: PrometheusClient) -> list[Action[Any]]:
         QueryRange(client),
         ListRules(client),
         ListAlerts(client),
+        ListTargets(client),
         ListSeries(client),
         QueryExemplars(client),
         QueryThreshold(client),

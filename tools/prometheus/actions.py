@@ -1,5 +1,5 @@
-"""Prometheus (or Thanos Query) reads: instant and range queries, rules, alerts, series, exemplars, and
-the threshold check that verify steps use (in `tools.prometheus.threshold`).
+"""Prometheus (or Thanos Query) reads: instant and range queries, rules, alerts, targets, series,
+exemplars, and the threshold check that verify steps use (in `tools.prometheus.threshold`).
 
 Every action is a read. Results go into `data` in Prometheus's own shapes (values stay strings, so NaN
 and ±Inf survive JSON), capped at `limit` series so one broad selector cannot flood a plan's record.
@@ -55,6 +55,12 @@ class AlertsArgs(ActionArgs):
     state: Literal["firing", "pending"] | None = None
     labels: dict[str, str] = Field(default_factory=dict)
     limit: Limit = 100
+
+
+class TargetsArgs(ActionArgs):
+    state: Literal["active", "dropped", "any"] = "active"
+    job: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
+    limit: Limit = 500
 
 
 class SeriesArgs(ActionArgs):
@@ -180,6 +186,25 @@ class ListAlerts(_PrometheusAction[AlertsArgs]):
         return _result(summary, answer, alerts=kept, alert_count=len(alerts), truncated=truncated)
 
 
+class ListTargets(_PrometheusAction[TargetsArgs]):
+    name = "prometheus.list_targets"
+    description = "List the targets Prometheus scrapes, with their labels and health."
+    args_model = TargetsArgs
+
+    async def run(self, args: TargetsArgs) -> ActionResult:
+        answer = await self.client.targets(state=args.state)
+        found = [
+            _target(target)
+            for group in ("activeTargets", "droppedTargets")
+            for target in answer.data.get(group) or []
+        ]
+        targets = [t for t in found if args.job is None or t["job"] == args.job]
+        kept, truncated = _limited(targets, args.limit)
+        down = [f"{t['job']} {t['instance']}" for t in targets if t["health"] == "down"]
+        summary = count(len(targets), "target") + (f", down: {listing(down)}" if down else "")
+        return _result(summary, answer, targets=kept, target_count=len(targets), truncated=truncated)
+
+
 class ListSeries(_PrometheusAction[SeriesArgs]):
     name = "prometheus.list_series"
     description = "List the series that match selectors over a recent window."
@@ -236,6 +261,19 @@ def _series_line(series: Mapping[str, Any]) -> str:
     if "value" in series:
         return f"{series_name(series['metric'])} = {format_value(float(series['value'][1]))}"
     return f"{series_name(series['metric'])}: {count(len(series.get('values', [])), 'point')}"
+
+
+def _target(target: Mapping[str, Any]) -> dict[str, Any]:
+    """A target as its labels after relabelling name it (a dropped one only has its discovered labels)."""
+    labels = dict(target.get("labels") or target.get("discoveredLabels") or {})
+    return {
+        "job": labels.get("job", target.get("scrapePool", "")),
+        "instance": labels.get("instance", labels.get("__address__", "")),
+        "health": target.get("health", "unknown" if "labels" in target else "dropped"),
+        "labels": {k: v for k, v in labels.items() if not k.startswith("__")},
+        "scrape_url": target.get("scrapeUrl", ""),
+        "last_error": target.get("lastError", ""),
+    }
 
 
 def _limited(items: Sequence[T], limit: int) -> tuple[list[T], bool]:

@@ -94,6 +94,9 @@ class PrometheusClient:
     async def alerts(self) -> Answer:
         return await self._get("/api/v1/alerts", {}, ThanosParams.for_rules)
 
+    async def targets(self, *, state: str) -> Answer:
+        return await self._get("/api/v1/targets", {"state": state}, ThanosParams.for_rules)
+
     async def exemplars(self, expr: str, *, start: float, end: float) -> Answer:
         params = {"query": expr, "start": start, "end": end}
         return await self._get("/api/v1/query_exemplars", params, ThanosParams.for_rules)

@@ -41,7 +41,7 @@ async def test_help_lists_the_subcommands(bot: RunningBot) -> None:
     [
         ("make checkout faster", "I could not read a plan"),
         ("frobnicate 42", "/carapulse scale checkout to 5 in shop"),
-        ("audit deploy", "is not in this version yet"),
+        ("policy deploy", "is not in this version yet"),
         ("runbook", "Use `/carapulse runbook <service>`"),
         ("workflow deploy", "Use `/carapulse workflow list`"),
         ("workflow start nonesuch", "There is no workflow `nonesuch`"),

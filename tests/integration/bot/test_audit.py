@@ -22,6 +22,7 @@ from tests.integration.bot.dial_plans import (
     dial_draft,
     set_dial,
 )
+from tests.tampering import drop_append_only_guard
 from tools.common.registry import Registry
 
 EXECUTION = audit.execution_stream(1)
@@ -30,7 +31,8 @@ EXECUTION = audit.execution_stream(1)
 @pytest.fixture
 async def log(sessions: SessionFactory, worker: Worker) -> SessionFactory:
     """A team's log in all three kinds of stream: plan 1 created and approved, its execution of two
-    steps run by the worker (started, 2 x step started and finished, finished), and a freeze."""
+    steps run by the worker (started, 2 x step started and finished, finished), and a freeze; its
+    append-only guard dropped, so that the tests can tamper with it."""
     await approved_plan(sessions, dial_draft(set_dial("a", 1), check_dial("a", 1)))
     assert await worker.run_once()
     async with sessions.begin() as session:
@@ -41,6 +43,7 @@ async def log(sessions: SessionFactory, worker: Worker) -> SessionFactory:
             select(AuditEvent.stream, func.count()).group_by(AuditEvent.stream).order_by(AuditEvent.stream)
         )
         assert streams.all() == [(EXECUTION, 6), (audit.plan_stream(1), 2), (audit.TEAM_STREAM, 1)]
+    await drop_append_only_guard(sessions)
     return sessions
 
 

@@ -18,6 +18,7 @@ from bot.db.migrate import alembic_config
 from bot.db.models import AuditChain, AuditEvent, Base
 from bot.db.types import UTCDateTime
 from tests.builders import TEAM
+from tests.tampering import drop_append_only_guard
 
 OTHER_TEAM = "T9999OTHER1"
 BEFORE_STREAMS = "0007"
@@ -93,6 +94,7 @@ async def test_the_migrated_log_grows_and_still_catches_an_edit(before_streams: 
         ).all()
     assert appended == [("team", 4), ("plan:1", 1)]
 
+    await drop_append_only_guard(sessions)
     async with sessions.begin() as session:
         await session.execute(sa.update(AuditEvent).where(AuditEvent.id == 3).values(actor_id="U0000MALLORY"))
     async with sessions() as session:

@@ -1,5 +1,6 @@
 """Start-up loads no tool's client library: with kubernetes configured, `kubernetes` is imported only
-when a step first needs the cluster, and boto3 and hvac not at all while aws and vault are off.
+when a step first needs the cluster, boto3 and hvac not at all while aws and vault are off, and
+neither networkx nor matplotlib (the context picture) before a picture is drawn.
 
 Checked in a fresh interpreter: this test process has imported every library already.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from tests.fakes.kubernetes import FakeKubernetes
 
-CLIENT_LIBRARIES = ("kubernetes", "boto3", "botocore", "hvac")
+CLIENT_LIBRARIES = ("kubernetes", "boto3", "botocore", "hvac", "matplotlib", "networkx")
 
 CHILD = """
 import asyncio, json, sys

@@ -597,6 +597,7 @@ async def test_toolset_builds_every_action_on_one_client(fake: FakeArgoCD) -> No
             "argocd.app_status",
             "argocd.sync",
             "argocd.rollback",
+            "argocd.list_apps",
         ]
         clients = {id(action.client) for action in built.actions}  # type: ignore[attr-defined]
         assert len(clients) == 1

@@ -35,6 +35,9 @@ ACTION_NAMES = [
     "kubernetes.list_events",
     "kubernetes.node_cordon",
     "kubernetes.node_uncordon",
+    "kubernetes.list_workloads",
+    "kubernetes.list_services",
+    "kubernetes.list_ingresses",
 ]
 
 

@@ -328,6 +328,7 @@ THANOS_CALLS = [
     ("prometheus.list_series", {"match": ["up"]}, "/api/v1/series"),
     ("prometheus.list_rules", {}, "/api/v1/rules"),
     ("prometheus.list_alerts", {}, "/api/v1/alerts"),
+    ("prometheus.list_targets", {}, "/api/v1/targets"),
     ("prometheus.query_exemplars", {"expr": "up"}, "/api/v1/query_exemplars"),
 ]
 QUERY_PARAMS = {"dedup": "true", "partial_response": "false", "max_source_resolution": "auto"}
@@ -337,6 +338,7 @@ EXPECTED_THANOS_PARAMS = {
     "/api/v1/series": {"dedup": "true", "partial_response": "false"},
     "/api/v1/rules": {"partial_response": "false"},
     "/api/v1/alerts": {"partial_response": "false"},
+    "/api/v1/targets": {"partial_response": "false"},
     "/api/v1/query_exemplars": {"partial_response": "false"},
 }
 THANOS_KEYS = {"dedup", "partial_response", "max_source_resolution"}
@@ -454,6 +456,7 @@ async def test_toolset_lists_its_read_actions_and_where_it_queries() -> None:
         "prometheus.query_range",
         "prometheus.list_rules",
         "prometheus.list_alerts",
+        "prometheus.list_targets",
         "prometheus.list_series",
         "prometheus.query_exemplars",
         "prometheus.query_threshold",
@@ -468,3 +471,21 @@ async def test_thanos_url_wins_over_prometheus_url_and_says_so() -> None:
 
     assert tools.status.startswith("enabled, Thanos Query at http://thanos-query:10902 (")
     assert tools.status.endswith("; PROMETHEUS_URL is not used while THANOS_URL is set")
+
+
+async def test_list_targets_names_each_scraped_job_with_its_labels(
+    registry: Registry, stack: RunningStack
+) -> None:
+    result = await eventually(
+        lambda: run(registry, "prometheus.list_targets", {}),
+        lambda r: {t["health"] for t in r.data["targets"]} == {"up"},
+    )
+
+    assert result.summary == "3 targets"
+    by_job = {target["job"]: target for target in result.data["targets"]}
+    assert set(by_job) == {"prometheus", "alertmanager", "checkout"}
+    assert by_job["checkout"]["instance"] == stack.checkout_target
+    assert by_job["checkout"]["labels"] == {"instance": stack.checkout_target, "job": "checkout"}
+    assert by_job["checkout"]["scrape_url"] == f"http://{stack.checkout_target}/metrics"
+    only = await run(registry, "prometheus.list_targets", {"job": "checkout", "limit": 1})
+    assert [t["job"] for t in only.data["targets"]] == ["checkout"] and only.data["truncated"] is False
