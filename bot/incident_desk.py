@@ -18,6 +18,7 @@ from bot import incident_views, incident_work
 from bot.alert_gate import POST_CLAIM, GateRules
 from bot.clock import utcnow
 from bot.coalescing import Coalescer, digest
+from bot.context import views as context_views
 from bot.db.engine import bound_engine, is_postgres
 from bot.db.models import Incident
 from bot.domain import IncidentStatus, IncidentView
@@ -122,8 +123,11 @@ class IncidentDesk:
             )
 
     async def _post(self, view: IncidentView) -> None:
-        invite = await incident_work.oncall(self, view) if route(view, self.settings).own_channel else []
-        posted = await self.slack.post(view, invite=invite)
+        async with self.runtime.sessions() as session:
+            owners = await context_views.owner_channel(session, team_id=self.team_id, service=view.service)
+        where = route(view, self.settings, owners=owners)
+        invite = await incident_work.oncall(self, view) if where.own_channel else []
+        posted = await self.slack.post(view, where=where, invite=invite)
         async with self.runtime.sessions.begin() as session:
             await session.execute(
                 update(Incident)

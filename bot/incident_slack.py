@@ -38,9 +38,11 @@ class Posted:
     own_channel: bool
 
 
-def route(view: IncidentView, settings: IncidentSettings) -> Route:
+def route(view: IncidentView, settings: IncidentSettings, *, owners: str | None = None) -> Route:
+    """The service's channel in INCIDENT_SERVICES, else `owners` (its owners' channel in the context
+    graph), else INCIDENT_DEFAULT_CHANNEL; severity decides whether it gets a channel of its own."""
     service = settings.incident_services.get(view.service)
-    channel_id = (service.channel if service else None) or settings.incident_default_channel
+    channel_id = (service.channel if service else None) or owners or settings.incident_default_channel
     if channel_id is None:
         raise ValueError("INCIDENT_DEFAULT_CHANNEL is not set")  # start-up refuses that with hooks on
     if view.severity.lower() not in settings.incident_channel_severities:
@@ -54,11 +56,10 @@ class IncidentSlack:
         self._client = client
         self._settings = settings
 
-    async def post(self, view: IncidentView, *, invite: Sequence[str] = ()) -> Posted:
+    async def post(self, view: IncidentView, *, where: Route, invite: Sequence[str] = ()) -> Posted:
         """Post the incident's message where it is routed; raises SlackApiError when Slack refuses.
         A channel of its own is created first, the people in `invite` asked in, and the service's
         channel told where the incident is."""
-        where = route(view, self._settings)
         channel_id = where.channel_id
         if where.own_channel:
             channel_id = await self._create_channel(where.own_channel, view.id)

@@ -90,3 +90,22 @@ async def test_an_own_channel_invites_the_pagerduty_on_call(database_url: str, t
             await post(bot.url, "alertmanager", webhook(alert(fingerprint="aa01", severity="page")))
             [invite] = await bot.slack.wait_until(lambda: bot.slack.calls_to("conversations.invite"))
             assert invite.ok and invite.args["users"] == ALICE
+
+
+async def test_a_service_the_context_graph_maps_to_a_channel_goes_there(
+    database_url: str, tmp_path: Path
+) -> None:
+    mapping = tmp_path / "services.yaml"
+    mapping.write_text(f"services:\n  inventory:\n    owner: '@stock'\n    channel: {PAYMENTS_CHANNEL}\n")
+    overrides = {**INCIDENT_SETTINGS, "CONTEXT_MAPPING_FILE": str(mapping), "CONTEXT_REFRESH_SECONDS": "0"}
+    async with running_bot(
+        database_url=database_url,
+        tmp_path=tmp_path,
+        overrides=overrides,
+        prepare_slack=lambda slack: slack.add_channel(PAYMENTS_CHANNEL, "payments"),
+    ) as bot:
+        await bot.carapulse.runtime.context.refresh(team_ids=[bot.carapulse.incidents.team_id])
+        await post(bot.url, "alertmanager", webhook(alert(fingerprint="aa01", service="inventory")))
+        [message] = await bot.slack.wait_until(lambda: _incidents(bot, PAYMENTS_CHANNEL))
+    assert "inventory" in message["text"]
+    assert _incidents(bot, OPS_CHANNEL) == []
