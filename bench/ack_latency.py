@@ -1,7 +1,7 @@
 """Slash-command ack latency: `carapulse serve` next to a bare Bolt AsyncApp that only acks.
 
 Both run as real processes at the same time, against the fake Slack and fake Kubernetes from
-tests/fakes; every request is a correctly signed `/carapulse scale checkout to N in shop` (for
+bot/playground; every request is a correctly signed `/carapulse scale checkout to N in shop` (for
 Carapulse a real plan is planned, decided by policy, stored and its card posted after the ack). With
 `--concurrency C`, C clients send at once, each its next request as soon as the last was answered.
 
@@ -30,9 +30,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.web_api import FakeSlack
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 

@@ -1,7 +1,7 @@
 """Alert intake: alerts per minute `carapulse serve` takes through `/hooks/alertmanager` with
 de-duplication, and how fast it answers each webhook.
 
-`carapulse serve` runs as a real process against the fake Slack and fake Kubernetes from tests/fakes,
+`carapulse serve` runs as a real process against the fake Slack and fake Kubernetes from bot/playground,
 on SQLite (or `--database-url`). Alertmanager-shaped deliveries (the recorded body in tests/fixtures,
 one alert each, bearer-authenticated) cycle through `--groups` alert groups (alertname + service) of
 `--alerts` distinct fingerprints, so most deliveries repeat an alert the gate already holds, as
@@ -36,10 +36,10 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.state import OPS_CHANNEL
+from bot.playground.slack.web_api import FakeSlack
 from tests.alerts import alert, webhook
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_state import OPS_CHANNEL
 from tests.harness import bot_environment
 from tests.hooks import HOOK_SETTINGS, post
 from tests.processes import child_process, free_port

@@ -1,7 +1,7 @@
 """Time from an Approve click to the first edit of the plan card, through `carapulse serve`.
 
 `carapulse serve` runs as a real process (SQLite, or DATABASE_URL if set) against the fake Slack
-and fake Kubernetes from tests/fakes. For each plan: post `/carapulse scale checkout to N in shop`,
+and fake Kubernetes from bot/playground. For each plan: post `/carapulse scale checkout to N in shop`,
 wait for its card, click Approve as another user, and time until Slack receives the first
 chat.update of that card. Prints p50/p99 in milliseconds.
 
@@ -22,10 +22,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from blocks import ids
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.state import ALICE, BOB
+from bot.playground.slack.web_api import FakeSlack
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 

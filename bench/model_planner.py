@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 
 from bench.startup import _cpu_seconds, _expect_ok, _rss_mb
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.web_api import FakeSlack
 from tests.fakes.anthropic_api import FakeAnthropic
-from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.model_api import FakeModelApi, answer
 from tests.fakes.openai_api import FakeOpenAI
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.integration.actions.model_support import API_KEY, restart_plan
 from tests.processes import child_process, free_port

@@ -1,7 +1,7 @@
 """Slack Web API traffic of durable execution: calls per execution, and convergence under 429s.
 
 The real `Worker` and `Notifier` run in-process on a SQLite file against the fake Slack from
-tests/fakes, with the Web API client the bot builds (it waits out 429s per Retry-After). Plans of
+bot/playground, with the Web API client the bot builds (it waits out 429s per Retry-After). Plans of
 no-op act steps (bench/_support.py) are stored with their executions queued and their cards posted
 before any worker starts, so the figures split into posting the card and running the execution.
 
@@ -39,10 +39,10 @@ from bot.app import slack_client
 from bot.db.engine import SessionFactory, create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
 from bot.notifier import Notifier
+from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack, RecordedCall
 from bot.settings import Settings, load_settings
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
-from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack, RecordedCall
 from tools.common.registry import Registry
 
 DEFAULT_INTERVAL = float(Settings.model_fields["card_update_interval_seconds"].default)

@@ -2,7 +2,7 @@
 /readyz, and the idle RSS once it has answered a few requests, and again after a Kubernetes step.
 
 Each run is a real `python -m bot serve` process with its worker, against the fake Slack and the
-fake Kubernetes from tests/fakes, with kubernetes (a kubeconfig for the fake), prometheus and
+fake Kubernetes from bot/playground, with kubernetes (a kubeconfig for the fake), prometheus and
 alertmanager (URLs on a local port nothing listens on) configured. N runs start on a fresh SQLite
 database, so the migrations run; one more starts on a database already at head. After /readyz
 answers, the run sends a signed `/carapulse scale checkout to N in shop` (a plan is stored and its
@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import aiohttp
 
 from blocks import ids
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack, RecordedCall
-from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.slack_state import BOB
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.state import BOB
+from bot.playground.slack.web_api import FakeSlack, RecordedCall
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 

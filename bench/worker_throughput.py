@@ -17,7 +17,7 @@ executions shared out over their steps.
 
 The plain configurations leave Slack out (a silent observer). The "with cards" one gives each
 worker the real Notifier, on an engine of its own so that its reads are counted apart, editing
-cards posted beforehand on the fake Slack from tests/fakes: card renders read the database once per
+cards posted beforehand on the fake Slack from bot/playground: card renders read the database once per
 card per update interval, not per step, so they are reported per plan. Its throughput is lower
 also because the fake Slack, which checks every call against the Web API spec and the Block Kit
 limits, runs on the same CPUs.
@@ -59,10 +59,10 @@ from bot.db.migrate import upgrade_to_head
 from bot.db.models import Execution, StepRun
 from bot.domain import ExecutionStatus, StepStage, StepState
 from bot.notifier import Notifier
+from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tests.databases import throwaway_database
-from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
 from tools.common.registry import Registry
 
 READY = "ready"

@@ -17,10 +17,13 @@ from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade_to_head
 from bot.errors import ConfigError
-from bot.http import web_app
+from bot.http import service_web_app
+from bot.playground import cli as playground_cli
 from bot.settings import Settings, load_settings, require_for_http, require_for_socket
 
 log = logging.getLogger("carapulse")
+
+PLAYGROUND_HINT = "no Slack app yet? `carapulse playground` runs Carapulse in a browser, simulated here"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return asyncio.run(args.run(settings, args))
     except ConfigError as exc:
-        print(f"carapulse: {exc.message}", file=sys.stderr)
+        hint = f" ({PLAYGROUND_HINT})" if exc.message == "SLACK_BOT_TOKEN is missing" else ""
+        print(f"carapulse: {exc.message}{hint}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -56,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_cli.add_commands(commands)
     tools_cli.add_commands(commands)
     api_cli.add_commands(commands)
+    playground_cli.add_commands(commands)
     return parser
 
 
@@ -65,16 +70,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     else:
         require_for_http(settings)
     carapulse = await create_app(settings, with_worker=not args.no_worker)
-    app = web_app(
-        carapulse.bolt,
-        carapulse.engine,
-        carapulse.gate,
-        signing_secret=settings.slack_signing_secret,
-        api=carapulse.api,
-        hooks=settings,
-        incidents=carapulse.incidents,
-    )
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(service_web_app(carapulse), access_log=None)
     await runner.setup()
     try:
         await web.TCPSite(runner, host="0.0.0.0", port=settings.port).start()
@@ -83,7 +79,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         if args.socket:
             await _run_socket_mode(carapulse)
         else:
-            await _until_stopped()
+            await until_stopped()
     finally:
         await runner.cleanup()
         await carapulse.aclose()
@@ -96,7 +92,7 @@ async def _run_socket_mode(carapulse: Carapulse) -> None:
     handler = AsyncSocketModeHandler(carapulse.bolt, carapulse.settings.slack_app_token)
     await handler.connect_async()
     try:
-        await _until_stopped()
+        await until_stopped()
     finally:
         await handler.close_async()
 
@@ -106,7 +102,7 @@ async def _worker(settings: Settings, args: argparse.Namespace) -> int:
     try:
         carapulse.start_worker()
         log.info("worker started")
-        await _until_stopped()
+        await until_stopped()
     finally:
         await carapulse.aclose()
     return 0
@@ -122,7 +118,7 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _until_stopped() -> None:
+async def until_stopped() -> None:
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -4,6 +4,7 @@ pipeline API (bot/api)."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -19,9 +20,25 @@ from bot.api.service import ApiService
 from bot.incident_desk import IncidentDesk
 from bot.incident_settings import IncidentSettings
 
+if TYPE_CHECKING:
+    from bot.app import Carapulse
+
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+
+
+def service_web_app(carapulse: Carapulse) -> web.Application:
+    """The HTTP surface of a built service, as `carapulse serve` answers on it."""
+    return web_app(
+        carapulse.bolt,
+        carapulse.engine,
+        carapulse.gate,
+        signing_secret=carapulse.settings.slack_signing_secret,
+        api=carapulse.api,
+        hooks=carapulse.settings,
+        incidents=carapulse.incidents,
+    )
 
 
 def web_app(

@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from bot.app import Carapulse, create_app
 from bot.clock import Clock
-from bot.http import web_app
+from bot.http import service_web_app
 from bot.planning_context import PlanningContextProvider
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack
 from bot.settings import Settings, load_settings
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
-from tests.fakes.slack_driver import SlackDriver
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -115,16 +115,7 @@ async def running_bot(
         carapulse = await create_app(
             _settings(environment), environ=environment, clock=clock, context_providers=context_providers
         )
-        app = web_app(
-            carapulse.bolt,
-            carapulse.engine,
-            carapulse.gate,
-            signing_secret=carapulse.settings.slack_signing_secret,
-            api=carapulse.api,
-            hooks=carapulse.settings,
-            incidents=carapulse.incidents,
-        )
-        runner = web.AppRunner(app, access_log=None)
+        runner = web.AppRunner(service_web_app(carapulse), access_log=None)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", port))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.web_api import FakeSlack
 
 
 @pytest.fixture

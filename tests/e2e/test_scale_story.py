@@ -14,10 +14,10 @@ from sqlalchemy import select
 from blocks import ids
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import AuditEvent
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.state import ALICE, BOB
+from bot.playground.slack.web_api import FakeSlack
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 

@@ -10,10 +10,10 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 from blocks import ids
-from tests.fakes.kubernetes import FakeKubernetes
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_driver import SlackDriver
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.kubernetes.server import FakeKubernetes
+from bot.playground.slack.driver import SlackDriver
+from bot.playground.slack.state import ALICE, BOB
+from bot.playground.slack.web_api import FakeSlack
 from tests.harness import SIGNING_SECRET, bot_environment
 from tests.processes import child_process, free_port
 

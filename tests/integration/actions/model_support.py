@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.planning_context import ContextItem, ContextQuery
+from bot.playground.slack.state import ALICE, BOT_USER_ID, OPS_CHANNEL, TEAM_ID
 from tests.fakes.anthropic_api import FakeAnthropic
 from tests.fakes.model_api import FakeModelApi
 from tests.fakes.openai_api import FakeOpenAI
-from tests.fakes.slack_state import ALICE, BOT_USER_ID, OPS_CHANNEL, TEAM_ID
 from tests.harness import RunningBot, running_bot
 
 API_KEY = "sk-fake-planner-key-0001"

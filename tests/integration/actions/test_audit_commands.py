@@ -19,8 +19,8 @@ from bot import audit, audit_search
 from bot.audit import AuditKind
 from bot.clock import utcnow
 from bot.db.models import AuditEvent
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.slack.state import ALICE, BOB
+from bot.playground.slack.web_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 from tests.tampering import drop_append_only_guard
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from blocks import ids
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_state import BOB
+from bot.playground.slack.state import BOB
+from bot.playground.slack.web_api import FakeSlack
 from tests.harness import RunningBot, running_bot
 
 CAROL = "U0123CAROL3"  # approver and admin

@@ -12,7 +12,7 @@ import pytest
 
 from blocks import ids
 from bot.errors import ConfigError
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.slack.state import ALICE, BOB
 from tests.harness import RunningBot, running_bot
 
 MAPPING = """\

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from blocks import ids
 from bot.db.models import AuditEvent, Plan, ScheduledJob
 from bot.jobs import JobRunner
+from bot.playground.slack.state import ALICE, BOB, OPS_CHANNEL
+from bot.playground.slack.web_api import FakeSlack
 from tests.fakes.clock import FakeClock
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_state import ALICE, BOB, OPS_CHANNEL
 from tests.harness import RunningBot, running_bot
 from tests.integration.actions.workflow_support import prefilled
 

@@ -4,8 +4,8 @@ from typing import Any
 from blocks import ids
 from bot import plans
 from bot.domain import Actor
+from bot.playground.slack.state import ALICE, BOB
 from tests.builders import POLICY, restart_draft
-from tests.fakes.slack_state import ALICE, BOB
 from tests.harness import RunningBot
 
 

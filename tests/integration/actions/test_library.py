@@ -1,7 +1,7 @@
 import pytest
 
 from blocks import ids
-from tests.fakes.slack_state import ALICE
+from bot.playground.slack.state import ALICE
 from tests.harness import RunningBot
 
 PLAYBOOK = """description: Restart a service

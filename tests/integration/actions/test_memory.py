@@ -3,7 +3,7 @@ import json
 import pytest
 
 from blocks import ids
-from tests.fakes.slack_state import ALICE, BOB, OPS_CHANNEL
+from bot.playground.slack.state import ALICE, BOB, OPS_CHANNEL
 from tests.harness import RunningBot
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from bot.audit import AuditKind
 from bot.db.models import AuditEvent, Plan
 from bot.investigation import NO_MODEL
+from bot.playground.slack.state import BOB, OPS_CHANNEL
 from tests.fakes.model_api import Answer, Call, Failure, answer
-from tests.fakes.slack_state import BOB, OPS_CHANNEL
 from tests.harness import RunningBot, running_bot
 from tests.integration.actions.model_support import (
     CHAT,

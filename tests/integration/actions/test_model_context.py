@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot import memory, runbooks
 from bot.domain import Actor
+from bot.playground.slack.state import ALICE, TEAM_ID
 from bot.runbooks import RunbookDraft
 from tests.fakes.model_api import answer
-from tests.fakes.slack_state import ALICE, TEAM_ID
 from tests.harness import RunningBot
 from tests.integration.actions.model_support import CHAT, ephemeral, planning_bot
 

@@ -11,8 +11,8 @@ import pytest
 
 from blocks import ids
 from bot.db.models import Plan
+from bot.playground.slack.state import BOB
 from tests.fakes.model_api import Failure, Garbage, Stall, answer
-from tests.fakes.slack_state import BOB
 from tests.integration.actions.model_support import (
     CHAT,
     RESPONSES,

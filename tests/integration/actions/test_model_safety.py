@@ -10,8 +10,8 @@ from pathlib import Path
 from blocks import ids
 from bot.db.models import Approval, Execution
 from bot.planning_context import ContextItem
+from bot.playground.slack.state import ALICE
 from tests.fakes.model_api import answer
-from tests.fakes.slack_state import ALICE
 from tests.integration.actions.model_support import Dialect, ephemeral, planning_bot, restart_plan
 
 # One canary per way a secret is recognised: a configured pattern, a known token shape, a

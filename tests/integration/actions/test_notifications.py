@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from blocks import ids
 from bot.db.models import ScheduledJob
+from bot.playground.slack.state import BOB
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.slack_state import BOB
 from tests.fakes.smtp_server import SmtpServer
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.harness import RunningBot

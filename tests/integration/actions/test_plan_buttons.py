@@ -2,7 +2,7 @@ import json
 
 from blocks import ids
 from bot.db.models import Approval, Execution
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.slack.state import ALICE, BOB
 from tests.harness import RunningBot
 
 SCALE = "scale checkout to 5 in shop"

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from blocks import ids
 from bot.db.home_models import Schedule, ScheduleRun
 from bot.db.models import Plan
+from bot.playground.slack.state import ALICE, BOB
 from bot.scheduler import CLAIM_LEASE, CLAIMED
-from tests.fakes.slack_state import ALICE, BOB
 from tests.harness import RunningBot, running_bot
 
 DAILY = 'schedule add "0 9 * * *" tz=Europe/Berlin scale checkout to 5 in shop'

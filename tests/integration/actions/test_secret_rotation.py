@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from blocks import ids
 from bot.db.models import AuditEvent, Execution, Plan, PlanStep, StepRun
+from bot.playground.slack.state import BOB
 from tests.fakes.moto_server import MotoServer
 from tests.fakes.prometheus_stack import RunningStack
-from tests.fakes.slack_state import BOB
 from tests.fakes.vault import FakeVault
 from tests.harness import RunningBot
 from tests.integration.actions.workflow_support import (

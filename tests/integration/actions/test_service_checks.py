@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from blocks import ids
+from bot.playground.slack.state import BOB
 from tests.fakes.prometheus_stack import CHECKOUT_ERROR_RATIO, RunningStack
-from tests.fakes.slack_state import BOB
 from tests.harness import RunningBot, running_bot
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from blocks import ids
 from bot.db.models import Approval
-from tests.fakes.slack_state import BOB
+from bot.playground.slack.state import BOB
 from tests.fakes.vault import FakeVault
 from tests.harness import RunningBot
 from tests.integration.actions.workflow_support import BotWith, approve_typing

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from blocks import ids
+from bot.playground.slack.state import BOB
 from tests.fakes.moto_server import MotoServer
 from tests.fakes.prometheus_stack import RunningStack
-from tests.fakes.slack_state import BOB
 from tests.harness import RunningBot
 from tests.integration.actions.workflow_support import (
     ERROR_RATIO,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from blocks import ids
-from tests.fakes.slack_state import ALICE, BOB
+from bot.playground.slack.state import ALICE, BOB
 from tests.harness import RunningBot, running_bot
 
 BotWith = Callable[..., AbstractAsyncContextManager[RunningBot]]

@@ -14,7 +14,7 @@ import pytest
 
 from bot.api import tokens
 from bot.api.client import ServerEvent, server_events
-from tests.fakes.slack_state import OPS_CHANNEL, TEAM_ID
+from bot.playground.slack.state import OPS_CHANNEL, TEAM_ID
 from tests.harness import RunningBot, running_bot
 
 API_SETTINGS = {"API_CHANNEL": OPS_CHANNEL, "API_TEAM_ID": TEAM_ID}

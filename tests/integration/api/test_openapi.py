@@ -10,7 +10,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from blocks import ids
-from tests.fakes.slack_state import BOB
+from bot.playground.slack.state import BOB
 from tests.integration.api.conftest import ApiBot
 from tests.integration.api.test_plan_routes import SCALE
 

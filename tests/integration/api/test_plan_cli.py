@@ -11,7 +11,7 @@ import pytest
 
 from blocks import ids
 from bot.cli import main
-from tests.fakes.slack_state import BOB
+from bot.playground.slack.state import BOB
 from tests.integration.api.conftest import ApiBot
 from tests.integration.api.test_plan_routes import SCALE
 

@@ -14,7 +14,7 @@ from bot.api.client import ServerEvent
 from bot.clock import utcnow
 from bot.db.models import Plan
 from bot.domain import PlanStatus
-from tests.fakes.slack_state import BOB
+from bot.playground.slack.state import BOB
 from tests.integration.api.conftest import ApiBot, started_api
 from tests.integration.api.test_plan_routes import SCALE
 

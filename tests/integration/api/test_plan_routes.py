@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from blocks import ids
 from bot.audit import AuditKind
 from bot.db.models import AuditEvent, Plan, StepRun
-from tests.fakes.slack_state import BOB, OPS_CHANNEL
+from bot.playground.slack.state import BOB, OPS_CHANNEL
 from tests.integration.api.conftest import ApiBot
 
 DEPLOY = {"token": "deploy"}

@@ -10,9 +10,9 @@ from bot.db.engine import SessionFactory
 from bot.db.models import Plan
 from bot.domain import ExecutionStatus
 from bot.notifier import Notifier
+from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack
 from bot.tasks import TaskSupervisor
 from tests.builders import BOB, POLICY, TEAM, finish_started_step, start_first_step, stored_plan
-from tests.fakes.slack import DEFAULT_TOKEN, FakeSlack
 
 INTERVAL = 0.3
 

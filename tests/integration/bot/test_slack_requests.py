@@ -9,10 +9,18 @@ import pytest_asyncio
 
 from blocks import ids
 from bot.db.models import AuditEvent, Plan
+from bot.playground.slack.bodies import (
+    FORM,
+    JSON,
+    form_body,
+    interactive_body,
+    json_body,
+    with_value,
+    without,
+)
+from bot.playground.slack.specs import load_spec
 from bot.slack_requests import MAX_BODY_BYTES
 from tests.databases import throwaway_database
-from tests.fakes.slack_bodies import FORM, JSON, form_body, interactive_body, json_body, with_value, without
-from tests.fakes.slack_specs import load_spec
 from tests.harness import RunningBot, running_bot
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from blocks import ids
 from bot.db.models import Plan
-from tests.fakes.slack_bodies import (
+from bot.playground.slack.bodies import (
     FORM,
     JSON,
     form_body,
@@ -28,7 +28,7 @@ from tests.fakes.slack_bodies import (
     with_value,
     without,
 )
-from tests.fakes.slack_specs import load_spec
+from bot.playground.slack.specs import load_spec
 from tests.harness import RunningBot
 
 EXAMPLES = 800

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from tests.fakes.kubernetes import FakeKubernetes
+from bot.playground.kubernetes.server import FakeKubernetes
 
 CLIENT_LIBRARIES = ("kubernetes", "boto3", "botocore", "hvac", "matplotlib", "networkx")
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.slack_state import OPS_CHANNEL
+from bot.playground.slack.state import OPS_CHANNEL
 from tests.harness import RunningBot, running_bot
 from tests.hooks import HOOK_SETTINGS
 

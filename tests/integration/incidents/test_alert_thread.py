@@ -1,7 +1,7 @@
 from typing import Any
 
+from bot.playground.slack.state import OPS_CHANNEL
 from tests.alerts import alert, webhook
-from tests.fakes.slack_state import OPS_CHANNEL
 from tests.harness import RunningBot
 from tests.hooks import post
 

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from bot.db.models import Incident, IncidentAlert
+from bot.playground.slack.state import OPS_CHANNEL
+from bot.playground.slack.web_api import FakeSlack
 from tests.alerts import alert, webhook
-from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_state import OPS_CHANNEL
 from tests.harness import running_bot
 from tests.hooks import post
 from tests.integration.incidents.conftest import INCIDENT_SETTINGS

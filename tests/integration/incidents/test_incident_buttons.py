@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from blocks import ids
 from bot.db.models import IncidentPlan, Plan
+from bot.playground.slack.state import ALICE, BOB, OPS_CHANNEL
 from tests.alerts import alert, webhook
 from tests.fakes.pagerduty import FakePagerDuty
 from tests.fakes.prometheus_stack import RunningStack
-from tests.fakes.slack_state import ALICE, BOB, OPS_CHANNEL
 from tests.harness import RunningBot, running_bot
 from tests.hooks import post
 from tests.integration.incidents.conftest import INCIDENT_SETTINGS

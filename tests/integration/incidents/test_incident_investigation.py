@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from blocks import ids
+from bot.playground.slack.state import BOB, OPS_CHANNEL
 from tests.alerts import alert, webhook
 from tests.fakes.model_api import Answer, Call, answer
-from tests.fakes.slack_state import BOB, OPS_CHANNEL
 from tests.harness import RunningBot
 from tests.hooks import post
 from tests.integration.actions.model_support import CHAT, planning_bot

@@ -5,8 +5,8 @@ Alertmanager, and the rule resolving resolves the incident and posts its timelin
 from pathlib import Path
 from typing import Any
 
+from bot.playground.slack.state import OPS_CHANNEL
 from tests.fakes.prometheus_stack import RULES, Webhook, running_stack
-from tests.fakes.slack_state import OPS_CHANNEL
 from tests.harness import RunningBot, running_bot
 from tests.hooks import ALERTMANAGER_TOKEN
 from tests.integration.incidents.conftest import INCIDENT_SETTINGS

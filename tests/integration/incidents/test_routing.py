@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bot.playground.slack.state import ALICE, OPS_CHANNEL, TEAM_DOMAIN
 from tests.alerts import alert, webhook
 from tests.fakes.pagerduty import FakePagerDuty
-from tests.fakes.slack_state import ALICE, OPS_CHANNEL, TEAM_DOMAIN
 from tests.harness import RunningBot, running_bot
 from tests.hooks import post
 from tests.integration.incidents.conftest import INCIDENT_SETTINGS, PAYMENTS_CHANNEL

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from bot import runbooks
 from bot.db.models import IncidentPlan, Plan
 from bot.domain import Actor
+from bot.playground.slack.state import ALICE, OPS_CHANNEL, TEAM_ID
 from bot.runbooks import RunbookDraft
 from tests.alerts import alert, webhook
-from tests.fakes.slack_state import ALICE, OPS_CHANNEL, TEAM_ID
 from tests.harness import RunningBot, running_bot
 from tests.hooks import post
 from tests.integration.incidents.conftest import INCIDENT_SETTINGS

@@ -3,7 +3,7 @@ said, inside Block Kit's limits, with the model's words unable to ping or link."
 
 from blocks.findings import findings_reply
 from bot.domain import Evidence, Finding, Findings, PlannerRef
-from tests.fakes.blockkit import check_blocks
+from bot.playground.slack.blockkit import check_blocks
 
 MODEL = PlannerRef(name="anthropic", model="claude-sonnet-4-5")
 

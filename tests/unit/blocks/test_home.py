@@ -17,7 +17,7 @@ from bot.domain import (
     StepSpec,
     StepStage,
 )
-from tests.fakes.blockkit import check_view, view_too_large
+from bot.playground.slack.blockkit import check_view, view_too_large
 
 NOW = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 LONG = "x" * 400

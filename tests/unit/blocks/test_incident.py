@@ -13,7 +13,7 @@ from bot.domain import (
     IncidentView,
     TimelineEntry,
 )
-from tests.fakes.blockkit import check_blocks
+from bot.playground.slack.blockkit import check_blocks
 
 STARTED = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
 

@@ -24,8 +24,8 @@ from bot.domain import (
     StepState,
     StepView,
 )
+from bot.playground.slack.blockkit import check_blocks, check_view
 from tests.builders import scale_draft
-from tests.fakes.blockkit import check_blocks, check_view
 
 CREATED = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 

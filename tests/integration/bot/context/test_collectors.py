@@ -19,13 +19,13 @@ from bot.context.graph import Edge, Graph, NodeKind, Relation, key
 from bot.context.mapping import MappedService, Mapping
 from bot.context.sources import SourceSettings
 from bot.db.engine import SessionFactory
+from bot.playground.kubernetes.server import FakeKubernetes
 from bot.steps import run_action
 from tests.builders import TEAM
 from tests.fakes.argocd import FakeArgoCD
 from tests.fakes.argocd_state import deployment
 from tests.fakes.cli_standins import StandIn
 from tests.fakes.helm_output import Chart, release_list
-from tests.fakes.kubernetes import FakeKubernetes
 from tests.fakes.moto_server import MotoServer
 from tests.fakes.prometheus_stack import RunningStack, eventually
 from tools.common.registry import Registry

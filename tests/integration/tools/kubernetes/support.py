@@ -10,7 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tests.fakes.kubernetes import FakeKubernetes
+from bot.playground.kubernetes.server import FakeKubernetes
 from tools.common.base import Action, ActionResult, RollbackStep
 from tools.common.registry import Registry
 from tools.common.retries import RetryPolicy

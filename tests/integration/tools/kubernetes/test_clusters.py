@@ -11,7 +11,7 @@ from typing import ClassVar
 import pytest
 from pydantic import ValidationError
 
-from tests.fakes.kubernetes import FakeKubernetes, write_kubeconfig
+from bot.playground.kubernetes.server import FakeKubernetes, write_kubeconfig
 from tests.integration.tools.kubernetes.support import CHECKOUT, fake_clusters
 from tools.common.base import ToolError
 from tools.common.registry import Registry, installed_toolsets

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from tests.fakes.kubernetes import FakeKubernetes
+from bot.playground.kubernetes.server import FakeKubernetes
 from tests.integration.tools.kubernetes.support import Kube, kube_cluster
 from tools.common.base import Effect, RiskHint, ToolError
 from tools.kubernetes.pods import LOG_BYTES_CAP

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.kubernetes_patch import STRATEGIC_MERGE_PATCH, apply_patch
+from bot.playground.kubernetes.patch import STRATEGIC_MERGE_PATCH, apply_patch
 from tools.kubernetes.strategic import Change, changes, inverse
 
 DEPLOYMENT: dict[str, Any] = {
