@@ -64,14 +64,36 @@ async def ingest(
     rules: GateRules,
     now: datetime,
 ) -> Intake:
-    intake = Intake()
-    keyed = sorted(((group_key(a.labels, rules.group_labels), a) for a in alerts), key=lambda ka: ka[0])
-    for key, alert in keyed:
+    [intake] = await ingest_many(session, team_id=team_id, deliveries=[alerts], rules=rules, now=now)
+    return intake
+
+
+async def ingest_many(
+    session: AsyncSession,
+    *,
+    team_id: str,
+    deliveries: Sequence[Sequence[AlertmanagerAlert]],
+    rules: GateRules,
+    now: datetime,
+) -> list[Intake]:
+    """Store several deliveries in one transaction (bot/group_commit.py): what each changed, in order.
+    Alerts are handled in group-key order across all of them; the sort is stable, so two deliveries
+    about one alert (firing, then resolved) still apply in the order they came."""
+    intakes = [Intake() for _ in deliveries]
+    keyed = sorted(
+        (
+            (group_key(alert.labels, rules.group_labels), intake, alert)
+            for intake, alerts in zip(intakes, deliveries, strict=True)
+            for alert in alerts
+        ),
+        key=lambda entry: entry[0],
+    )
+    for key, intake, alert in keyed:
         if alert.status == IncidentStatus.FIRING:
             await _firing(session, team_id, key, alert, rules, now, intake)
         else:
             await _resolved(session, team_id, key, alert, now, intake)
-    return intake
+    return intakes
 
 
 async def close(session: AsyncSession, *, team_id: str, incident_id: int, by: str, now: datetime) -> bool:

@@ -4,9 +4,7 @@ in place, coalesced like plan cards so a storm of alerts costs one edit per inte
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,14 +12,15 @@ from typing import Any
 from sqlalchemy import or_, update
 
 from blocks.incident import incident_message, incident_text
-from bot import incident_views, incident_work
-from bot.alert_gate import POST_CLAIM, GateRules
+from bot import alert_gate, incident_views, incident_work
+from bot.alert_bodies import AlertmanagerAlert
+from bot.alert_gate import POST_CLAIM, GateRules, Intake
 from bot.clock import utcnow
 from bot.coalescing import Coalescer, digest
 from bot.context import views as context_views
-from bot.db.engine import bound_engine, is_postgres
 from bot.db.models import Incident
 from bot.domain import IncidentStatus, IncidentView
+from bot.group_commit import GroupCommit
 from bot.incident_settings import IncidentSettings
 from bot.incident_slack import IncidentSlack, route
 from bot.operations import Runtime
@@ -69,20 +68,19 @@ class IncidentDesk:
             min_interval=min_interval,
         )
         self._shown: dict[int, str] = {}
-        # SQLite: one intake transaction at a time in this process. Writers that collide on SQLite's
-        # lock wait in its busy handler, which sleeps up to 100 ms between tries; queueing here
-        # instead hands the lock over at once. PostgreSQL's row locks need no such help.
-        postgres = is_postgres(bound_engine(runtime.sessions))
-        self._intake_lock = None if postgres else asyncio.Lock()
+        self._alert_batches: GroupCommit[Sequence[AlertmanagerAlert], Intake] = GroupCommit(
+            self._store_alerts, supervisor=runtime.supervisor, name="alert-intake"
+        )
 
-    @contextlib.asynccontextmanager
-    async def intake(self) -> AsyncIterator[None]:
-        """Hold while storing a delivery."""
-        if self._intake_lock is None:
-            yield
-            return
-        async with self._intake_lock:
-            yield
+    async def take(self, alerts: Sequence[AlertmanagerAlert]) -> Intake:
+        """Store one delivery's alerts, committed with the others arriving meanwhile; what it changed."""
+        return await self._alert_batches.submit(alerts)
+
+    async def _store_alerts(self, deliveries: Sequence[Sequence[AlertmanagerAlert]]) -> list[Intake]:
+        async with self.runtime.sessions.begin() as session:
+            return await alert_gate.ingest_many(
+                session, team_id=self.team_id, deliveries=deliveries, rules=self.rules, now=utcnow()
+            )
 
     @property
     def team_id(self) -> str:

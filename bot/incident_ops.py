@@ -42,11 +42,8 @@ PAGERDUTY_ACK = "pagerduty.acknowledge_incident"
 
 
 async def take_alerts(desk: IncidentDesk, webhook: AlertmanagerWebhook) -> Intake:
-    """Store what the delivery says (one transaction) and hand the Slack work on."""
-    async with desk.intake(), desk.runtime.sessions.begin() as session:
-        intake = await alert_gate.ingest(
-            session, team_id=desk.team_id, alerts=webhook.alerts, rules=desk.rules, now=utcnow()
-        )
+    """Store what the delivery says (committed before this returns) and hand the Slack work on."""
+    intake = await desk.take(webhook.alerts)
     for incident_id in sorted(intake.changed):
         desk.changed(incident_id)
     for incident_id in sorted(intake.reopened):

@@ -106,3 +106,22 @@ async def test_concurrent_deliveries_of_one_group_open_one_incident(sessions: Se
     assert incident.deliveries == 40
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(IncidentAlert)) == 40
+
+
+async def test_deliveries_stored_together_apply_in_the_order_they_came(sessions: SessionFactory) -> None:
+    firing, resolved, other = (
+        AlertmanagerWebhook.model_validate(webhook(body)).alerts
+        for body in (
+            alert(fingerprint="aa01"),
+            alert(fingerprint="aa01", status="resolved"),
+            alert(fingerprint="bb01", alertname="DiskFull"),
+        )
+    )
+    async with sessions.begin() as session:
+        intakes = await alert_gate.ingest_many(
+            session, team_id=TEAM, deliveries=[firing, other, resolved], rules=RULES, now=utcnow()
+        )
+    incidents = {incident.alertname: incident for incident in await _incidents(sessions)}
+    assert incidents["DiskFull"].status == "firing"
+    assert intakes[2].resolved == {incidents[firing[0].labels["alertname"]].id}
+    assert intakes[1].changed == {incidents["DiskFull"].id}
