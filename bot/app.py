@@ -276,7 +276,7 @@ async def create_app(
         investigate_max_calls=settings.investigate_max_calls,
         context_providers=(KnowledgeContext(sessions), *context_providers),
         home=home,
-        scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds),
+        scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds, clock=clock),
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

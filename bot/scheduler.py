@@ -23,11 +23,9 @@ it learns of a schedule another replica made. It never polls faster than that.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import audit, requests, schedules
 from bot.audit import AuditKind
-from bot.clock import utcnow
+from bot.clock import Clock, SystemClock
 from bot.db.engine import SessionFactory
 from bot.db.home_models import Schedule, ScheduleRun
 from bot.domain import Actor, ScheduleRunView
@@ -71,12 +69,12 @@ class Scheduler:
         *,
         sessions: SessionFactory,
         rescan_seconds: float,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock | None = None,
         owner: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._rescan = rescan_seconds
-        self.clock = clock
+        self.clock = clock or SystemClock()
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         # Held while a pass claims and plans, so `settled` can wait for one in flight.
@@ -95,13 +93,13 @@ class Scheduler:
             except Exception:
                 log.exception("the scheduler failed a pass; trying again in %ss", self._rescan)
                 wait = self._rescan
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), min(wait, self._rescan))
+            until = self.clock.now() + timedelta(seconds=min(wait, self._rescan))
+            await self.clock.wait(until, self._wake)
 
     async def fire_due(self, runtime: Runtime) -> list[ScheduleRunView]:
         """Claim what is due now (and runs whose claimer died), plan each; the runs this replica made."""
         async with self._pass:
-            now = self.clock()
+            now = self.clock.now()
             async with self._sessions.begin() as session:
                 claims = [*await self._claim_abandoned(session, now), *await self._claim_due(session, now)]
             return [await self._plan(runtime, claim) for claim in claims]
@@ -113,7 +111,7 @@ class Scheduler:
 
     async def run_now(self, runtime: Runtime, *, actor: Actor, schedule_id: int) -> ScheduleRunView:
         """Plan a schedule's request at once, as `actor`; its next due time is left as it was."""
-        now = self.clock()
+        now = self.clock.now()
         async with self._sessions.begin() as session:
             schedule = await schedules.find(session, team_id=actor.team_id, schedule_id=schedule_id)
             run = self._new_run(schedule, due_at=now, kind=MANUAL, actor_id=actor.user_id, missed=0, now=now)
@@ -189,7 +187,7 @@ class Scheduler:
         async with self._sessions.begin() as session:
             run = await session.get_one(ScheduleRun, claim.run_id, with_for_update=True)
             run.state, run.plan_id, run.detail = state, plan_id, detail
-            run.finished_at, run.lease_expires_at = self.clock(), None
+            run.finished_at, run.lease_expires_at = self.clock.now(), None
             await audit.record(
                 session,
                 team_id=claim.team_id,
@@ -220,7 +218,7 @@ class Scheduler:
         moments = [moment for moment in (next_run, next_lease) if moment is not None]
         if not moments:
             return self._rescan
-        return max(0.0, (min(moments) - self.clock()).total_seconds())
+        return max(0.0, (min(moments) - self.clock.now()).total_seconds())
 
     def _new_run(
         self, schedule: Schedule, *, due_at: datetime, kind: str, actor_id: str, missed: int, now: datetime

@@ -1,5 +1,4 @@
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,6 +11,7 @@ from bot.db.home_models import Schedule, ScheduleRun
 from bot.db.models import Plan
 from bot.playground.slack.state import ALICE, BOB
 from bot.scheduler import CLAIM_LEASE, CLAIMED
+from tests.fakes.clock import FakeClock
 from tests.harness import RunningBot, running_bot
 
 DAILY = 'schedule add "0 9 * * *" tz=Europe/Berlin scale checkout to 5 in shop'
@@ -36,15 +36,11 @@ async def _plans(bot: RunningBot) -> list[Plan]:
         return list((await session.scalars(select(Plan).order_by(Plan.id))).all())
 
 
-def _at(moment: datetime) -> Callable[[], datetime]:
-    return lambda: moment
-
-
 async def _fire_at(bot: RunningBot, moment: datetime) -> list[ScheduleRun]:
     """One pass of the bot's scheduler with its clock at `moment`; every run stored so far."""
     scheduler = bot.carapulse.runtime.scheduler
     assert scheduler is not None
-    scheduler.clock = _at(moment)
+    scheduler.clock = FakeClock(moment)
     await scheduler.fire_due(bot.carapulse.runtime)
     await bot.carapulse.runtime.supervisor.drain()
     return await _runs(bot)
@@ -63,7 +59,7 @@ async def test_a_due_schedule_plans_its_request_once_as_its_creator(bot: Running
     assert due is not None and scheduler is not None
 
     # The running loop, woken with its clock past the due time, fires it.
-    scheduler.clock = _at(due + timedelta(seconds=1))
+    scheduler.clock = FakeClock(due + timedelta(seconds=1))
     scheduler.wake()
     card = await bot.card_text(1, "Awaiting approval")
     await scheduler.settled()
@@ -117,7 +113,7 @@ async def test_two_replicas_fire_each_due_run_once(database_url: str, tmp_path: 
             moment = due + timedelta(minutes=5 * n, seconds=1)
             schedulers = [bot.carapulse.runtime.scheduler for bot in (one, two)]
             for scheduler in schedulers:
-                scheduler.clock = _at(moment)  # type: ignore[union-attr]
+                scheduler.clock = FakeClock(moment)  # type: ignore[union-attr]
             await asyncio.gather(
                 *(s.fire_due(b.carapulse.runtime) for s, b in zip(schedulers, (one, two), strict=True))
             )  # type: ignore[union-attr]
