@@ -108,6 +108,11 @@ class Settings(IncidentSettings):
     context_aws_tag: str = Field(default="service", min_length=1, max_length=128)
     context_retention_days: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
+    # On SIGTERM: how long the running step and the pending card edits get before the process exits
+    # anyway (below Kubernetes' default terminationGracePeriodSeconds of 30).
+    shutdown_grace_seconds: PositiveSeconds = 25.0
+    # The largest body any HTTP endpoint reads (Slack's request URL, /hooks/*, /api/v1/*); larger: 413.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=64 * 1024 * 1024)
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
         """The configured environments, or just this deployment's own when none are listed."""

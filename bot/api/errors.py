@@ -33,6 +33,13 @@ class Forbidden(ApiRefusal):
     code = "forbidden"
 
 
+class TooLarge(ApiRefusal):
+    """A body over MAX_REQUEST_BYTES."""
+
+    status = 413
+    code = "too_large"
+
+
 class Invalid(ApiRefusal):
     """A body or query the API cannot read as its model says."""
 

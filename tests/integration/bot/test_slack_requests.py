@@ -19,7 +19,7 @@ from bot.playground.slack.bodies import (
     without,
 )
 from bot.playground.slack.specs import load_spec
-from bot.slack_requests import MAX_BODY_BYTES
+from bot.edge import DEFAULT_MAX_REQUEST_BYTES as MAX_BODY_BYTES
 from tests.databases import throwaway_database
 from tests.harness import RunningBot, running_bot
 
