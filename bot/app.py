@@ -45,6 +45,7 @@ from bot.notifications import EventFeed
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.plan_changes import PlanChanges
+from bot.plan_rate import PlanRate
 from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
@@ -304,6 +305,7 @@ async def create_app(
         context_providers=(KnowledgeContext(sessions), *context_providers),
         home=home,
         scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds),
+        plan_rate=PlanRate.parse(settings.plan_rate_limit),
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 from bot.incident_settings import IncidentSettings
 from bot.llm.prices import ModelPrice
 from bot.notification_rules import EnvironmentNotifications
+from bot.plan_rate import PlanRate
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
 
@@ -111,6 +112,8 @@ class Settings(IncidentSettings):
     # On SIGTERM: how long the running step and the pending card edits get before the process exits
     # anyway (below Kubernetes' default terminationGracePeriodSeconds of 30).
     shutdown_grace_seconds: PositiveSeconds = 25.0
+    # How many plans one person may ask for in a window: 10/minute, 100/2hours, or off.
+    plan_rate_limit: str = "10/minute"
     # The largest body any HTTP endpoint reads (Slack's request URL, /hooks/*, /api/v1/*); larger: 413.
     max_request_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=64 * 1024 * 1024)
 
@@ -168,6 +171,12 @@ class Settings(IncidentSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("plan_rate_limit")
+    @classmethod
+    def _rate_shape(cls, value: str) -> str:
+        PlanRate.parse(value)
         return value
 
     @field_validator("planner_model")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.errors import CarapulseError, Conflict, NotFound, PolicyDenied
 from bot.notifier import CardNotPosted
+from bot.plan_rate import RateLimited
 from bot.workflows.forms import InvalidInputs
 
 
@@ -57,6 +58,7 @@ def status_of(error: CarapulseError) -> tuple[int, str]:
 
 _STATUSES: tuple[tuple[type[CarapulseError], int, str], ...] = (
     (CardNotPosted, 502, "card_not_posted"),
+    (RateLimited, 429, "rate_limited"),
     (InvalidInputs, 422, "invalid_inputs"),
     (PolicyDenied, 403, "forbidden"),
     (NotFound, 404, "not_found"),
