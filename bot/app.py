@@ -86,7 +86,7 @@ class Carapulse:
     # Alert-driven incidents and the webhooks, when any webhook credential is set.
     incidents: IncidentDesk | None = None
 
-    _worker_loop: asyncio.Task[None] | None = None
+    _worker_loop: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
