@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.db.models import Plan
 from bot.playground.slack.state import ALICE, BOB
 from tests.harness import RunningBot, running_bot
+from tests.integration.api.conftest import started_api
 
 ASK = "scale checkout to 3 in shop"
 
@@ -104,3 +105,13 @@ async def test_a_repeated_delivery_of_a_request_let_in_is_not_refused(bot: Runni
     await bot.carapulse.runtime.supervisor.drain()
     assert not [r for r in bot.slack.responses if "Ask again" in str(r.body)]
     assert await _plans_of(bot, ALICE) == 2
+
+
+async def test_the_api_answers_429_past_the_limit(database_url: str, tmp_path: Path) -> None:
+    scale = {"workflow": "scale_service", "inputs": {"name": "checkout", "namespace": "shop", "count": 5}}
+    async with started_api(database_url, tmp_path, PLAN_RATE_LIMIT="1/hour") as api:
+        assert (await api.call("POST", "/api/v1/plans", json=scale)).status == 201
+        refused = await api.call("POST", "/api/v1/plans", json=scale)
+    assert refused.status == 429
+    assert refused.body["error"] == "rate_limited"
+    assert "1 per hour, PLAN_RATE_LIMIT" in refused.body["message"]
