@@ -4,11 +4,10 @@ Bolt app, and wires `actions/` in."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
@@ -33,6 +32,7 @@ from bot.context.memory import OperatorNotes
 from bot.context.sources import SourceSettings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_to_head
+from bot.edge import Intake
 from bot.errors import ConfigError
 from bot.escalation import PAGE_ACTION, Escalation
 from bot.home import HomePublisher
@@ -45,6 +45,7 @@ from bot.notifications import EventFeed
 from bot.notifier import Notifier
 from bot.operations import Runtime
 from bot.plan_changes import PlanChanges
+from bot.plan_rate import PlanRate
 from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
@@ -61,7 +62,6 @@ from tools.common.base import Effect
 log = logging.getLogger(__name__)
 
 SLACK_RETRIES = 4
-SHUTDOWN_GRACE_SECONDS = 5.0
 
 
 @dataclass
@@ -77,6 +77,8 @@ class Carapulse:
     gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
+    # Open until shutdown begins; then the HTTP surface refuses new work (bot/edge.py).
+    intake: Intake = field(default_factory=Intake)
     # Schedules the notifications beyond Slack; None when NOTIFY routes nothing anywhere.
     events: EventFeed | None = None
     # The pipeline API, when API_CHANNEL is set.
@@ -84,12 +86,14 @@ class Carapulse:
     # Alert-driven incidents and the webhooks, when any webhook credential is set.
     incidents: IncidentDesk | None = None
 
+    _worker_loop: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
         (escalation, notifications), the scheduler, the collection of the context graph (one replica
         at a time) and the refresh of Slack user group memberships behind roles."""
         if self.runtime.worker is not None:
-            self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
+            self._worker_loop = self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
         if self.runtime.jobs is not None:
             self.loops.spawn(self.runtime.jobs.run_forever(), name="jobs")
         if self.events is not None:
@@ -102,19 +106,43 @@ class Carapulse:
             refresh = self.roles.refresh_forever(self.settings.usergroup_cache_seconds)
             self.loops.spawn(refresh, name="usergroup-roles")
 
+    def stop_taking_work(self) -> None:
+        """The first step of shutting down: new requests are refused and no execution is claimed."""
+        self.intake.close()
+        if self.runtime.worker is not None:
+            self.runtime.worker.stop()
+
     async def aclose(self) -> None:
-        """Stop the worker, then give request work and card edits a moment to land, so the last
-        state a card reached is still shown in Slack after a restart."""
+        """Shut down within SHUTDOWN_GRACE_SECONDS: take no new work, let the running step finish
+        and record it, hand its execution back to the other workers, deliver the pending card
+        edits and request work, then close. Whatever is still running at the deadline is
+        cancelled; a step cut off that way is retried or paused by the worker that takes over."""
+        self.stop_taking_work()
+        grace = self.settings.shutdown_grace_seconds
+        log.info("finishing the running step and the card edits (for up to %gs)", grace)
+        deadline = asyncio.get_running_loop().time() + grace
+        if self._worker_loop is not None:
+            await _until(deadline, self._worker_loop)
         await self.loops.aclose()
+        if self.runtime.worker is not None:
+            await self.runtime.worker.release_leases()
         if self.api is not None:
             await self.api.aclose()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.runtime.supervisor.drain(), SHUTDOWN_GRACE_SECONDS)
+        await _until(deadline, self.runtime.supervisor.drain())
         await self.runtime.supervisor.aclose()
         await self.tools.aclose()
         if self.runtime.model is not None:
             await self.runtime.model.aclose()
         await self.engine.dispose()
+
+
+async def _until(deadline: float, work: Awaitable[object]) -> None:
+    """Wait for `work` until the loop's clock reaches `deadline`, then cancel it if it still runs.
+    What it raised was logged by whoever owns it."""
+    task = asyncio.ensure_future(work)
+    await asyncio.wait({task}, timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
+    task.cancel()
+    await asyncio.wait({task})
 
 
 async def create_app(
@@ -277,6 +305,7 @@ async def create_app(
         context_providers=(KnowledgeContext(sessions), *context_providers),
         home=home,
         scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds, clock=clock),
+        plan_rate=PlanRate.parse(settings.plan_rate_limit),
     )
     bolt = AsyncApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,9 @@ from bot.playground import cli as playground_cli
 from bot.settings import Settings, load_settings, require_for_http, require_for_socket
 
 log = logging.getLogger("carapulse")
+
+# The exit status after a second stop signal, as a shell reports a process ended by SIGTERM.
+EXIT_AT_ONCE = 128 + signal.SIGTERM
 
 PLAYGROUND_HINT = "no Slack app yet? `carapulse playground` runs Carapulse in a browser, simulated here"
 
@@ -81,8 +85,9 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         else:
             await until_stopped()
     finally:
-        await runner.cleanup()
+        # The probes keep answering (and Slack requests get 503) until the work in hand is done.
         await carapulse.aclose()
+        await runner.cleanup()
     return 0
 
 
@@ -94,6 +99,8 @@ async def _run_socket_mode(carapulse: Carapulse) -> None:
     try:
         await until_stopped()
     finally:
+        # Closed first, so Slack sends what comes next over the other replicas' connections.
+        carapulse.stop_taking_work()
         await handler.close_async()
 
 
@@ -119,9 +126,19 @@ async def _migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def until_stopped() -> None:
+    """Return at the first SIGTERM or SIGINT, so the caller shuts down gracefully; a second one
+    ends the process at once, with what is still running left to the leases."""
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stopped.is_set():
+            log.warning("%s again: exiting now", signal.Signals(signum).name)
+            logging.shutdown()
+            os._exit(EXIT_AT_ONCE)
+        stopped.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stopped.set)
+        loop.add_signal_handler(signum, on_signal, signum)
     await stopped.wait()
-    log.info("stopping")
+    log.info("stopping; a second signal exits at once")

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Row,
     insert,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -35,6 +36,9 @@ from bot.errors import Conflict
 from tools.common.redaction import Redactor
 
 _REDACTOR = Redactor()
+# How far in the past a handed-back lease is set to end: enough that a replica whose clock runs a
+# little behind also sees it as ended.
+LEASE_ENDED_MARGIN = timedelta(minutes=1)
 
 _EXECUTION_TO_PLAN = {
     ExecutionStatus.SUCCEEDED: PlanStatus.SUCCEEDED,
@@ -158,6 +162,18 @@ async def renew_lease(session: AsyncSession, *, execution_id: int, owner: str, l
         return False
     execution.lease_expires_at = utcnow() + timedelta(seconds=lease_seconds)
     return True
+
+
+async def release_leases(session: AsyncSession, *, owner: str) -> list[int]:
+    """End the leases `owner` holds on running executions, so the next claim takes them over at
+    once (as after a lease ran out); the ids of those executions."""
+    released = await session.scalars(
+        update(Execution)
+        .where(Execution.lease_owner == owner, Execution.status == ExecutionStatus.RUNNING)
+        .values(lease_expires_at=utcnow() - LEASE_ENDED_MARGIN)
+        .returning(Execution.id)
+    )
+    return list(released)
 
 
 async def plan_steps(conn: AsyncConnection, lease: Lease) -> list[PlannedStep]:

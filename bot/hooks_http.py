@@ -23,7 +23,6 @@ from bot.validation import first_error
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 JSON = "application/json"
 M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -79,7 +78,7 @@ def _handler(
         try:
             if desk is None or not auth.configured:
                 raise Refused(404, f"/hooks/{name} is not configured: set {auth.settings}")
-            body = await read_body(request, max_bytes=MAX_BODY_BYTES)
+            body = await read_body(request)
             auth.check(request.headers, body)
             _require_json(request)
             return await hook(desk, request, decode(body))

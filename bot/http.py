@@ -1,5 +1,6 @@
 """The HTTP surface: Slack's request URL, health and readiness probes, Prometheus metrics, and the
-pipeline API (bot/api)."""
+pipeline API (bot/api). Every body is read under one cap (MAX_REQUEST_BYTES, bot/edge.py), and once
+the intake closes (shutdown) every request that would start work is answered 503."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
@@ -16,7 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import hooks_http, slack_requests
 from bot.after_ack import RequestGate
 from bot.api import routes as api_routes
+from bot.api.calls import refused
+from bot.api.plan_routes import API_PREFIX
 from bot.api.service import ApiService
+from bot.edge import MAX_REQUEST_BYTES, RETRY_AFTER_SECONDS, Intake, Refused
 from bot.incident_desk import IncidentDesk
 from bot.incident_settings import IncidentSettings
 
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SLACK_EVENTS_PATH = "/slack/events"
+# What still answers while the process shuts down: the probes and the metrics.
+ALWAYS_ANSWERED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def service_web_app(carapulse: Carapulse) -> web.Application:
@@ -34,7 +41,9 @@ def service_web_app(carapulse: Carapulse) -> web.Application:
         carapulse.bolt,
         carapulse.engine,
         carapulse.gate,
+        carapulse.intake,
         signing_secret=carapulse.settings.slack_signing_secret,
+        max_request_bytes=carapulse.settings.max_request_bytes,
         api=carapulse.api,
         hooks=carapulse.settings,
         incidents=carapulse.incidents,
@@ -45,8 +54,10 @@ def web_app(
     bolt: AsyncApp,
     engine: AsyncEngine,
     gate: RequestGate,
+    intake: Intake,
     *,
     signing_secret: str,
+    max_request_bytes: int,
     api: ApiService | None = None,
     hooks: IncidentSettings | None = None,
     incidents: IncidentDesk | None = None,
@@ -54,7 +65,8 @@ def web_app(
     """`signing_secret` checks every request to SLACK_EVENTS_PATH (without one, all are refused);
     `gate` learns of every Slack request until it is answered, so follow-up work waits for it;
     `api` serves /api/v1/ (None: its paths answer that it is off). With `hooks`, the webhooks are
-    served too (each refused until its credential is set)."""
+    served too (each refused until its credential is set). No body over `max_request_bytes` is
+    read; once `intake` closes, only ALWAYS_ANSWERED paths answer."""
 
     async def slack_events(request: web.Request) -> web.Response:
         with gate.answering():
@@ -81,7 +93,8 @@ def web_app(
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         return response
 
-    app = web.Application()
+    app = web.Application(client_max_size=max_request_bytes, middlewares=[_open_intake(intake)])
+    app[MAX_REQUEST_BYTES] = max_request_bytes
     app.router.add_post(SLACK_EVENTS_PATH, slack_events)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
@@ -90,3 +103,21 @@ def web_app(
     if hooks is not None:
         hooks_http.add_routes(app, incidents, hooks)
     return app
+
+
+def _open_intake(intake: Intake) -> Middleware:
+    @web.middleware
+    async def refuse_when_closed(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path in ALWAYS_ANSWERED:
+            return await handler(request)
+        try:
+            intake.check()
+        except Refused as closed:
+            if not request.path.startswith(API_PREFIX):
+                return closed.response()
+            response = refused(closed.status, "shutting_down", closed.reason)
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        return await handler(request)
+
+    return refuse_when_closed

@@ -83,6 +83,7 @@ async def propose(desk: IncidentDesk, view: IncidentView) -> None:
             intent=f"proposed for incident #{view.id} ({proposal.source})",
             source_key=f"incident:{view.id}:{view.started_at.isoformat()}:remediation",
             min_approvals=1,
+            rate_limited=False,
         )
     except CarapulseError as exc:
         text = f":warning: The proposed remediation ({literal(proposal.workflow)}) could not be planned: "

@@ -3,6 +3,8 @@
 Edits are coalesced per card (bot/coalescing.py): a change marks the card dirty, and one pump task per
 card renders the latest stored state at most once per interval. Because every render reads the
 database, the newest state always wins and an edit that failed is simply redone with fresher data.
+Several replicas may edit one card (each for the changes it made); each checks after its edit that
+the card it posted is still the stored state, and edits again if not, so cards converge.
 """
 
 from __future__ import annotations
@@ -203,6 +205,8 @@ class Notifier:
                 channel=location.channel_id, ts=location.ts, text=text, blocks=blocks
             )
             self._shown[(team_id, plan_id)] = shown
+            if await self._rendered_now(team_id, plan_id) != shown:
+                self._cards.mark((team_id, plan_id))
         if post_outcome and view.status.is_final:
             reply_text, reply_blocks = outcome_reply(view)
             await self._reply_in_thread(location, reply_text, reply_blocks)
@@ -210,6 +214,15 @@ class Notifier:
             # A finished card rarely changes again; if it does (a rollback on request), it is redrawn.
             self._shown.pop((team_id, plan_id), None)
         return True
+
+    async def _rendered_now(self, team_id: str, plan_id: int) -> str:
+        """The card as the database has it now. Checked after every edit because replicas edit one
+        card each for the changes it made: an edit rendered before another replica's change may
+        reach Slack after that replica's own edit. Whoever posts a card that is no longer current
+        renders it again, so the last edit of a card always shows its newest state."""
+        async with self._sessions() as session:
+            view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
+        return digest([plan_card_text(view), plan_card(view)])
 
     async def _attach_long_output(self, location: SlackMessage, view: PlanView) -> None:
         """Upload each step's output that the card had to trim. A refused upload is logged, not

@@ -16,6 +16,7 @@ from bot import (
     escalation,
     freezes,
     incident_links,
+    plan_rate,
     plan_views,
     planner,
     plans,
@@ -25,6 +26,7 @@ from bot import (
 from bot.after_ack import AfterAck
 from bot.approval_rules import ApprovalRules
 from bot.audit import AuditKind
+from bot.clock import utcnow
 from bot.context import views as context_views
 from bot.context.collector import ContextCollector
 from bot.db.engine import AsyncSession, SessionFactory
@@ -34,6 +36,7 @@ from bot.errors import UserError
 from bot.jobs import JobRunner
 from bot.llm.model import Model
 from bot.notifier import Notifier
+from bot.plan_rate import PlanRate
 from bot.planners import RULES, Investigate, Planner, Proposal, RulesPlanner
 from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
@@ -82,6 +85,8 @@ class Runtime:
     # The App Home tabs this process publishes, and the scheduler it runs (bot/app.py builds both).
     home: HomePublisher | None = None
     scheduler: Scheduler | None = None
+    # PLAN_RATE_LIMIT; None: anyone may ask for any number of plans.
+    plan_rate: PlanRate | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ async def start_workflow(
     intent: str,
     source_key: str,
     min_approvals: int = 0,
+    rate_limited: bool = True,
 ) -> int:
     """Plan the workflow (its reads pin what the apply will use), then store and post it as any plan."""
     return await request_plan(
@@ -136,6 +142,7 @@ async def start_workflow(
         draft=await draft_workflow(runtime, requester=requester, start=start, intent=intent),
         source_key=source_key,
         min_approvals=min_approvals,
+        rate_limited=rate_limited,
     )
 
 
@@ -229,10 +236,17 @@ async def request_plan(
     draft: PlanDraft,
     source_key: str,
     min_approvals: int = 0,
+    rate_limited: bool = True,
 ) -> int:
     """Store the plan and post its card; the plan's id. A repeated delivery of one request posts
-    nothing new. A plan made in an incident's thread becomes part of that incident."""
+    nothing new. A plan made in an incident's thread becomes part of that incident.
+
+    `rate_limited`: a person asked, so PLAN_RATE_LIMIT may refuse it (RateLimited); plans made on
+    someone's behalf (schedules, incidents) pass False and are only counted."""
+    rate = runtime.plan_rate if rate_limited else None
     async with runtime.sessions.begin() as session:
+        if rate is not None:
+            await plan_rate.lock(session, requester=requester)
         created = await plans.submit(
             session,
             requester=requester,
@@ -243,6 +257,8 @@ async def request_plan(
             approvals=runtime.approvals,
             min_approvals=min_approvals,
         )
+        if rate is not None and created.is_new:
+            await plan_rate.check_stored(session, rate=rate, requester=requester, now=utcnow())
         if created.is_new and thread_ts:
             await incident_links.link_plan(
                 session,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot import operations, planning_context
+from bot import operations, plan_rate, planning_context
+from bot.clock import utcnow
 from bot.domain import Actor
 from bot.operations import Runtime
 from bot.planners import PlanAsk, Proposal
@@ -22,7 +23,11 @@ async def propose(
     may_investigate: bool = False,
 ) -> Proposal:
     """What the planner reads from `text`, given `data` (a thread, alert labels) and what the context
-    providers find for it; raises UserError when it reads nothing it may propose."""
+    providers find for it; raises UserError when it reads nothing it may propose, and RateLimited
+    (before any model call) when the requester has asked for as many plans as PLAN_RATE_LIMIT allows."""
+    if runtime.plan_rate is not None:
+        async with runtime.sessions() as session:
+            await plan_rate.ensure_allowed(session, rate=runtime.plan_rate, requester=requester, now=utcnow())
     query = ContextQuery(
         team_id=requester.team_id, environment=runtime.environment, text=text, channel_id=channel_id
     )

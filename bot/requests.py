@@ -49,8 +49,10 @@ async def plan(
     understood: Understood,
     intent: str,
     source_key: str,
+    rate_limited: bool = True,
 ) -> int:
-    """Store the plan and post its card; the plan's id (the first one's, for a repeated source key)."""
+    """Store the plan and post its card; the plan's id (the first one's, for a repeated source key).
+    `rate_limited` as in operations.request_plan."""
     if isinstance(understood, WorkflowStart):
         return await operations.start_workflow(
             runtime,
@@ -60,6 +62,7 @@ async def plan(
             start=understood,
             intent=intent,
             source_key=source_key,
+            rate_limited=rate_limited,
         )
     draft = understood
     if isinstance(understood, PlaybookStart):
@@ -76,4 +79,5 @@ async def plan(
         thread_ts=thread_ts,
         draft=draft,
         source_key=source_key,
+        rate_limited=rate_limited,
     )

@@ -178,6 +178,7 @@ class Scheduler:
                 understood=understood,
                 intent=claim.request,
                 source_key=f"schedule:{claim.schedule_id}:{claim.due_at.isoformat()}",
+                rate_limited=False,
             )
         except CarapulseError as exc:
             state, detail = FAILED, exc.message

@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 from bot.incident_settings import IncidentSettings
 from bot.llm.prices import ModelPrice
 from bot.notification_rules import EnvironmentNotifications
+from bot.plan_rate import PlanRate
 from bot.policy_engine import EnvironmentConfig
 from bot.verify_checks import VerifyCheck
 
@@ -108,6 +109,13 @@ class Settings(IncidentSettings):
     context_aws_tag: str = Field(default="service", min_length=1, max_length=128)
     context_retention_days: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
+    # On SIGTERM: how long the running step and the pending card edits get before the process exits
+    # anyway (below Kubernetes' default terminationGracePeriodSeconds of 30).
+    shutdown_grace_seconds: PositiveSeconds = 25.0
+    # How many plans one person may ask for in a window: 10/minute, 100/2hours, or off.
+    plan_rate_limit: str = "10/minute"
+    # The largest body any HTTP endpoint reads (Slack's request URL, /hooks/*, /api/v1/*); larger: 413.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=64 * 1024 * 1024)
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
         """The configured environments, or just this deployment's own when none are listed."""
@@ -163,6 +171,12 @@ class Settings(IncidentSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("plan_rate_limit")
+    @classmethod
+    def _rate_shape(cls, value: str) -> str:
+        PlanRate.parse(value)
         return value
 
     @field_validator("planner_model")

@@ -22,8 +22,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot import slack_shapes
 from bot.edge import Refused, decode, json_object, read_body
 
-# Slack's own requests are a few KiB; a block_actions payload carrying a full plan card stays far below.
-MAX_BODY_BYTES = 1024 * 1024
 # Slack's replay window, the same as slack_sdk's SignatureVerifier.
 MAX_CLOCK_SKEW_SECONDS = 300
 FORM = "application/x-www-form-urlencoded"
@@ -32,7 +30,7 @@ JSON = "application/json"
 
 async def admit(request: web.Request, *, signing_secret: str) -> AsyncBoltRequest:
     """The request as Bolt takes it, or Refused (413, 401, 415, 400: checked in that order)."""
-    body = await read_body(request, max_bytes=MAX_BODY_BYTES)
+    body = await read_body(request)
     _verify_signature(request.headers, body, signing_secret)
     media_type = _media_type(request)
     text = decode(body)

@@ -37,6 +37,10 @@ class LeaseLost(Exception):
     pass
 
 
+class Stopping(Exception):
+    """Raised between two steps once the worker is told to stop: the execution is handed back."""
+
+
 class Worker:
     def __init__(
         self,
@@ -62,26 +66,43 @@ class Worker:
         self._poll_seconds = poll_seconds
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         """Called after an execution is queued in this process, so it starts without waiting a poll."""
         self._wake.set()
 
+    def stop(self) -> None:
+        """Claim nothing more, and stop the execution in hand once its running step is recorded:
+        `run_forever` then returns, and `release_leases` lets another worker go on with it."""
+        self._stopping = True
+        self._wake.set()
+
     async def run_forever(self) -> None:
-        """Work until cancelled; between executions wait for a wake-up, or the poll interval for
-        executions queued by other processes."""
-        while True:
+        """Work until stopped (or cancelled); between executions wait for a wake-up, or the poll
+        interval for executions queued by other processes."""
+        while not self._stopping:
             if await self.drain():
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
 
+    async def release_leases(self) -> int:
+        """Hand back what this worker still holds, so another worker claims it now rather than once
+        the lease runs out; how many executions were handed back."""
+        async with self._sessions.begin() as session:
+            released = await executions.release_leases(session, owner=self.owner)
+        for execution_id in released:
+            log.info("handed execution %s back for another worker to go on with", execution_id)
+        return len(released)
+
     async def drain(self) -> int:
-        """Run executions one after another until none is left to claim; how many ran."""
+        """Run executions one after another until none is left to claim (or the worker is
+        stopped); how many ran."""
         ran = 0
         try:
-            while await self._run_next():
+            while not self._stopping and await self._run_next():
                 ran += 1
         finally:
             await self._connection.release()
@@ -113,6 +134,8 @@ class Worker:
         heartbeat = asyncio.create_task(self._heartbeat(lease.execution_id, run))
         try:
             await run
+        except Stopping:
+            log.info("stopping after a step of execution %s", lease.execution_id)
         except (LeaseLost, asyncio.CancelledError) as exc:
             # A cancel while the heartbeat still runs is our own shutdown, not a lost lease.
             if isinstance(exc, asyncio.CancelledError) and not heartbeat.done():
@@ -136,6 +159,8 @@ class Worker:
         completed: list[dict | None] = []
         for stage in _RUN_ORDER:
             for step in (s for s in ordered if s.stage == stage):
+                if self._stopping:
+                    raise Stopping
                 # Read by the claim and refreshed by every finished step: the check between steps.
                 if lease.cancel_requested:
                     await self._skip(lease, _remaining(steps, step))
@@ -386,7 +411,7 @@ def _ended_between_statements(run: asyncio.Task[None]) -> bool:
     if not run.done() or run.cancelled():
         return False
     error = run.exception()
-    return error is None or isinstance(error, LeaseLost)
+    return error is None or isinstance(error, LeaseLost | Stopping)
 
 
 # Act steps make the change, verify steps check it, follow-ups record it once it is verified.

@@ -47,6 +47,8 @@ def bot_environment(*, database_url: str, slack: FakeSlack, kubeconfig: Path) ->
         "CARD_UPDATE_INTERVAL_SECONDS": "0.05",
         "HOME_UPDATE_INTERVAL_SECONDS": "0.05",
         "WORKER_POLL_SECONDS": "0.2",
+        # A test that ends with a step still running waits no longer than this for it.
+        "SHUTDOWN_GRACE_SECONDS": "5",
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.errors import CarapulseError, Conflict, NotFound, PolicyDenied
 from bot.notifier import CardNotPosted
+from bot.plan_rate import RateLimited
 from bot.workflows.forms import InvalidInputs
 
 
@@ -33,6 +34,13 @@ class Forbidden(ApiRefusal):
     code = "forbidden"
 
 
+class TooLarge(ApiRefusal):
+    """A body over MAX_REQUEST_BYTES."""
+
+    status = 413
+    code = "too_large"
+
+
 class Invalid(ApiRefusal):
     """A body or query the API cannot read as its model says."""
 
@@ -50,6 +58,7 @@ def status_of(error: CarapulseError) -> tuple[int, str]:
 
 _STATUSES: tuple[tuple[type[CarapulseError], int, str], ...] = (
     (CardNotPosted, 502, "card_not_posted"),
+    (RateLimited, 429, "rate_limited"),
     (InvalidInputs, 422, "invalid_inputs"),
     (PolicyDenied, 403, "forbidden"),
     (NotFound, 404, "not_found"),

@@ -27,8 +27,10 @@ _REFUSALS = {
     413: "The body is larger than the server accepts",
     415: "The body is not application/json",
     422: "The body, query or path breaks the model; `problems` names each field",
+    429: "The caller asked for as many plans as PLAN_RATE_LIMIT allows; the message says when to ask again",
     502: "The plan is stored, but Slack refused its card",
-    503: "The CI provider's signing keys cannot be fetched, so its token cannot be checked now",
+    503: "The CI provider's signing keys cannot be fetched, so its token cannot be checked now, or this "
+    "replica is shutting down (Retry-After)",
 }
 # Any call may fail to authenticate.
 AUTHENTICATION_REFUSALS = (401, 503)

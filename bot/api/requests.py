@@ -1,6 +1,6 @@
 """Reads what a request carries (JSON body, query, path, headers) into the API's models, refusing
-what cannot be read with a reason: 415 for a body that is not JSON, 400 for broken JSON, 422 for
-JSON the model refuses (one message per field)."""
+what cannot be read with a reason: 415 for a body that is not JSON, 413 for one over
+MAX_REQUEST_BYTES, 400 for broken JSON, 422 for JSON the model refuses (one message per field)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from bot.api.errors import ApiRefusal, Invalid
+from bot.api.errors import ApiRefusal, Invalid, TooLarge
+from bot.edge import Refused, read_body
 from bot.validation import first_error
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,7 +31,10 @@ async def json_body(request: web.Request, model: type[M]) -> M:
         raise UnsupportedMediaType(
             f"send the body as application/json, not {request.content_type or 'nothing'}"
         )
-    raw = await request.read()
+    try:
+        raw = await read_body(request)
+    except Refused as refused:
+        raise TooLarge(refused.reason) from None
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:

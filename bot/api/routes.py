@@ -50,7 +50,7 @@ ROUTES: tuple[Route, ...] = (
         PlanCreated,
         status=201,
         body=PlanCreate,
-        refusals=(400, 403, 404, 409, 413, 415, 422, 502),
+        refusals=(400, 403, 404, 409, 413, 415, 422, 429, 502),
     ),
     Route(
         "GET",

@@ -27,6 +27,8 @@ class Plan(Base):
         # One Slack request (its trigger_id) yields at most one plan, however often it is delivered.
         UniqueConstraint("team_id", "source_key", name="uq_plans_team_source"),
         Index("ix_plans_team_status", "team_id", "status"),
+        # PLAN_RATE_LIMIT counts a person's recent plans (bot/plan_rate.py).
+        Index("ix_plans_team_requester_created", "team_id", "requester_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -6,6 +6,7 @@ returns the success body without `ok` (or raises `SlackError`). Shapes follow Sl
 
 import base64
 import re
+import secrets
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -328,6 +329,13 @@ def identify_token(workspace: Workspace, args: Args) -> dict[str, Any]:
     }
 
 
+def open_socket_connection(workspace: Workspace, args: Args) -> dict[str, Any]:
+    """A one-use Socket Mode URL on this fake (bot/playground/slack/socket_mode.py serves it)."""
+    ticket = f"{workspace.next_id():08x}-{secrets.token_hex(8)}"
+    workspace.socket_tickets.add(ticket)
+    return {"url": f"ws{workspace.base_url.removeprefix('http')}/link/?ticket={ticket}&app_id={APP_ID}"}
+
+
 HANDLERS: dict[str, Handler] = {
     "chat.postMessage": post_message,
     "chat.update": update_message,
@@ -355,6 +363,7 @@ HANDLERS: dict[str, Handler] = {
     "files.getUploadURLExternal": get_upload_url,
     "files.completeUploadExternal": complete_upload,
     "usergroups.users.list": list_usergroup_users,
+    "apps.connections.open": open_socket_connection,
 }
 
 

@@ -180,6 +180,8 @@ class Workspace:
     uploads: dict[str, Upload] = field(default_factory=dict)
     # Where the fake serves, so upload_urls point back at it; set when the server starts.
     base_url: str = ""
+    # apps.connections.open tickets not yet used to open a Socket Mode connection.
+    socket_tickets: set[str] = field(default_factory=set)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _stamps: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 

@@ -30,6 +30,7 @@ from bot.playground.slack.files import (
     uploaded_files,
 )
 from bot.playground.slack.methods import HANDLERS, apply_response
+from bot.playground.slack.socket_mode import SocketModeServer
 from bot.playground.slack.specs import (
     MethodSpec,
     argument_problems,
@@ -50,6 +51,9 @@ from bot.playground.slack.state import (
 )
 
 DEFAULT_TOKEN = "xoxb-test"
+DEFAULT_APP_TOKEN = "xapp-1-A0123CARAPL-1-test"
+# Methods that take the app-level token (xapp-) instead of the bot's.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 # Arguments that carry JSON; form bodies send them as JSON strings.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata", "files")
@@ -88,9 +92,12 @@ class RecordedResponse:
 
 
 class FakeSlack:
-    def __init__(self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
+    def __init__(
+        self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,), app_tokens: Iterable[str] = (DEFAULT_APP_TOKEN,)
+    ) -> None:
         self.workspace = Workspace.default()
         self.tokens = set(tokens)
+        self.app_tokens = set(app_tokens)
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         self.violations: list[str] = []
@@ -99,6 +106,10 @@ class FakeSlack:
         self._faults = FaultPlan()
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        # Slack's end of Socket Mode, at the URLs apps.connections.open hands out.
+        self.socket_mode = SocketModeServer(
+            self.workspace, changed=self._notify, violate=self._violate_socket
+        )
         mismatch = set(self._specs) ^ set(HANDLERS)
         if mismatch:
             raise RuntimeError(f"methods.json and the fake's handlers disagree on {sorted(mismatch)}")
@@ -117,6 +128,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/hooks/{kind}/{team}/{n}/{secret}", self._handle_hook)
         app.router.add_post("/upload/v1/{ticket}", self._handle_upload)
+        app.router.add_get("/link/", self.socket_mode.handle)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -125,6 +137,7 @@ class FakeSlack:
         self.base_url = self.workspace.base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
 
     async def stop(self) -> None:
+        await self.socket_mode.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -302,7 +315,10 @@ class FakeSlack:
             raise SlackError("unknown_method", status=404)
         if not token:
             raise SlackError("not_authed")
-        if token not in self.tokens:
+        wants_app_token = method in APP_TOKEN_METHODS
+        if token in (self.tokens if wants_app_token else self.app_tokens):
+            raise SlackError("not_allowed_token_type")
+        if token not in (self.app_tokens if wants_app_token else self.tokens):
             raise SlackError("invalid_auth")
         fault = self._faults.take(method)
         if fault is not None:
@@ -369,6 +385,10 @@ class FakeSlack:
 
     def _violate(self, where: str, message: str) -> None:
         self.violations.append(f"{where}: {message}")
+
+    def _violate_socket(self, message: str) -> None:
+        self.violations.append(f"socket mode: {message}")
+        self._notify()
 
     def _record(self, entry: RecordedCall | RecordedResponse) -> None:
         if isinstance(entry, RecordedCall):

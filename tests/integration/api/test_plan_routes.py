@@ -184,7 +184,12 @@ async def test_workflow_inputs_are_refused_field_by_field(api: ApiBot) -> None:
     ("headers", "data", "status", "message"),
     [
         ({"Content-Type": "text/plain"}, b"{}", 415, "send the body as application/json, not text/plain"),
-        ({"Content-Type": "application/json"}, b"{" + b" " * (2 * 1024 * 1024) + b"}", 413, "Too Large"),
+        (
+            {"Content-Type": "application/json"},
+            b"{" + b" " * (2 * 1024 * 1024) + b"}",
+            413,
+            "body is larger than 1048576 bytes",
+        ),
         (
             {"Content-Type": "application/json", "Idempotency-Key": "with spaces"},
             json.dumps(SCALE).encode(),

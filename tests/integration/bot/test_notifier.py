@@ -3,6 +3,7 @@ import itertools
 from collections.abc import AsyncIterator
 
 import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import executions, plans
@@ -203,3 +204,39 @@ async def test_short_output_is_not_attached_and_a_refused_upload_does_not_stop_t
     assert slack.uploaded_files == []
     outcome = [c for c in slack.calls_to("chat.postMessage") if f"Plan #{long}" in c.args.get("text", "")]
     assert outcome, "the outcome reply is posted even though the attachment was refused"
+
+
+async def test_a_replica_whose_edit_landed_late_edits_the_card_again(
+    sessions: SessionFactory, slack: FakeSlack
+) -> None:
+    """Replica A renders a change, and its chat.update is held up (a 429 its client waits out, then
+    sends the same body); meanwhile replica B makes and shows a newer change. A's stale edit lands
+    last, so A, checking after it, edits once more."""
+    supervisor = TaskSupervisor()
+    late, other = (
+        Notifier(client=client, sessions=sessions, supervisor=supervisor, min_interval=INTERVAL)
+        for client in (_waiting_out_429s(slack), _waiting_out_429s(slack))
+    )
+    plan_id = await stored_plan(sessions)
+    card = await late.post_card(team_id=TEAM, plan_id=plan_id, channel_id="C0123OPSCHN", thread_ts=None)
+    await late.settled(TEAM, plan_id)
+
+    slack.rate_limit_next("chat.update", retry_after=1)
+    await rename(sessions, plan_id, "scale checkout, as first asked")
+    late.plan_changed(TEAM, plan_id)
+    await slack.wait_for(lambda c: c.method == "chat.update" and c.status == 429)
+    await rename(sessions, plan_id, "scale checkout, as asked again")
+    other.plan_changed(TEAM, plan_id)
+    await other.settled(TEAM, plan_id)
+    await late.settled(TEAM, plan_id)
+    await supervisor.aclose()
+
+    edits = [str(c.args["blocks"]) for c in slack.calls_to("chat.update") if c.ok]
+    assert ["first asked" in e for e in edits] == [False, True, False]
+    assert "as asked again" in str(slack.messages[card.channel_id][card.ts]["blocks"])
+
+
+def _waiting_out_429s(slack: FakeSlack) -> AsyncWebClient:
+    client = AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client

@@ -9,6 +9,7 @@ import pytest_asyncio
 
 from blocks import ids
 from bot.db.models import AuditEvent, Plan
+from bot.edge import DEFAULT_MAX_REQUEST_BYTES as MAX_BODY_BYTES
 from bot.playground.slack.bodies import (
     FORM,
     JSON,
@@ -19,7 +20,6 @@ from bot.playground.slack.bodies import (
     without,
 )
 from bot.playground.slack.specs import load_spec
-from bot.slack_requests import MAX_BODY_BYTES
 from tests.databases import throwaway_database
 from tests.harness import RunningBot, running_bot
 

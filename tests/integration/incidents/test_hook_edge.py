@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from bot.db.models import Incident
-from bot.hooks_http import MAX_BODY_BYTES
+from bot.edge import DEFAULT_MAX_REQUEST_BYTES as MAX_BODY_BYTES
 from tests.alerts import alert, webhook
 from tests.harness import RunningBot
 from tests.hooks import ALERTMANAGER_TOKEN, GITLAB_TOKEN, post, signed
