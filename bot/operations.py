@@ -15,7 +15,7 @@ from bot import (
     break_glass,
     escalation,
     freezes,
-    incident_links,
+    plan_links,
     plan_views,
     planner,
     plans,
@@ -231,7 +231,7 @@ async def request_plan(
     min_approvals: int = 0,
 ) -> int:
     """Store the plan and post its card; the plan's id. A repeated delivery of one request posts
-    nothing new. A plan made in an incident's thread becomes part of that incident."""
+    nothing new. A plan made in an incident's thread, or in a change session, becomes part of it."""
     async with runtime.sessions.begin() as session:
         created = await plans.submit(
             session,
@@ -243,8 +243,8 @@ async def request_plan(
             approvals=runtime.approvals,
             min_approvals=min_approvals,
         )
-        if created.is_new and thread_ts:
-            await incident_links.link_plan(
+        if created.is_new:
+            await plan_links.link_plan(
                 session,
                 team_id=requester.team_id,
                 channel_id=channel_id,
