@@ -9,7 +9,7 @@ from typing import Any
 from blocks import ids
 from blocks.forms import button, modal, text_input
 from blocks.labels import PLAN_STATUS_LABELS
-from blocks.text import context, escape, plain, section, slack_date, user
+from blocks.text import context, literal, plain, section, slack_date, user
 from blocks.timeline import entry_line, messages
 from bot.domain import SessionRole, SessionView, TimelineEntry
 
@@ -36,9 +36,9 @@ def role_block(role: SessionRole) -> str:
 
 def session_started(view: SessionView) -> tuple[str, list[dict[str, Any]]]:
     """Posted where the session is: what it is, who is in it, and the buttons to run it."""
-    text = f"Change session “{view.name}” started by {user(view.started_by)}"
+    text = f"Change session “{literal(view.name)}” started by {user(view.started_by)}"
     blocks = [
-        section(f":construction: *Change session: {escape(view.name)}*\nStarted by {user(view.started_by)}"),
+        section(f":construction: *Change session: {literal(view.name)}*\nStarted by {user(view.started_by)}"),
         section(_members_text(view)),
         context("Plans made here belong to the session; ending it posts its timeline here."),
         {
@@ -53,10 +53,10 @@ def session_started(view: SessionView) -> tuple[str, list[dict[str, Any]]]:
 
 
 def session_status(view: SessionView) -> tuple[str, list[dict[str, Any]]]:
-    text = f"Change session “{view.name}”"
+    text = f"Change session “{literal(view.name)}”"
     blocks = [
         section(
-            f"*Change session: {escape(view.name)}*\n"
+            f"*Change session: {literal(view.name)}*\n"
             f"Started {slack_date(view.started_at)} by {user(view.started_by)}"
         ),
         section(_members_text(view)),
@@ -67,8 +67,8 @@ def session_status(view: SessionView) -> tuple[str, list[dict[str, Any]]]:
 
 def members_changed(view: SessionView, joined: Sequence[tuple[str, SessionRole]], left: Sequence[str]) -> str:
     if not joined and not left:
-        return f"The members of “{escape(view.name)}” are unchanged."
-    lines = [f"Members of “{escape(view.name)}” changed:"]
+        return f"The members of “{literal(view.name)}” are unchanged."
+    lines = [f"Members of “{literal(view.name)}” changed:"]
     lines += [f"• {user(user_id)} joined as {role.value}" for user_id, role in joined]
     lines += [f"• {user(user_id)} left their role" for user_id in left]
     return "\n".join(lines)
@@ -109,9 +109,9 @@ def timeline_messages(
     view: SessionView, entries: list[TimelineEntry]
 ) -> list[tuple[str, list[dict[str, Any]]]]:
     """The timeline in as many messages as it takes; each message's text names its part."""
-    title = f"*Timeline of change session “{escape(view.name)}”*"
+    title = f"*Timeline of change session “{literal(view.name)}”*"
     parts = messages(title, [entry_line(entry, with_date=True) for entry in entries])
-    headline = f"Timeline of change session “{view.name}”"
+    headline = f"Timeline of change session “{literal(view.name)}”"
     if len(parts) == 1:
         return [(headline, parts[0])]
     return [(f"{headline} ({n} of {len(parts)})", part) for n, part in enumerate(parts, start=1)]
@@ -152,7 +152,7 @@ def _plans_text(view: SessionView) -> str:
     lines = [f"*Plans ({view.plans_total})*"]
     for plan in view.plans:
         approved = f", approved by {', '.join(user(u) for u in plan.approvers)}" if plan.approvers else ""
-        lines.append(f"• #{plan.id} {escape(plan.summary)}: {PLAN_STATUS_LABELS[plan.status]}{approved}")
+        lines.append(f"• #{plan.id} {literal(plan.summary)}: {PLAN_STATUS_LABELS[plan.status]}{approved}")
     if view.plans_total > len(view.plans):
         lines.append(f"… and {view.plans_total - len(view.plans)} more")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from blocks.text import literal
 from bot import audit
 from bot.audit import AuditKind
 from bot.clock import utcnow
@@ -258,11 +259,11 @@ async def for_change(
     if row is None:
         raise NotFound(f"There is no change session #{session_id} in this workspace.")
     if row.ended_at is not None:
-        raise Conflict(f"The session *{row.name}* has already ended (by <@{row.ended_by}>).")
+        raise Conflict(f"The session *{literal(row.name)}* has already ended (by <@{row.ended_by}>).")
     leads = [m.user_id for m in await _current_members(session, row.id) if m.role == SessionRole.LEAD]
     if actor.user_id not in leads and not policy.is_admin(actor.user_id):
         named = ", ".join(f"<@{lead}>" for lead in leads) or "nobody"
-        raise PolicyDenied(f"Only a lead of *{row.name}* ({named}) or an admin may {doing}.")
+        raise PolicyDenied(f"Only a lead of *{literal(row.name)}* ({named}) or an admin may {doing}.")
     return row
 
 
@@ -339,7 +340,8 @@ def _already_open(existing: ChangeSession | None) -> Conflict:
         return Conflict("Another session was just started here; see it with `/carapulse session`.")
     place = "thread" if existing.thread_ts else "channel"
     return Conflict(
-        f"This {place} already has an open session, *{existing.name}*, started by <@{existing.started_by}>. "
+        f"This {place} already has an open session, *{literal(existing.name)}*, "
+        f"started by <@{existing.started_by}>. "
         f"One session at a time: end it first (`{COMMAND} session end`, or End session on its message)."
     )
 
