@@ -108,9 +108,12 @@ def session_modal(
 def timeline_messages(
     view: SessionView, entries: list[TimelineEntry]
 ) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The timeline in as many messages as it takes; each message's text names its part."""
+    """The timeline in as many messages as it takes (each message's text names its part), the
+    plans as they stand at the end."""
     title = f"*Timeline of change session “{literal(view.name)}”*"
     parts = messages(title, [entry_line(entry, with_date=True) for entry in entries])
+    # Where each plan ended up, after the story of how it got there.
+    parts[-1].append(section(_plans_text(view)))
     headline = f"Timeline of change session “{literal(view.name)}”"
     if len(parts) == 1:
         return [(headline, parts[0])]
@@ -148,7 +151,7 @@ def _members_text(view: SessionView) -> str:
 
 def _plans_text(view: SessionView) -> str:
     if not view.plans:
-        return "*Plans:* none yet. Plans requested in this channel (or thread) join the session."
+        return "*Plans:* none. Plans requested in the session's channel (or thread) join it."
     lines = [f"*Plans ({view.plans_total})*"]
     for plan in view.plans:
         approved = f", approved by {', '.join(user(u) for u in plan.approvers)}" if plan.approvers else ""

@@ -80,7 +80,7 @@ async def test_start_makes_the_caller_lead_and_status_shows_it(bot: RunningBot) 
     buttons = [e["action_id"] for b in announced["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert buttons == [ids.SESSION_MEMBERS, ids.SESSION_END]
     assert status["response_type"] == "ephemeral"
-    assert f"*Lead:* <@{ALICE}>" in str(status["blocks"]) and "none yet" in str(status["blocks"])
+    assert f"*Lead:* <@{ALICE}>" in str(status["blocks"]) and "*Plans:* none" in str(status["blocks"])
 
 
 async def test_a_second_start_in_the_channel_is_refused_naming_the_open_session(bot: RunningBot) -> None:
@@ -132,6 +132,7 @@ async def test_end_posts_the_timeline_in_time_order(bot: RunningBot) -> None:
         f"plan approved (<@{BOB}>)",
         "execution succeeded",
         "Session ended",
+        "Succeeded, approved by",
     ]
     assert saved.status == 200 and saved.body == ""
     assert [rendered.find(line) for line in order] == sorted(rendered.find(line) for line in order)

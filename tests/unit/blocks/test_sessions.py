@@ -79,6 +79,7 @@ def test_a_short_timeline_is_one_message_with_every_entry_in_order() -> None:
     assert text == "Timeline of change session “checkout &lt;!channel&gt; migration”"
     assert rendered.index("`2026-12-07 09:00:00` 0 ") < rendered.index("`2026-12-07 09:00:02` 2 ")
     assert f"(<@{BOB}>)" in rendered
+    assert "*Plans (1)*" in str(blocks[-1]) and "Succeeded, approved by" in str(blocks[-1])
 
 
 @pytest.mark.parametrize("count", [200, 800])
@@ -91,7 +92,7 @@ def test_a_long_timeline_is_split_into_messages_within_block_kit_limits(count: i
     ]
     for _, blocks in parts:
         assert check_blocks(blocks) == []
-        assert len(blocks) <= SECTIONS_PER_MESSAGE
+        assert len(blocks) <= SECTIONS_PER_MESSAGE + 1
         assert sum(len(block["text"]["text"]) for block in blocks) < 40_000
     rendered = "".join(block["text"]["text"] for _, blocks in parts for block in blocks)
     positions = [rendered.index(f"` {n} x") for n in range(count)]
