@@ -38,13 +38,17 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
     @app.view(ids.SESSION_START_MODAL)
     async def handle_session_start_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
         view = body["view"]
-        try:
-            name = fields.checked(view, ids.SESSION_NAME_BLOCK, change_sessions.check_name)
-            members = _roster(view)
-        except FieldError as exc:
-            await ack(response_action="errors", errors=exc.errors)
+        errors: dict[str, str] = {}
+        for read in (_name, _roster):
+            try:
+                read(view)
+            except FieldError as exc:
+                errors.update(exc.errors)
+        if errors:
+            await ack(response_action="errors", errors=errors)
             return
         await ack()
+        name, members = _name(view), _roster(view)
         actor, context = payloads.interaction_actor(body), fields.metadata(view)
         channel_id, thread_ts = str(context.get("channel_id") or ""), context.get("thread_ts") or None
 
@@ -108,6 +112,10 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
 
         say = surfaces.replier(runtime, body, respond, client)
         runtime.after_ack.submit(reported(end, say, doing="ending the session"), name="session-end")
+
+
+def _name(view: dict[str, Any]) -> str:
+    return fields.checked(view, ids.SESSION_NAME_BLOCK, change_sessions.check_name)
 
 
 def _roster(view: dict[str, Any]) -> dict[str, SessionRole]:

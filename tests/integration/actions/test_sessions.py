@@ -226,6 +226,16 @@ async def test_start_form_refuses_bad_fields_beside_them(
     assert await bot.count(ChangeSession) == 0
 
 
+async def test_start_form_shows_every_refusal_at_once(bot: RunningBot) -> None:
+    values = {ids.SESSION_NAME_BLOCK: _name(" "), **_roles(None, comms=[BOB], scribe=[BOB])}
+
+    response = await bot.driver.view_submission(ids.SESSION_START_MODAL, values, user=ALICE)
+
+    errors = response.json()["errors"]
+    assert sorted(errors) == sorted([ids.SESSION_NAME_BLOCK, role_block(SessionRole.SCRIBE)])
+    assert f"<@{BOB}> is already a comms" in errors[role_block(SessionRole.SCRIBE)]
+
+
 async def test_only_a_lead_or_an_admin_may_set_members_or_end_the_session(bot: RunningBot) -> None:
     await _started(bot)
 
