@@ -140,6 +140,21 @@ async def containing(
     return await open_here(session, team_id=team_id, channel_id=channel_id, thread_ts=None)
 
 
+async def open_threads(session: AsyncSession, *, team_id: str, channel_id: str) -> int:
+    """How many threads of the channel have an open session of their own."""
+    count = await session.scalar(
+        select(func.count())
+        .select_from(ChangeSession)
+        .where(
+            ChangeSession.team_id == team_id,
+            ChangeSession.channel_id == channel_id,
+            ChangeSession.thread_ts.is_not(None),
+            ChangeSession.open_key.is_not(None),
+        )
+    )
+    return int(count or 0)
+
+
 async def set_members(
     session: AsyncSession,
     *,

@@ -44,9 +44,18 @@ async def here(runtime: Runtime, *, actor: Actor, channel_id: str, thread_ts: st
             session, team_id=actor.team_id, channel_id=channel_id, thread_ts=thread_ts
         )
         if row is None:
+            threads = await change_sessions.open_threads(
+                session, team_id=actor.team_id, channel_id=channel_id
+            )
+            in_threads = (
+                f" {threads} thread{'s' if threads != 1 else ''} here ha{'ve' if threads != 1 else 's'} "
+                "a session of its own: use the buttons on its message there."
+                if threads
+                else ""
+            )
             raise NotFound(
                 "No change session is open here. Start one with "
-                f"`{COMMAND} session start <name>` (or the message shortcut, for a thread)."
+                f"`{COMMAND} session start <name>` (or the message shortcut, for a thread).{in_threads}"
             )
         return await change_sessions.view(session, row=row)
 

@@ -270,6 +270,8 @@ async def test_message_shortcut_makes_the_thread_a_session_with_its_plans_and_ti
     )
     await _bot_message(bot, "Change session", thread_ts=root)
 
+    await bot.driver.slash_command("session")
+    pointed = await _answer(bot)
     await mention(bot, SCALE, thread_ts=root)
     card = await _bot_message(bot, "Awaiting approval", thread_ts=root)
     await bot.driver.slash_command("session start in the channel")
@@ -278,6 +280,7 @@ async def test_message_shortcut_makes_the_thread_a_session_with_its_plans_and_ti
     timeline = await _bot_message(bot, "Timeline of change session", thread_ts=root)
 
     assert "*Session*\\npayments failover" in str(card["blocks"])
+    assert "1 thread here has a session of its own" in pointed["text"]
     assert "Session “payments failover” started" in str(timeline["blocks"])
     assert "Plan #1 (" in str(timeline["blocks"])
 
