@@ -20,6 +20,8 @@ from actions import (
     playbooks,
     runbooks,
     schedules,
+    session_forms,
+    sessions,
 )
 from bot.incident_desk import IncidentDesk
 from bot.operations import Runtime
@@ -34,6 +36,7 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
         "schedule": schedules.prepare,
         "audit": audit_commands.prepare,
         "context": context_commands.prepare,
+        "session": sessions.prepare,
     }
     commands.register(app, runtime=runtime, incidents=incidents, delegated=delegated)
     if incidents is not None:
@@ -50,3 +53,4 @@ def register(app: AsyncApp, *, runtime: Runtime, incidents: IncidentDesk | None 
     schedules.register(app, runtime=runtime)
     home.register(app, runtime=runtime)
     audit_commands.register(app, runtime=runtime)
+    session_forms.register(app, runtime=runtime)

@@ -27,7 +27,7 @@ PLAN_ID_SUBCOMMANDS = frozenset({"status", "approve", "cancel"})
 # Subcommands the design reserves for features still to come; named so they are not planned as text.
 RESERVED = frozenset({"policy"})
 # Subcommands whose own listener modules prepare their work (actions/__init__.py hands them in).
-DELEGATED = frozenset({"schedule", "runbook", "playbook", "memory", "audit", "context"})
+DELEGATED = frozenset({"schedule", "runbook", "playbook", "memory", "audit", "context", "session"})
 FREEZE_SUBCOMMANDS = frozenset({"freeze", "unfreeze"})
 INCIDENT_USAGE = f"Use `{COMMAND} incident export <id>` to get an incident's timeline as Markdown and JSON."
 WORKFLOW_USAGE = (

@@ -55,3 +55,10 @@ def metadata(view: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def users(view: dict[str, Any], block_id: str) -> list[str]:
+    """The people picked in a users_select (one) or multi_users_select block; [] when none."""
+    element = (view.get("state") or {}).get("values", {}).get(block_id, {}).get(ids.FIELD_INPUT) or {}
+    picked = element.get("selected_users") or [element.get("selected_user")]
+    return [user_id for user_id in picked if isinstance(user_id, str) and user_id]

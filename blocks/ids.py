@@ -112,3 +112,14 @@ RUNBOOK_VIEW_MODAL = "runbook_view_modal"
 AUDIT_OLDER = "audit_older"
 AUDIT_NEWEST = "audit_newest"
 AUDIT_ACTIONS_BLOCK = "audit_actions"
+
+# Change sessions: the start modal (from `session start` without a name, or the message shortcut
+# that declares a thread a session), the members modal, their fields (a role's block is the prefix
+# and the role), and the buttons on a session's message (value: the session id).
+SESSION_START_MODAL = "session_start_modal"
+SESSION_MEMBERS_MODAL = "session_members_modal"
+SESSION_NAME_BLOCK = "session_name"
+SESSION_ROLE_BLOCK_PREFIX = "session_role_"
+SESSION_SHORTCUT = "session_from_message"
+SESSION_MEMBERS = "session_members"
+SESSION_END = "session_end"

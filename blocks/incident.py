@@ -23,6 +23,7 @@ from blocks.text import (
     truncate,
     user,
 )
+from blocks.timeline import entry_line, sections
 from bot.domain import DiagnosticSection, DiagnosticState, IncidentStatus, IncidentView, TimelineEntry
 
 STATUS_EMOJI = {IncidentStatus.FIRING: ":rotating_light:", IncidentStatus.RESOLVED: ":white_check_mark:"}
@@ -76,10 +77,10 @@ def timeline_reply(
     view: IncidentView, entries: list[TimelineEntry], *, total: int
 ) -> tuple[str, list[dict[str, Any]]]:
     headline = f"Timeline of incident #{view.id}"
-    lines = [f"`{entry.at:%H:%M:%S}` {_entry_text(entry)}" for entry in entries[:TIMELINE_SHOWN]]
+    lines = [entry_line(entry) for entry in entries[:TIMELINE_SHOWN]]
     if total > len(lines):
         lines.append(f"… and {total - len(lines)} more in the export")
-    blocks = _chunks(f"*{headline}* ({_duration_words(view)})", lines)
+    blocks = sections(f"*{headline}* ({_duration_words(view)})", lines)
     blocks.append(
         {
             "type": "actions",
@@ -164,27 +165,3 @@ def _diagnostic_text(part: DiagnosticSection) -> str:
         "\n".join(f"• {literal(line)}" for line in part.lines) or f"• {literal(part.note or 'nothing found')}"
     )
     return truncate(f"{head}\n{body}", SECTION_TEXT_MAX)
-
-
-def _entry_text(entry: TimelineEntry) -> str:
-    """Slack users are mentioned; anyone else (a GitHub login, Alertmanager) is named as text."""
-    if _is_slack_user(entry.actor):
-        return f"{literal(entry.text)} ({user(entry.actor)})"
-    by = f" (by {literal(entry.actor)})" if entry.actor and entry.actor != "alertmanager" else ""
-    return f"{literal(entry.text)}{by}"
-
-
-def _is_slack_user(actor: str) -> bool:
-    return actor[:1] in ("U", "W") and actor.isalnum() and actor.isupper() and len(actor) >= 9
-
-
-def _chunks(title: str, lines: list[str]) -> list[dict[str, Any]]:
-    """Sections of whole lines, each under Slack's section text limit."""
-    blocks, current = [], title
-    for line in lines:
-        if len(current) + 1 + len(line) > SECTION_TEXT_MAX:
-            blocks.append(section(current))
-            current = ""
-        current = f"{current}\n{line}" if current else truncate(line, SECTION_TEXT_MAX)
-    blocks.append(section(current))
-    return blocks

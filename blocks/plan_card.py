@@ -122,6 +122,8 @@ def _fields(view: PlanView) -> list[dict[str, Any]]:
         pairs.append(("Workflow", view.workflow.label))
     if view.planner is not None:
         pairs.append(("Planner", view.planner.label))
+    if view.session:
+        pairs.append(("Session", view.session))
     return [mrkdwn(f"*{name}*\n{escape(value)}", FIELD_TEXT_MAX) for name, value in pairs]
 
 

@@ -34,6 +34,14 @@ HELP_LINES = (
     ("`/carapulse context <service>`", "what it runs on, depends on, who owns it, recent changes, a picture"),
     ("`/carapulse context diff <service> [since]`", "what changed around a service between snapshots"),
     ("`/carapulse context refresh`", "collect the context graph now"),
+    (
+        "`/carapulse session start <name>`",
+        "make this channel a change session that you lead (no name: a form)",
+    ),
+    (
+        "`/carapulse session` / `session members` / `session end`",
+        "the session here, its roles, its end and timeline",
+    ),
 )
 
 PLAN_EXAMPLES_TITLE = "Sentences I read:"

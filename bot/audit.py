@@ -82,6 +82,11 @@ class AuditKind(StrEnum):
     SCHEDULE_CHANGED = "schedule.changed"
     SCHEDULE_DELETED = "schedule.deleted"
     SCHEDULE_FIRED = "schedule.fired"
+    SESSION_STARTED = "session.started"
+    SESSION_MEMBER_JOINED = "session.member_joined"
+    SESSION_MEMBER_LEFT = "session.member_left"
+    SESSION_PLAN_LINKED = "session.plan_linked"
+    SESSION_ENDED = "session.ended"
 
 
 def plan_stream(plan_id: int) -> str:

@@ -361,6 +361,8 @@ class PlanView(BaseModel):
     planner: PlannerRef | None = None
     notes: list[NoteView] = Field(default_factory=list)
     """What operators noted about the target service, newest first (a few; the rest stay a search away)."""
+    session: str = ""
+    """The name of the change session the plan was made in; empty: none."""
 
     @property
     def break_glass_open(self) -> bool:
@@ -438,7 +440,7 @@ class DiagnosticSection(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """One thing that happened during an incident, for the timeline and its exports."""
+    """One thing that happened during an incident or a change session, for its timeline and exports."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
@@ -717,3 +719,62 @@ class ContextDiff(BaseModel):
     added: list[str]
     removed: list[str]
     changed: list[str]
+
+
+class SessionRole(StrEnum):
+    """What a person does in a change or incident session (the usual incident-command roles); it
+    grants nothing in policy: who may approve a plan is still ROLES' and the policy's business."""
+
+    LEAD = "lead"
+    """Runs the session (the incident commander): decides, ends it, sets its members."""
+    OPERATOR = "operator"
+    """Hands on the keyboard: requests and runs the changes."""
+    COMMS = "comms"
+    """Keeps stakeholders and the status page informed."""
+    SCRIBE = "scribe"
+    """Keeps the notes the timeline does not."""
+    OBSERVER = "observer"
+
+
+class SessionMember(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    user_id: str
+    role: SessionRole
+    joined_at: datetime
+    added_by: str
+
+
+class SessionPlan(BaseModel):
+    """A plan made in a session, as it stands: its status, who approved it, how its run ended."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    summary: str
+    status: PlanStatus
+    approvers: list[str]
+    execution_status: str | None = None
+
+
+class SessionView(BaseModel):
+    """A change session with its current members and the plans made in it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: int
+    team_id: str
+    name: str
+    channel_id: str
+    thread_ts: str | None
+    started_by: str
+    started_at: datetime
+    ended_by: str | None = None
+    ended_at: datetime | None = None
+    members: list[SessionMember] = Field(default_factory=list)
+    plans: list[SessionPlan] = Field(default_factory=list)
+    plans_total: int = 0
+
+    @property
+    def leads(self) -> list[str]:
+        return [member.user_id for member in self.members if member.role == SessionRole.LEAD]

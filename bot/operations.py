@@ -15,7 +15,7 @@ from bot import (
     break_glass,
     escalation,
     freezes,
-    incident_links,
+    plan_links,
     plan_rate,
     plan_views,
     planner,
@@ -239,7 +239,7 @@ async def request_plan(
     rate_limited: bool = True,
 ) -> int:
     """Store the plan and post its card; the plan's id. A repeated delivery of one request posts
-    nothing new. A plan made in an incident's thread becomes part of that incident.
+    nothing new. A plan made in an incident's thread, or in a change session, becomes part of it.
 
     `rate_limited`: a person asked, so PLAN_RATE_LIMIT may refuse it (RateLimited); plans made on
     someone's behalf (schedules, incidents) pass False and are only counted."""
@@ -259,8 +259,8 @@ async def request_plan(
         )
         if rate is not None and created.is_new:
             await plan_rate.check_stored(session, rate=rate, requester=requester, now=utcnow())
-        if created.is_new and thread_ts:
-            await incident_links.link_plan(
+        if created.is_new:
+            await plan_links.link_plan(
                 session,
                 team_id=requester.team_id,
                 channel_id=channel_id,

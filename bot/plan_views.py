@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import memory, plan_diff, plans, resolutions, revisions
+from bot import change_sessions, memory, plan_diff, plans, resolutions, revisions
 from bot.approval_rules import ESCALATION_KINDS
 from bot.audit import AuditKind
 from bot.db.models import (
@@ -65,7 +65,10 @@ async def load(session: AsyncSession, *, team_id: str, plan_id: int) -> PlanView
         else []
     )
     notes = await memory.for_service(session, team_id=team_id, service=plan.target["name"])
-    view = _view(plan, steps, approvals, runs, execution).model_copy(update={"notes": notes})
+    in_session = await change_sessions.name_for_plan(session, team_id=team_id, plan_id=plan.id)
+    view = _view(plan, steps, approvals, runs, execution).model_copy(
+        update={"notes": notes, "session": in_session}
+    )
     if plan.status in plans.OPEN_FOR_DECISION:
         view = await _with_escalation(session, plan, view)
     replaced = await revisions.previous_version(session, plan)

@@ -1,11 +1,12 @@
 """An incident's timeline: its alerts, the service's deploys and events from webhooks, what people
 did to the incident, and the plans made in its thread (created, approved, each step, the outcome),
-in time order. Every source is read a page at a time, so a storm of alerts stays one line per kind."""
+in time order. Every source is read a page at a time, so a storm of alerts stays one line per kind.
+What happened to plans (`plan_entries`) is told the same way in change sessions' timelines."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -145,13 +146,22 @@ async def _plans(session: AsyncSession, incident: Incident) -> list[TimelineEntr
             .limit(PLANS_LISTED)
         )
     ).all()
-    summaries = {plan_id: summary for plan_id, summary in plans}
+    return await plan_entries(
+        session, team_id=incident.team_id, summaries={plan_id: summary for plan_id, summary in plans}
+    )
+
+
+async def plan_entries(
+    session: AsyncSession, *, team_id: str, summaries: Mapping[int, str]
+) -> list[TimelineEntry]:
+    """What happened to these plans (id → summary), from their audit events: created, approved,
+    rejected, each step, how their executions ended; in time order, at most PLAN_EVENTS_LISTED."""
     if not summaries:
         return []
     events = (
         await session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.team_id == incident.team_id, AuditEvent.plan_id.in_(summaries))
+            .where(AuditEvent.team_id == team_id, AuditEvent.plan_id.in_(summaries))
             .order_by(AuditEvent.created_at, AuditEvent.id)
             .limit(PLAN_EVENTS_LISTED)
         )
@@ -180,6 +190,8 @@ def _plan_event(event: AuditEvent) -> str:
         )
     if event.kind == AuditKind.PLAN_REJECTED:
         return f"rejected: {detail.get('reason', '')}"
+    if event.kind == AuditKind.SESSION_PLAN_LINKED:
+        return f"made in change session {detail.get('name', '')}"
     return event.kind.replace(".", " ").replace("_", " ")
 
 

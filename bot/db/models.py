@@ -457,3 +457,6 @@ class Lease(Base):
 
 # The tables of notes, runbooks, playbooks and schedules join Base.metadata with their module.
 from bot.db import home_models as home_models  # noqa: E402
+
+# The tables of change sessions, likewise.
+from bot.db import session_models as session_models  # noqa: E402
