@@ -3,6 +3,7 @@ scenario tests drive it exactly as Slack would."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import socket
@@ -13,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from bot.app import Carapulse, create_app
 from bot.clock import Clock
+from bot.db.models import SlackMessage
 from bot.http import service_web_app
 from bot.planning_context import PlanningContextProvider
 from bot.playground.kubernetes.server import FakeKubernetes
@@ -62,8 +64,13 @@ class RunningBot:
 
     async def count(self, model: type) -> int:
         """Rows of an ORM model in the bot's database."""
+        return await self.count_where(model)
+
+    async def count_where(self, model: type, *conditions: ColumnElement[bool]) -> int:
+        """Rows of an ORM model in the bot's database that meet `conditions`."""
         async with self.carapulse.runtime.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            query = select(func.count()).select_from(model).where(*conditions)
+            return int(await session.scalar(query) or 0)
 
     def card(self, plan_id: int | None = None) -> dict[str, Any] | None:
         """The card message of a plan (of any plan when None) as Slack stores it now."""
@@ -76,14 +83,21 @@ class RunningBot:
         return None
 
     async def card_text(self, plan_id: int | None, expected: str, timeout: float = 15) -> str:  # noqa: ASYNC109
-        """Wait until the card of `plan_id` contains `expected`; return its rendered blocks."""
+        """Wait until the card of `plan_id` contains `expected`, and the bot has stored where that card
+        is (work that answers under a card, an escalation's ping, looks it up: Slack shows the card a
+        moment before the bot has written down its ts); return its rendered blocks."""
 
         def rendered() -> str | None:
             card = self.card(plan_id)
             text = str(card.get("blocks")) if card else ""
             return text if expected in text else None
 
-        return await self.slack.wait_until(rendered, timeout=timeout)
+        text = await self.slack.wait_until(rendered, timeout=timeout)
+        if plan_id is not None:
+            async with asyncio.timeout(timeout):  # the database tells nobody of a write: poll it
+                while not await self.count_where(SlackMessage, SlackMessage.plan_id == plan_id):  # noqa: ASYNC110
+                    await asyncio.sleep(0.01)
+        return text
 
 
 @asynccontextmanager
