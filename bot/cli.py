@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import audit_cli, policy_cli, tools_cli
+from bot import audit_cli, logs, policy_cli, tools_cli
 from bot.api import cli as api_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
@@ -32,9 +33,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run_plain(args))
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        logs.configure(
+            level=settings.log_level,
+            form=settings.log_format,
+            secrets=[*logs.secrets_of(settings.model_dump()), *logs.secrets_of(os.environ)],
         )
         return asyncio.run(args.run(settings, args))
     except ConfigError as exc:

@@ -28,6 +28,7 @@ Role = Literal["viewer", "operator", "approver", "admin"]
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 SLACK_API_URL = "https://slack.com/api/"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(IncidentSettings):
@@ -108,6 +109,8 @@ class Settings(IncidentSettings):
     context_aws_tag: str = Field(default="service", min_length=1, max_length=128)
     context_retention_days: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
+    # json: one JSON object per line (for a log pipeline); text: for a terminal (bot/logs.py).
+    log_format: Literal["json", "text"] = "text"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
         """The configured environments, or just this deployment's own when none are listed."""
@@ -179,6 +182,13 @@ class Settings(IncidentSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("slack_api_url")
     @classmethod
