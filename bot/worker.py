@@ -71,7 +71,7 @@ class Worker:
     def stale_after(self) -> float:
         """Seconds without a sign of life after which the loop counts as stuck: it shows one at
         least every poll between executions and every lease renewal during one."""
-        return 3 * max(self._poll_seconds, self._lease_seconds / 3) + 5
+        return 3 * max(self._poll_seconds, self._lease_seconds / 3) + 1
 
     def _alive(self) -> None:
         self.last_alive = time.monotonic()
