@@ -9,7 +9,6 @@ from __future__ import annotations
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
 from slack_sdk.errors import SlackApiError
 
 from blocks import ids
