@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TextIO
 
 from bot import log_context
 from tools.common.redaction import SECRET_KEY, Redactor
@@ -26,11 +26,13 @@ AUTHORIZATION = r"""(?i)(?<=authorization)["']?\s*[:=]\s*["']?(?:[A-Za-z]+\s+)?[
 _HANDLER_NAME = "carapulse"
 
 
-def configure(*, level: str, form: LogFormat, secrets: Iterable[str | None] = ()) -> None:
-    """Send every logger's lines to stderr in `form`, replacing what was set up before (so calling
-    it twice, as tests do, leaves one handler)."""
+def configure(
+    *, level: str, form: LogFormat, secrets: Iterable[str | None] = (), stream: TextIO | None = None
+) -> logging.Handler:
+    """Send every logger's lines to `stream` (default stderr) in `form`, replacing the handler set
+    up before (so calling it twice, as tests do, leaves one)."""
     redactor = Redactor.with_secrets(secrets, [AUTHORIZATION])
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(stream)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter(redactor) if form == "json" else TextFormatter(redactor))
     root = logging.getLogger()
@@ -38,6 +40,7 @@ def configure(*, level: str, form: LogFormat, secrets: Iterable[str | None] = ()
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    return handler
 
 
 def secrets_of(values: Mapping[str, object]) -> list[str]:

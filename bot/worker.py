@@ -285,7 +285,7 @@ class Worker:
         )
         ended = await self._write(finished)
         if ended:
-            metrics.EXECUTIONS.labels(status=ExecutionStatus.SUCCEEDED).inc()
+            _ended(lease, ExecutionStatus.SUCCEEDED)
             self._observer.plan_finished(lease.team_id, lease.plan_id)
         else:
             self._observer.plan_changed(lease.team_id, lease.plan_id)
@@ -384,8 +384,7 @@ class Worker:
 
     async def _finish(self, lease: Lease, status: ExecutionStatus, error: str = "") -> None:
         await self._write(executions.finish(await self._connection.get(), lease, status=status, error=error))
-        metrics.EXECUTIONS.labels(status=status).inc()
-        log.info("execution %s ended %s", lease.execution_id, status)
+        _ended(lease, status)
         self._observer.plan_finished(lease.team_id, lease.plan_id)
 
     async def _write(self, transition: Awaitable[T]) -> T:
@@ -420,6 +419,11 @@ def _ended_between_statements(run: asyncio.Task[None]) -> bool:
         return False
     error = run.exception()
     return error is None or isinstance(error, LeaseLost)
+
+
+def _ended(lease: Lease, status: ExecutionStatus) -> None:
+    metrics.EXECUTIONS.labels(status=status).inc()
+    log.info("execution %s ended %s", lease.execution_id, status)
 
 
 def _observe_step(stage: StepStage, action: str, outcome: StepOutcome, seconds: float) -> None:
