@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import audit_cli, logs, policy_cli, tools_cli
+from bot import audit_cli, doctor, logs, policy_cli, tools_cli
 from bot.api import cli as api_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     migrate.set_defaults(run=_migrate)
     policy_cli.add_commands(commands)
+    doctor.add_commands(commands)
     audit_cli.add_commands(commands)
     tools_cli.add_commands(commands)
     api_cli.add_commands(commands)

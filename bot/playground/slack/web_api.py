@@ -91,6 +91,8 @@ class FakeSlack:
     def __init__(self, *, tokens: Iterable[str] = (DEFAULT_TOKEN,)) -> None:
         self.workspace = Workspace.default()
         self.tokens = set(tokens)
+        # The scopes the token was granted, sent as X-OAuth-Scopes; None sends no such header.
+        self.scopes: list[str] | None = None
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         self.violations: list[str] = []
@@ -277,6 +279,9 @@ class FakeSlack:
         try:
             args = await self._arguments(request, spec)
             answer, status, headers = self._answer(method, spec, args, _token(request, args)), 200, {}
+            if self.scopes is not None:
+                # As Slack does on every call a token made: the scopes it was granted.
+                headers = {"X-OAuth-Scopes": ",".join(self.scopes)}
         except SlackError as error:
             answer, status, headers = error.body(), error.status, error.headers
         headers_in = {k.lower(): v for k, v in request.headers.items()}
