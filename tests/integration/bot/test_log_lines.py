@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 
 from blocks import ids
 from bot import logs
@@ -16,22 +15,13 @@ from tests.harness import SIGNING_SECRET, RunningBot
 
 async def test_a_plan_run_logs_json_lines_with_its_ids_and_no_secret(bot: RunningBot) -> None:
     stream = io.StringIO()
-    root = logging.getLogger()
-    level = root.level
-    handler = logs.configure(
-        level="DEBUG",
-        form="json",
-        secrets=logs.secrets_of(bot.carapulse.settings.model_dump()),
-        stream=stream,
-    )
-    try:
-        await bot.driver.slash_command("scale checkout to 5 in shop")
-        await bot.card_text(1, "Awaiting approval")
-        await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB)
-        await bot.card_text(1, "Succeeded")
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+    secrets = logs.secrets_of(bot.carapulse.settings.model_dump())
+    logs.configure(level="DEBUG", form="json", secrets=secrets, stream=stream)
+
+    await bot.driver.slash_command("scale checkout to 5 in shop")
+    await bot.card_text(1, "Awaiting approval")
+    await bot.driver.block_action(ids.PLAN_APPROVE, "1", user=BOB)
+    await bot.card_text(1, "Succeeded")
 
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     worker = [line for line in lines if line["logger"] == "bot.worker"]

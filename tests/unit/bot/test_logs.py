@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
 import pytest
 from pydantic import SecretStr
@@ -17,14 +16,11 @@ BOT_TOKEN = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOp"
 
 
 @pytest.fixture
-def captured() -> Iterator[io.StringIO]:
+def captured() -> io.StringIO:
+    """Lines written as `carapulse` writes them (tests/conftest.py puts logging back afterwards)."""
     stream = io.StringIO()
-    root = logging.getLogger()
-    level = root.level
-    handler = logs.configure(level="DEBUG", form="json", secrets=[SIGNING_SECRET], stream=stream)
-    yield stream
-    root.removeHandler(handler)
-    root.setLevel(level)
+    logs.configure(level="DEBUG", form="json", secrets=[SIGNING_SECRET], stream=stream)
+    return stream
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -80,12 +76,9 @@ def test_an_exception_is_in_the_line_and_redacted(captured: io.StringIO) -> None
 
 def test_text_lines_carry_the_ids_and_hide_secrets() -> None:
     stream = io.StringIO()
-    handler = logs.configure(level="INFO", form="text", secrets=[SIGNING_SECRET], stream=stream)
-    try:
-        with log_context.bound(plan_id=12):
-            logging.getLogger("bot.worker").info("ran with %s", SIGNING_SECRET)
-    finally:
-        logging.getLogger().removeHandler(handler)
+    logs.configure(level="INFO", form="text", secrets=[SIGNING_SECRET], stream=stream)
+    with log_context.bound(plan_id=12):
+        logging.getLogger("bot.worker").info("ran with %s", SIGNING_SECRET)
 
     assert stream.getvalue().rstrip().endswith("INFO bot.worker: ran with [redacted] [plan_id=12]")
 
