@@ -1,8 +1,7 @@
-import re
-
 import pytest
 
 from bot.cli import main
+from tests.cli_output import refusal
 
 OIDC = (
     '{"name": "github", "issuer": "https://token.actions.githubusercontent.com", "audience": "carapulse",'
@@ -158,10 +157,7 @@ def test_bad_settings_stop_start_up_with_one_line_naming_them(
 
     assert main(argv) == 2
 
-    *logged, refusal = capsys.readouterr().err.strip().splitlines()
-    assert line in refusal
-    # Before it, at most the INFO lines of start-up (each tool's status); no traceback.
-    assert all(re.match(r"\d{4}-\d\d-\d\d [\d:,]+ INFO ", record) for record in logged), logged
+    assert line in refusal(capsys.readouterr().err)
 
 
 def test_migrate_creates_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
