@@ -87,8 +87,7 @@ def web_app(
             "failing": failing,
             "checks": {check.name: {"ok": check.ok, "detail": check.detail} for check in checks},
         }
-        if failing:
-            log.warning("not ready: %s", "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok))
+        readiness.log_change(checks)
         return web.json_response(body, status=503 if failing else 200)
 
     async def prometheus_metrics(_: web.Request) -> web.Response:

@@ -81,10 +81,23 @@ class Readiness:
         self._worker = worker
         self._slack = slack
         self._heads = head_revisions()
+        # The checks that failed at the last probe: a change is logged once, not every probe.
+        self._failing: frozenset[str] = frozenset()
 
     async def checks(self) -> list[Check]:
         database, migrations = await self._database()
         return [database, migrations, self._worker_check(), self._slack.check]
+
+    def log_change(self, checks: list[Check]) -> None:
+        """One WARNING line when the set of failing checks changes, one INFO line when none is left."""
+        failing = frozenset(check.name for check in checks if not check.ok)
+        if failing == self._failing:
+            return
+        self._failing = failing
+        if failing:
+            log.warning("not ready: %s", "; ".join(f"{c.name}: {c.detail}" for c in checks if not c.ok))
+        else:
+            log.info("ready: every check passes")
 
     async def _database(self) -> tuple[Check, Check]:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,11 @@ async def test_readiness_fails_when_the_worker_stops_beating(database_url: str, 
     assert stuck["checks"]["worker"]["detail"].startswith("no heartbeat for ")
 
 
-async def test_readiness_fails_while_slack_refuses_the_token_and_recovers(bot: RunningBot) -> None:
+async def test_readiness_fails_while_slack_refuses_the_token_and_recovers(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
     await readiness_becomes(bot, 200)
+    caplog.set_level(logging.INFO, logger="bot.readiness")
     bot.slack.tokens.discard(DEFAULT_TOKEN)
 
     await bot.carapulse.slack_auth.refresh()
@@ -132,4 +136,12 @@ async def test_readiness_fails_while_slack_refuses_the_token_and_recovers(bot: R
     await readiness_becomes(bot, 200)
 
     assert revoked["failing"] == ["slack"]
+    # Polled every 50 ms, but logged once when it broke and once when it mended.
+    changes = [
+        r.getMessage() for r in caplog.records if r.name == "bot.readiness" and "ready" in r.getMessage()
+    ]
+    assert changes == [
+        "not ready: slack: auth.test failed: invalid_auth; check SLACK_BOT_TOKEN",
+        "ready: every check passes",
+    ]
     assert revoked["checks"]["slack"]["detail"] == "auth.test failed: invalid_auth; check SLACK_BOT_TOKEN"
