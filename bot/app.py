@@ -12,19 +12,16 @@ from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import incident_setup, library_files, notification_sinks, toolbox, workflows
+from bot import incident_setup, library_files, notification_sinks, slack_web, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.api import service as api_service
 from bot.api.service import ApiService
 from bot.approval_rules import ApprovalRules
+from bot.bolt_app import MeasuredApp
 from bot.clock import Clock, SystemClock
 from bot.context import mapping as context_mapping
 from bot.context.collector import ContextCollector
@@ -49,6 +46,7 @@ from bot.plan_rate import PlanRate
 from bot.planning_context import PlanningContextProvider
 from bot.policy import Policy
 from bot.policy_engine import GuardedPolicy
+from bot.readiness import Readiness, SlackAuth
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -60,8 +58,6 @@ from bot.worker import Worker
 from tools.common.base import Effect
 
 log = logging.getLogger(__name__)
-
-SLACK_RETRIES = 4
 
 
 @dataclass
@@ -77,8 +73,8 @@ class Carapulse:
     gate: RequestGate
     # Long-running loops live apart from per-request work, so draining requests never waits on them.
     loops: TaskSupervisor
-    # Open until shutdown begins; then the HTTP surface refuses new work (bot/edge.py).
-    intake: Intake = field(default_factory=Intake)
+    # The bot token's last auth.test, renewed in the background; /readyz reports it.
+    slack_auth: SlackAuth
     # Schedules the notifications beyond Slack; None when NOTIFY routes nothing anywhere.
     events: EventFeed | None = None
     # The pipeline API, when API_CHANNEL is set.
@@ -86,12 +82,20 @@ class Carapulse:
     # Alert-driven incidents and the webhooks, when any webhook credential is set.
     incidents: IncidentDesk | None = None
 
+    # Open until shutdown begins; then the HTTP surface refuses new work (bot/edge.py).
+    intake: Intake = field(default_factory=Intake)
     _worker_loop: asyncio.Task[None] | None = field(default=None, init=False, repr=False)
+
+    def readiness(self) -> Readiness:
+        """The checks /readyz answers with, for this process (its worker, if it runs one)."""
+        return Readiness(self.engine, worker=self.runtime.worker, slack=self.slack_auth)
 
     def start_worker(self) -> None:
         """Start the background loops: the worker (if this process runs one), the scheduled jobs
         (escalation, notifications), the scheduler, the collection of the context graph (one replica
-        at a time) and the refresh of Slack user group memberships behind roles."""
+        at a time), the refresh of Slack user group memberships behind roles, and the check of the
+        bot token behind readiness."""
+        self.loops.spawn(self.slack_auth.run_forever(), name="slack-auth")
         if self.runtime.worker is not None:
             self._worker_loop = self.loops.spawn(self.runtime.worker.run_forever(), name="worker")
         if self.runtime.jobs is not None:
@@ -307,7 +311,7 @@ async def create_app(
         scheduler=Scheduler(sessions=sessions, rescan_seconds=settings.scheduler_rescan_seconds, clock=clock),
         plan_rate=PlanRate.parse(settings.plan_rate_limit),
     )
-    bolt = AsyncApp(
+    bolt = MeasuredApp(
         # Named, or Bolt names itself after its caller's file through inspect.stack(), which reads
         # the source of every loaded module (~0.1 s at start-up).
         name="carapulse",
@@ -336,6 +340,7 @@ async def create_app(
         roles=roles,
         gate=gate,
         loops=TaskSupervisor(),
+        slack_auth=SlackAuth(client),
         events=events,
         api=api,
         incidents=incidents,
@@ -356,8 +361,5 @@ def usergroup_members(client: AsyncWebClient) -> MembersOf:
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries 5xx and connection errors."""
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES))
-    client.retry_handlers.append(AsyncServerErrorRetryHandler(max_retry_count=SLACK_RETRIES))
-    return client
+    """The bot's Web API client: retries 429s and 5xx, and counts every call (bot/slack_web.py)."""
+    return slack_web.slack_client(settings.slack_bot_token, settings.slack_api_url)

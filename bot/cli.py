@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from bot import audit_cli, policy_cli, tools_cli
+from bot import audit_cli, doctor, logs, policy_cli, tools_cli
 from bot.api import cli as api_cli
 from bot.app import Carapulse, create_app
 from bot.db.engine import create_engine
@@ -36,9 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run_plain(args))
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        logs.configure(
+            level=settings.log_level,
+            form=settings.log_format,
+            secrets=[*logs.secrets_of(settings.model_dump()), *logs.secrets_of(os.environ)],
         )
         return asyncio.run(args.run(settings, args))
     except ConfigError as exc:
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="upgrade the database schema to the latest version")
     migrate.set_defaults(run=_migrate)
     policy_cli.add_commands(commands)
+    doctor.add_commands(commands)
     audit_cli.add_commands(commands)
     tools_cli.add_commands(commands)
     api_cli.add_commands(commands)

@@ -12,7 +12,7 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from bot import incident_ops, service_events
+from bot import incident_ops, metrics, service_events
 from bot.alert_bodies import AlertmanagerWebhook
 from bot.clock import utcnow
 from bot.edge import Refused, decode, json_object, read_body
@@ -74,7 +74,7 @@ def _handler(
     desk: IncidentDesk | None,
     hook: Hook,
 ) -> Handler:
-    async def handle_hook(request: web.Request) -> web.Response:
+    async def answer(request: web.Request) -> web.Response:
         try:
             if desk is None or not auth.configured:
                 raise Refused(404, f"/hooks/{name} is not configured: set {auth.settings}")
@@ -85,6 +85,15 @@ def _handler(
         except Refused as refused:
             log.warning("refused a webhook to /hooks/%s: %s %s", name, refused.status, refused.reason)
             return refused.response()
+
+    async def handle_hook(request: web.Request) -> web.Response:
+        try:
+            response = await answer(request)
+        except Exception:
+            metrics.WEBHOOKS.labels(source=name, status="500").inc()
+            raise
+        metrics.WEBHOOKS.labels(source=name, status=str(response.status)).inc()
+        return response
 
     return handle_hook
 

@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.metrics import POLICY_ERRORS
+from bot.metrics import POLICY_DECISIONS, POLICY_ERRORS
 
 # regopy's time builtins abort the process ("free(): invalid pointer") when greenlet, which
 # sqlalchemy's asyncio extension imports, has loaded libstdc++ privately first. Loading libstdc++
@@ -210,18 +210,25 @@ class GuardedPolicy:
             self.load_error = str(error)
 
     def decide(self, request: PolicyInput) -> PolicyResult:
-        """Every fail-closed answer is logged and counted (carapulse_policy_errors_total), so a
-        broken policy shows on a dashboard and not only as refused writes."""
+        """Every answer is counted by question and outcome (carapulse_policy_decisions_total), and
+        every fail-closed one logged and counted (carapulse_policy_errors_total), so a broken policy
+        shows on a dashboard and not only as refused writes."""
         if self._engine is None:
             POLICY_ERRORS.labels(stage="load").inc()
             log.error("policy not loaded (%s); %s answered fail-closed", self.load_error, request.action)
-            return fail_closed(request, self.load_error)
+            return _counted(request, fail_closed(request, self.load_error), "fail_closed")
         try:
-            return self._engine.decide(request)
+            result = self._engine.decide(request)
         except PolicyUnavailable as error:
             POLICY_ERRORS.labels(stage="evaluate").inc()
             log.error("policy evaluation failed (%s); %s answered fail-closed", error, request.action)
-            return fail_closed(request, str(error))
+            return _counted(request, fail_closed(request, str(error)), "fail_closed")
+        return _counted(request, result, "allow" if result.allow else "deny")
+
+
+def _counted(request: PolicyInput, result: PolicyResult, outcome: str) -> PolicyResult:
+    POLICY_DECISIONS.labels(action=request.action, outcome=outcome).inc()
+    return result
 
 
 def fail_closed(request: PolicyInput, error: str) -> PolicyResult:

@@ -29,6 +29,7 @@ Role = Literal["viewer", "operator", "approver", "admin"]
 DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[1] / "policies"
 
 SLACK_API_URL = "https://slack.com/api/"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class Settings(IncidentSettings):
@@ -116,6 +117,8 @@ class Settings(IncidentSettings):
     plan_rate_limit: str = "10/minute"
     # The largest body any HTTP endpoint reads (Slack's request URL, /hooks/*, /api/v1/*); larger: 413.
     max_request_bytes: int = Field(default=1024 * 1024, ge=16 * 1024, le=64 * 1024 * 1024)
+    # json: one JSON object per line (for a log pipeline); text: for a terminal (bot/logs.py).
+    log_format: Literal["json", "text"] = "text"
 
     def configured_environments(self) -> dict[str, EnvironmentConfig]:
         """The configured environments, or just this deployment's own when none are listed."""
@@ -193,6 +196,13 @@ class Settings(IncidentSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return value.upper()
 
     @field_validator("slack_api_url")
     @classmethod

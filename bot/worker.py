@@ -8,11 +8,12 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Iterable, Sequence
 from datetime import timedelta
 from typing import TypeVar
 
-from bot import executions
+from bot import executions, log_context, metrics
 from bot.cancellation import Cancelled, CancelWatch
 from bot.clock import utcnow
 from bot.db.engine import SessionFactory, atomic, bound_engine
@@ -67,6 +68,19 @@ class Worker:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._stopping = False
+        # time.monotonic() of the last sign of life of the loop (None until it runs): readiness
+        # (bot/readiness.py) calls the worker stuck when this grows older than `stale_after`.
+        self.last_alive: float | None = None
+
+    @property
+    def stale_after(self) -> float:
+        """Seconds without a sign of life after which the loop counts as stuck: it shows one at
+        least every poll between executions and every lease renewal during one."""
+        return 3 * max(self._poll_seconds, self._lease_seconds / 3) + 1
+
+    def _alive(self) -> None:
+        self.last_alive = time.monotonic()
+        metrics.WORKER_HEARTBEAT.set(time.time())
 
     def wake(self) -> None:
         """Called after an execution is queued in this process, so it starts without waiting a poll."""
@@ -82,6 +96,7 @@ class Worker:
         """Work until stopped (or cancelled); between executions wait for a wake-up, or the poll
         interval for executions queued by other processes."""
         while not self._stopping:
+            self._alive()
             if await self.drain():
                 continue
             self._wake.clear()
@@ -116,6 +131,7 @@ class Worker:
             await self._connection.release()
 
     async def _run_next(self) -> bool:
+        self._alive()
         conn = await self._connection.get()
         try:
             # atomic, not begin: the held connection may have been left autocommitting.
@@ -129,9 +145,20 @@ class Worker:
             raise
         if lease is None:
             return False
+        with log_context.bound(plan_id=lease.plan_id, execution_id=lease.execution_id):
+            await self._run_leased(lease, steps, runs)
+        return True
+
+    async def _run_leased(
+        self, lease: Lease, steps: Sequence[PlannedStep], runs: Sequence[RecordedRun]
+    ) -> None:
+        log.info(
+            "running execution %s of plan %s (attempt %s)", lease.execution_id, lease.plan_id, lease.attempt
+        )
         self._observer.plan_changed(lease.team_id, lease.plan_id)
         run = asyncio.create_task(self._execute(lease, steps, runs))
         heartbeat = asyncio.create_task(self._heartbeat(lease.execution_id, run))
+        metrics.WORKER_LEASES_HELD.inc()
         try:
             await run
         except Stopping:
@@ -142,12 +169,12 @@ class Worker:
                 raise
             log.warning("lost the lease on execution %s; another worker continues", lease.execution_id)
         finally:
+            metrics.WORKER_LEASES_HELD.dec()
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             if not _ended_between_statements(run):
                 await self._connection.release(broken=True)
-        return True
 
     async def _execute(self, lease: Lease, steps: Sequence[PlannedStep], runs: Sequence[RecordedRun]) -> None:
         done = {(run.stage, run.position): run for run in runs}
@@ -256,11 +283,13 @@ class Worker:
         )
         await self._write(started)
         self._observer.plan_changed(lease.team_id, lease.plan_id)
+        began = time.perf_counter()
         outcome = (
             await self._run_cancellable(lease, action, args, step_timeout)
             if cancellable
             else await run_action(self._registry, action, args)
         )
+        _observe_step(stage, action, outcome, time.perf_counter() - began)
         undo = (
             self._undo(action, args, outcome, rerun=rerun_on_rollback)
             if stage == StepStage.ACT and outcome.ok
@@ -281,6 +310,7 @@ class Worker:
         )
         ended = await self._write(finished)
         if ended:
+            _ended(lease, ExecutionStatus.SUCCEEDED)
             self._observer.plan_finished(lease.team_id, lease.plan_id)
         else:
             self._observer.plan_changed(lease.team_id, lease.plan_id)
@@ -379,6 +409,7 @@ class Worker:
 
     async def _finish(self, lease: Lease, status: ExecutionStatus, error: str = "") -> None:
         await self._write(executions.finish(await self._connection.get(), lease, status=status, error=error))
+        _ended(lease, status)
         self._observer.plan_finished(lease.team_id, lease.plan_id)
 
     async def _write(self, transition: Awaitable[T]) -> T:
@@ -400,6 +431,7 @@ class Worker:
             await asyncio.sleep(self._lease_seconds / 3)
             # Shielded so that stopping the heartbeat never interrupts a transaction mid-way.
             kept = await asyncio.shield(self._renew_lease(execution_id))
+            self._alive()
             if not kept:
                 run.cancel()
                 return
@@ -412,6 +444,17 @@ def _ended_between_statements(run: asyncio.Task[None]) -> bool:
         return False
     error = run.exception()
     return error is None or isinstance(error, LeaseLost | Stopping)
+
+
+def _ended(lease: Lease, status: ExecutionStatus) -> None:
+    metrics.EXECUTIONS.labels(status=status).inc()
+    log.info("execution %s ended %s", lease.execution_id, status)
+
+
+def _observe_step(stage: StepStage, action: str, outcome: StepOutcome, seconds: float) -> None:
+    result = "cancelled" if outcome.cancelled else ("succeeded" if outcome.ok else "failed")
+    tool = action.partition(".")[0]
+    metrics.STEP_SECONDS.labels(tool=tool, action=action, stage=stage, outcome=result).observe(seconds)
 
 
 # Act steps make the change, verify steps check it, follow-ups record it once it is verified.

@@ -98,6 +98,8 @@ class FakeSlack:
         self.workspace = Workspace.default()
         self.tokens = set(tokens)
         self.app_tokens = set(app_tokens)
+        # The scopes the token was granted, sent as X-OAuth-Scopes; None sends no such header.
+        self.scopes: list[str] | None = None
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         self.violations: list[str] = []
@@ -290,6 +292,9 @@ class FakeSlack:
         try:
             args = await self._arguments(request, spec)
             answer, status, headers = self._answer(method, spec, args, _token(request, args)), 200, {}
+            if self.scopes is not None:
+                # As Slack does on every call a token made: the scopes it was granted.
+                headers = {"X-OAuth-Scopes": ",".join(self.scopes)}
         except SlackError as error:
             answer, status, headers = error.body(), error.status, error.headers
         headers_in = {k.lower(): v for k, v in request.headers.items()}

@@ -6,6 +6,7 @@ import pytest
 
 from bot.cli import main
 from tests.builders import TEAM
+from tests.cli_output import refusal
 
 
 @pytest.fixture
@@ -50,8 +51,8 @@ def test_refusals_are_one_line_with_the_status_saying_whose_mistake(
     capsys: pytest.CaptureFixture[str], argv: list[str], status: int, line: str
 ) -> None:
     assert main(argv) == status
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("carapulse: ") and line in err
+    said = refusal(capsys.readouterr().err)
+    assert said.startswith("carapulse: ") and line in said
 
 
 def test_token_commands_need_the_workspace(

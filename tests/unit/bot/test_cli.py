@@ -1,6 +1,7 @@
 import pytest
 
 from bot.cli import main
+from tests.cli_output import refusal
 
 OIDC = (
     '{"name": "github", "issuer": "https://token.actions.githubusercontent.com", "audience": "carapulse",'
@@ -156,9 +157,7 @@ def test_bad_settings_stop_start_up_with_one_line_naming_them(
 
     assert main(argv) == 2
 
-    error = capsys.readouterr().err.strip()
-    assert line in error
-    assert len(error.splitlines()) == 1
+    assert line in refusal(capsys.readouterr().err)
 
 
 def test_migrate_creates_the_schema(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
