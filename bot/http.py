@@ -13,7 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import hooks_http, slack_requests
+from bot import hooks_http, oauth, slack_requests
 from bot.after_ack import RequestGate
 from bot.api import routes as api_routes
 from bot.api.service import ApiService
@@ -29,8 +29,9 @@ SLACK_EVENTS_PATH = "/slack/events"
 
 
 def service_web_app(carapulse: Carapulse) -> web.Application:
-    """The HTTP surface of a built service, as `carapulse serve` answers on it."""
-    return web_app(
+    """The HTTP surface of a built service, as `carapulse serve` answers on it; with OAuth installs,
+    also the install page and the redirect Slack sends installers back to."""
+    app = web_app(
         carapulse.bolt,
         carapulse.engine,
         carapulse.gate,
@@ -39,6 +40,9 @@ def service_web_app(carapulse: Carapulse) -> web.Application:
         hooks=carapulse.settings,
         incidents=carapulse.incidents,
     )
+    if carapulse.bolt.oauth_flow is not None:
+        oauth.add_routes(app, carapulse.bolt.oauth_flow)
+    return app
 
 
 def web_app(
