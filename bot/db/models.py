@@ -455,5 +455,6 @@ class Lease(Base):
 
 # The tables of notes, runbooks, playbooks and schedules join Base.metadata with their module.
 from bot.db import home_models as home_models  # noqa: E402
+
 # The tables of OAuth installs, as slack_sdk's stores define them.
 from bot.db import slack_tables as slack_tables  # noqa: E402
