@@ -262,7 +262,7 @@ def _require_slack_credentials(settings: Settings) -> None:
     # These act in one workspace that no Slack request names, so they need SLACK_BOT_TOKEN mode.
     if settings.hooks_enabled:
         raise ConfigError(
-            "the webhooks (*_HOOK_TOKEN, *_HOOK_SECRET) post to one workspace: use SLACK_BOT_TOKEN"
+            "*_HOOK_TOKEN/*_HOOK_SECRET: the webhooks post to one workspace; use SLACK_BOT_TOKEN"
         )
     if settings.usergroup_roles:
         raise ConfigError("USERGROUP_ROLES reads one workspace's user groups: use SLACK_BOT_TOKEN")
