@@ -34,7 +34,7 @@ class Settings(IncidentSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     # One workspace: its bot token. Many workspaces (OAuth installs, bot/oauth.py): the app's client id
-    # and secret instead; see slack_mode().
+    # and secret instead (oauth_installs); load_settings accepts one or the other.
     slack_bot_token: str = ""
     slack_client_id: str = ""
     slack_client_secret: SecretStr | None = None
