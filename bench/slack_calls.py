@@ -41,6 +41,7 @@ from bot.db.migrate import upgrade_to_head
 from bot.notifier import Notifier
 from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack, RecordedCall
 from bot.settings import Settings, load_settings
+from bot.slack_clients import SingleWorkspace
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tools.common.registry import Registry
@@ -147,7 +148,7 @@ async def _measure(
     supervisor = TaskSupervisor()
     sessions = create_session_factory(engine)
     notifier = Notifier(
-        client=slack_client(_settings(slack)),
+        clients=SingleWorkspace(slack_client(_settings(slack))),
         sessions=sessions,
         supervisor=supervisor,
         min_interval=interval,

@@ -60,6 +60,7 @@ from bot.db.models import Execution, StepRun
 from bot.domain import ExecutionStatus, StepStage, StepState
 from bot.notifier import Notifier
 from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack
+from bot.slack_clients import SingleWorkspace
 from bot.tasks import TaskSupervisor
 from bot.worker import Worker
 from tests.databases import throwaway_database
@@ -163,7 +164,7 @@ async def _run(
 async def _post_cards(engine: AsyncEngine, slack: FakeSlack, plan_ids: list[int]) -> None:
     supervisor = TaskSupervisor()
     notifier = Notifier(
-        client=AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url),
+        clients=SingleWorkspace(AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url)),
         sessions=create_session_factory(engine),
         supervisor=supervisor,
     )
@@ -339,7 +340,7 @@ async def _serve_worker(url: str, slack_url: str | None) -> None:
     supervisor = TaskSupervisor()
     observer = (
         Notifier(
-            client=AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack_url),
+            clients=SingleWorkspace(AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack_url)),
             sessions=create_session_factory(notifier_engine),
             supervisor=supervisor,
             min_interval=CARD_INTERVAL,

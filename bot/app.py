@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
-from bot import incident_setup, library_files, notification_sinks, slack_web, toolbox, workflows
+from bot import incident_setup, library_files, notification_sinks, oauth, slack_web, toolbox, workflows
 from bot.after_ack import AfterAck, RequestGate
 from bot.api import service as api_service
 from bot.api.service import ApiService
@@ -50,6 +51,7 @@ from bot.readiness import Readiness, SlackAuth
 from bot.roles import MembersOf, MembersUnavailable, RoleDirectory
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.slack_clients import InstalledWorkspaces, SingleWorkspace, SlackClients
 from bot.slack_files import SlackFiles
 from bot.tasks import TaskSupervisor
 from bot.toolbox import Toolbox
@@ -203,11 +205,17 @@ async def create_app(
         await engine.dispose()
         await tools.aclose()
         raise
+    install_settings = _oauth_settings(settings, engine)
+    clients: SlackClients = (
+        InstalledWorkspaces(install_settings.installation_store, base_url=settings.slack_api_url)
+        if install_settings is not None and install_settings.installation_store is not None
+        else SingleWorkspace(client)
+    )
     supervisor = TaskSupervisor()
     gate = RequestGate()
     changes = PlanChanges()
     notifier = Notifier(
-        client=client,
+        clients=clients,
         sessions=sessions,
         supervisor=supervisor,
         min_interval=settings.card_update_interval_seconds,
@@ -271,7 +279,7 @@ async def create_app(
         notifier.add_observer(events)
     model = configured.model(settings, environ, sessions=sessions, redactor=tools.registry.redactor)
     home = HomePublisher(
-        client=client,
+        clients=clients,
         sessions=sessions,
         supervisor=supervisor,
         policy=policy,
@@ -289,7 +297,7 @@ async def create_app(
         environment=settings.environment,
         cluster=settings.cluster,
         workflows=catalog,
-        files=SlackFiles(client),
+        files=SlackFiles(clients),
         context=ContextCollector(
             sessions=sessions,
             registry=tools.registry,
@@ -316,6 +324,8 @@ async def create_app(
         # the source of every loaded module (~0.1 s at start-up).
         name="carapulse",
         client=client,
+        # OAuth installs: each request's `client` carries the token stored for its team.
+        oauth_settings=install_settings,
         signing_secret=settings.slack_signing_secret or None,
         # Only Socket Mode and `carapulse worker` run without a secret; HTTP mode refuses to start.
         request_verification_enabled=bool(settings.slack_signing_secret),
@@ -340,7 +350,7 @@ async def create_app(
         roles=roles,
         gate=gate,
         loops=TaskSupervisor(),
-        slack_auth=SlackAuth(client),
+        slack_auth=SlackAuth(None if settings.oauth_installs else client),
         events=events,
         api=api,
         incidents=incidents,
@@ -361,5 +371,18 @@ def usergroup_members(client: AsyncWebClient) -> MembersOf:
 
 
 def slack_client(settings: Settings) -> AsyncWebClient:
-    """The bot's Web API client: retries 429s and 5xx, and counts every call (bot/slack_web.py)."""
-    return slack_web.slack_client(settings.slack_bot_token, settings.slack_api_url)
+    """The app's client, retrying 429s and 5xx and counting every call (bot/slack_web.py):
+    SLACK_BOT_TOKEN's, or (OAuth installs) one without a token that Bolt copies for each request
+    with the token of the request's team."""
+    return slack_web.slack_client(settings.slack_bot_token or None, settings.slack_api_url)
+
+
+def _oauth_settings(settings: Settings, engine: AsyncEngine) -> AsyncOAuthSettings | None:
+    if not settings.oauth_installs or settings.slack_client_secret is None:
+        return None
+    return oauth.oauth_settings(
+        engine,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        redirect_uri=settings.slack_redirect_uri or None,
+    )

@@ -81,9 +81,11 @@ async def export(runtime: Runtime, *, actor: Actor, period: Range) -> int:
         async with runtime.sessions() as session:
             exported = await write(session, team_id=actor.team_id, period=period, directory=Path(directory))
         if exported.events:
-            channel_id = await runtime.files.direct_channel(actor.user_id)
+            channel_id = await runtime.files.direct_channel(team_id=actor.team_id, user_id=actor.user_id)
             comment = f"Audit log of this workspace, {period.words()}: {exported.events} events."
-            await runtime.files.share(exported.files, channel_id=channel_id, comment=comment)
+            await runtime.files.share(
+                exported.files, team_id=actor.team_id, channel_id=channel_id, comment=comment
+            )
     return exported.events
 
 

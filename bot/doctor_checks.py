@@ -134,7 +134,10 @@ async def database(settings: Settings) -> list[Finding]:
 
 
 async def slack(settings: Settings, manifest: Path | None) -> list[Finding]:
-    """`auth.test` for the bot token, and the scopes Slack says it holds against the manifest's."""
+    """`auth.test` for the bot token, and the scopes Slack says it holds against the manifest's;
+    with OAuth installs, the app's client credentials."""
+    if settings.oauth_installs:
+        return [await _client_credentials(settings)]
     client = slack_web.slack_client(settings.slack_bot_token, settings.slack_api_url)
     try:
         answer = await client.auth_test()
@@ -163,6 +166,34 @@ async def slack(settings: Settings, manifest: Path | None) -> list[Finding]:
         f"authenticated as {answer.get('user_id')} in {answer.get('team')} ({answer.get('team_id')})",
     )
     return [token, _scopes(answer.headers.get("X-OAuth-Scopes"), manifest)]
+
+
+async def _client_credentials(settings: Settings) -> Finding:
+    """oauth.v2.access with a code no consent gave: Slack checks the client id and secret before the
+    code, so `invalid_code` means they are right, and nothing is installed."""
+    client = slack_web.slack_client(None, settings.slack_api_url)
+    secret = settings.slack_client_secret.get_secret_value() if settings.slack_client_secret else ""
+    try:
+        await client.oauth_v2_access(
+            client_id=settings.slack_client_id, client_secret=secret, code="carapulse-doctor"
+        )
+    except SlackApiError as exc:
+        error = exc.response.get("error", "unknown_error")
+        if error == "invalid_code":
+            return Finding("slack app", "ok", f"client id {settings.slack_client_id} and its secret accepted")
+        return Finding(
+            "slack app",
+            "FAIL",
+            f"oauth.v2.access answered {error}; "
+            "set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET from the app's Basic Information",
+        )
+    except Exception as exc:
+        return Finding(
+            "slack app",
+            "FAIL",
+            f"no answer from {settings.slack_api_url}: {exc}; check SLACK_API_URL and the network",
+        )
+    return Finding("slack app", "FAIL", "oauth.v2.access accepted a code no one was given")
 
 
 def _scopes(granted_header: str | None, manifest: Path | None) -> Finding:

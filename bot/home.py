@@ -18,14 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from slack_sdk.web.async_client import AsyncWebClient
-
 from blocks.home import home_view
 from bot import home_views
 from bot.clock import utcnow
 from bot.coalescing import Coalescer, digest
 from bot.db.engine import SessionFactory
 from bot.policy import Policy
+from bot.slack_clients import SlackClients
 from bot.tasks import TaskSupervisor
 
 DEFAULT_VIEWER_TTL_SECONDS = 3600.0
@@ -42,7 +41,7 @@ class HomePublisher:
     def __init__(
         self,
         *,
-        client: AsyncWebClient,
+        clients: SlackClients,
         sessions: SessionFactory,
         supervisor: TaskSupervisor,
         policy: Policy,
@@ -50,7 +49,7 @@ class HomePublisher:
         viewer_ttl: float = DEFAULT_VIEWER_TTL_SECONDS,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._client = client
+        self._clients = clients
         self._sessions = sessions
         self._policy = policy
         self._viewer_ttl = viewer_ttl
@@ -124,5 +123,6 @@ class HomePublisher:
         tab = home_view(view.model_copy(update={"notice": viewer.notice}))
         shown = digest(tab)
         if self._shown.get(key) != shown:
-            await self._client.views_publish(user_id=user_id, view=tab)
+            client = await self._clients.for_team(team_id)
+            await client.views_publish(user_id=user_id, view=tab)
             self._shown[key] = shown

@@ -15,7 +15,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import hooks_http, metrics, metrics_db, slack_requests
+from bot import hooks_http, metrics, metrics_db, oauth, slack_requests
 from bot.after_ack import RequestGate
 from bot.api import routes as api_routes
 from bot.api.calls import refused
@@ -38,8 +38,9 @@ ALWAYS_ANSWERED = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def service_web_app(carapulse: Carapulse) -> web.Application:
-    """The HTTP surface of a built service, as `carapulse serve` answers on it."""
-    return web_app(
+    """The HTTP surface of a built service, as `carapulse serve` answers on it; with OAuth installs,
+    also the install page and the redirect Slack sends installers back to."""
+    app = web_app(
         carapulse.bolt,
         carapulse.engine,
         carapulse.gate,
@@ -51,6 +52,9 @@ def service_web_app(carapulse: Carapulse) -> web.Application:
         hooks=carapulse.settings,
         incidents=carapulse.incidents,
     )
+    if carapulse.bolt.oauth_flow is not None:
+        oauth.add_routes(app, carapulse.bolt.oauth_flow)
+    return app
 
 
 def web_app(

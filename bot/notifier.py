@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.attachments import step_output_files
 from blocks.plan_card import plan_card, plan_card_text
@@ -27,6 +26,7 @@ from bot.db.models import SlackMessage
 from bot.domain import PlanView, StepView
 from bot.errors import UserError
 from bot.observers import PlanObserver
+from bot.slack_clients import SlackClients
 from bot.tasks import TaskSupervisor
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,13 @@ class Notifier:
     def __init__(
         self,
         *,
-        client: AsyncWebClient,
+        clients: SlackClients,
         sessions: SessionFactory,
         supervisor: TaskSupervisor,
         min_interval: float = 1.0,
     ) -> None:
-        self._client = client
+        # Each workspace's calls go out with its own token.
+        self._clients = clients
         self._sessions = sessions
         self._cards: Coalescer[tuple[str, int], _Card] = Coalescer(
             deliver=self._deliver,
@@ -88,7 +89,8 @@ class Notifier:
             view = await plan_views.load(session, team_id=team_id, plan_id=plan_id)
         text, blocks = plan_card_text(view), plan_card(view)
         try:
-            response = await self._client.chat_postMessage(
+            client = await self._clients.for_team(team_id)
+            response = await client.chat_postMessage(
                 channel=channel_id, thread_ts=thread_ts, text=text, blocks=blocks
             )
         except SlackApiError as exc:
@@ -128,9 +130,8 @@ class Notifier:
         if location is None:
             return None
         try:
-            response = await self._client.chat_getPermalink(
-                channel=location.channel_id, message_ts=location.ts
-            )
+            client = await self._clients.for_team(team_id)
+            response = await client.chat_getPermalink(channel=location.channel_id, message_ts=location.ts)
         except SlackApiError as exc:
             log.warning("no permalink for the card of plan %s: %s", plan_id, describe(exc))
             return None
@@ -176,7 +177,8 @@ class Notifier:
         if not security_channel:
             return
         try:
-            await self._client.chat_postMessage(channel=security_channel, text=text, blocks=blocks)
+            client = await self._clients.for_team(team_id)
+            await client.chat_postMessage(channel=security_channel, text=text, blocks=blocks)
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             log.error("break-glass notice of plan %s refused by %s: %s", plan_id, security_channel, error)
@@ -201,9 +203,8 @@ class Notifier:
         text, blocks = plan_card_text(view), plan_card(view)
         shown = digest([text, blocks])
         if self._shown.get((team_id, plan_id)) != shown:
-            await self._client.chat_update(
-                channel=location.channel_id, ts=location.ts, text=text, blocks=blocks
-            )
+            client = await self._clients.for_team(team_id)
+            await client.chat_update(channel=location.channel_id, ts=location.ts, text=text, blocks=blocks)
             self._shown[(team_id, plan_id)] = shown
             if await self._rendered_now(team_id, plan_id) != shown:
                 self._cards.mark((team_id, plan_id))
@@ -227,9 +228,10 @@ class Notifier:
     async def _attach_long_output(self, location: SlackMessage, view: PlanView) -> None:
         """Upload each step's output that the card had to trim. A refused upload is logged, not
         retried: the card and the outcome reply already carry the essentials."""
+        client = await self._clients.for_team(location.team_id)
         for output in step_output_files(view):
             try:
-                await self._client.files_upload_v2(
+                await client.files_upload_v2(
                     channel=location.channel_id,
                     thread_ts=location.thread_ts or location.ts,
                     content=output.content,
@@ -241,7 +243,8 @@ class Notifier:
 
     async def _reply_in_thread(self, location: SlackMessage, text: str, blocks: list[dict[str, Any]]) -> None:
         """Replies go under the card: in the thread the card is in, or a thread started on it."""
-        await self._client.chat_postMessage(
+        client = await self._clients.for_team(location.team_id)
+        await client.chat_postMessage(
             channel=location.channel_id,
             thread_ts=location.thread_ts or location.ts,
             text=text,

@@ -39,11 +39,12 @@ class Check:
 
 class SlackAuth:
     """The last answer of `auth.test` for the bot token, asked at start and every `interval`
-    seconds (every `retry` seconds while it fails)."""
+    seconds (every `retry` seconds while it fails). With OAuth installs (`client` None) there is no
+    one token to ask about: each workspace's stored token is used, and refused, per request."""
 
     def __init__(
         self,
-        client: AsyncWebClient,
+        client: AsyncWebClient | None,
         *,
         interval: float = SLACK_AUTH_INTERVAL_SECONDS,
         retry: float = SLACK_AUTH_RETRY_SECONDS,
@@ -51,9 +52,15 @@ class SlackAuth:
         self._client = client
         self._interval = interval
         self._retry = retry
-        self.check = Check("slack", False, "auth.test not answered yet")
+        self.check = (
+            Check("slack", False, "auth.test not answered yet")
+            if client is not None
+            else Check("slack", True, "OAuth installs: each workspace's own token, checked as it is used")
+        )
 
     async def refresh(self) -> Check:
+        if self._client is None:
+            return self.check
         try:
             answer = await self._client.auth_test()
         except SlackApiError as exc:
@@ -70,7 +77,7 @@ class SlackAuth:
         return self.check
 
     async def run_forever(self) -> None:
-        while True:
+        while self._client is not None:
             await self.refresh()
             await asyncio.sleep(self._interval if self.check.ok else self._retry)
 

@@ -35,7 +35,13 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 class Settings(IncidentSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    slack_bot_token: str = Field(min_length=1)
+    # One workspace: its bot token. Many workspaces (OAuth installs, bot/oauth.py): the app's client id
+    # and secret instead (oauth_installs); load_settings accepts one or the other.
+    slack_bot_token: str = ""
+    slack_client_id: str = ""
+    slack_client_secret: SecretStr | None = None
+    # Where Slack sends installers back; empty: the redirect URL configured in the app.
+    slack_redirect_uri: str = Field(default="", pattern=r"^(https?://\S+)?$")
     slack_signing_secret: str = ""
     slack_app_token: str = ""
     slack_api_url: str = SLACK_API_URL
@@ -124,10 +130,15 @@ class Settings(IncidentSettings):
         """The configured environments, or just this deployment's own when none are listed."""
         return self.environments or {self.environment: EnvironmentConfig()}
 
+    @property
+    def oauth_installs(self) -> bool:
+        """Many workspaces install the app through OAuth (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)."""
+        return bool(self.slack_client_id)
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, value: str) -> str:
-        if not value.startswith("xoxb-"):
+        if value and not value.startswith("xoxb-"):
             raise ValueError("must be a bot token starting with xoxb-")
         return value
 
@@ -231,9 +242,11 @@ def load_settings(**overrides: object) -> Settings:
     if config_path and not Path(config_path).is_file():
         raise ConfigError(f"CARAPULSE_CONFIG: file {config_path} does not exist")
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(_first_problem(exc)) from None
+    _require_slack_credentials(settings)
+    return settings
 
 
 def require_for_http(settings: Settings) -> None:
@@ -251,6 +264,32 @@ def require_api_team(settings: Settings) -> str:
 def require_for_socket(settings: Settings) -> None:
     if not settings.slack_app_token:
         raise ConfigError("SLACK_APP_TOKEN is missing: --socket needs an xapp- app-level token")
+
+
+def _require_slack_credentials(settings: Settings) -> None:
+    """One workspace (SLACK_BOT_TOKEN) or OAuth installs (SLACK_CLIENT_ID and _SECRET), not both."""
+    client_id, client_secret = settings.slack_client_id, settings.slack_client_secret
+    if bool(client_id) != bool(client_secret and client_secret.get_secret_value()):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise ConfigError(
+            f"{missing} is missing: OAuth installs need SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
+        )
+    if not settings.oauth_installs:
+        if not settings.slack_bot_token:
+            raise ConfigError("SLACK_BOT_TOKEN is missing")
+        return
+    if settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN is set beside SLACK_CLIENT_ID: choose one workspace (the token) "
+            "or OAuth installs (the client id and secret)"
+        )
+    # These act in one workspace that no Slack request names, so they need SLACK_BOT_TOKEN mode.
+    if settings.hooks_enabled:
+        raise ConfigError(
+            "*_HOOK_TOKEN/*_HOOK_SECRET: the webhooks post to one workspace; use SLACK_BOT_TOKEN"
+        )
+    if settings.usergroup_roles:
+        raise ConfigError("USERGROUP_ROLES reads one workspace's user groups: use SLACK_BOT_TOKEN")
 
 
 def _first_problem(exc: ValidationError) -> str:

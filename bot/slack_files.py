@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserError
+from bot.slack_clients import SlackClients
 
 UPLOAD_TIMEOUT_SECONDS = 300.0
 
@@ -29,13 +30,16 @@ class LocalFile:
 
 
 class SlackFiles:
-    def __init__(self, client: AsyncWebClient) -> None:
-        self._client = client
+    """Files go out with the token of the workspace they are for (`team_id`)."""
 
-    async def direct_channel(self, user_id: str) -> str:
+    def __init__(self, clients: SlackClients) -> None:
+        self._clients = clients
+
+    async def direct_channel(self, *, team_id: str, user_id: str) -> str:
         """The id of the bot's direct message with `user_id` (opened if need be)."""
+        client = await self._clients.for_team(team_id)
         try:
-            response = await self._client.conversations_open(users=user_id)
+            response = await client.conversations_open(users=user_id)
         except SlackApiError as exc:
             raise UserError(f"I cannot open a direct message with you ({_error(exc)}).") from exc
         return str(response["channel"]["id"])
@@ -44,22 +48,24 @@ class SlackFiles:
         self,
         files: Sequence[LocalFile],
         *,
+        team_id: str,
         channel_id: str,
         thread_ts: str | None = None,
         comment: str | None = None,
     ) -> None:
         """Upload each file, then share them all in one message in the channel (or thread)."""
+        client = await self._clients.for_team(team_id)
         try:
-            uploaded = [await self._upload(file) for file in files]
-            await self._client.files_completeUploadExternal(
+            uploaded = [await self._upload(client, file) for file in files]
+            await client.files_completeUploadExternal(
                 files=uploaded, channel_id=channel_id, thread_ts=thread_ts, initial_comment=comment
             )
         except SlackApiError as exc:
             raise UserError(f"Slack refused the file ({_error(exc)}).") from exc
 
-    async def _upload(self, file: LocalFile) -> dict[str, str | None]:
+    async def _upload(self, client: AsyncWebClient, file: LocalFile) -> dict[str, str | None]:
         length = file.path.stat().st_size
-        ticket = await self._client.files_getUploadURLExternal(filename=file.filename, length=length)
+        ticket = await client.files_getUploadURLExternal(filename=file.filename, length=length)
         timeout = aiohttp.ClientTimeout(total=UPLOAD_TIMEOUT_SECONDS)
         with file.path.open("rb") as content:
             async with (

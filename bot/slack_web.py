@@ -63,8 +63,9 @@ class RateLimitCounter(AsyncRetryHandler):
         return False
 
 
-def slack_client(token: str, base_url: str) -> MeteredWebClient:
-    """A Web API client that waits out 429s (Retry-After) and retries 5xx and connection errors."""
+def slack_client(token: str | None, base_url: str) -> MeteredWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries 5xx and connection errors.
+    Without a token (OAuth installs), Bolt copies it for each request with the team's own."""
     client = MeteredWebClient(token=token, base_url=base_url)
     client.retry_handlers[:0] = [RateLimitCounter()]
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES))

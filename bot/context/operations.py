@@ -28,12 +28,15 @@ async def send_picture(
         centre, edges, nodes = await views.neighbourhood(session, team_id=actor.team_id, name=name)
     png = await picture.neighbourhood_png(centre, edges, nodes)
     if channel_id is None or thread_ts is None:
-        channel_id, thread_ts = await runtime.files.direct_channel(actor.user_id), None
+        channel_id, thread_ts = (
+            await runtime.files.direct_channel(team_id=actor.team_id, user_id=actor.user_id),
+            None,
+        )
     with tempfile.TemporaryDirectory(prefix="carapulse-context-") as directory:
         path = Path(directory) / f"context-{centre.name}.png"
         path.write_bytes(png)
         file = LocalFile(path, path.name, f"Context of {centre.name}")
-        await runtime.files.share([file], channel_id=channel_id, thread_ts=thread_ts)
+        await runtime.files.share([file], team_id=actor.team_id, channel_id=channel_id, thread_ts=thread_ts)
 
 
 async def refresh(runtime: Runtime, *, actor: Actor) -> Refreshed:

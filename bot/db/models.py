@@ -460,3 +460,6 @@ from bot.db import home_models as home_models  # noqa: E402
 
 # The tables of change sessions, likewise.
 from bot.db import session_models as session_models  # noqa: E402
+
+# The tables of OAuth installs, as slack_sdk's stores define them.
+from bot.db import slack_tables as slack_tables  # noqa: E402

@@ -30,6 +30,7 @@ from bot.playground.slack.files import (
     uploaded_files,
 )
 from bot.playground.slack.methods import HANDLERS, apply_response
+from bot.playground.slack.oauth import CLIENT_AUTHENTICATED, OAuthApps, basic_credentials
 from bot.playground.slack.socket_mode import SocketModeServer
 from bot.playground.slack.specs import (
     MethodSpec,
@@ -100,6 +101,8 @@ class FakeSlack:
         self.app_tokens = set(app_tokens)
         # The scopes the token was granted, sent as X-OAuth-Scopes; None sends no such header.
         self.scopes: list[str] | None = None
+        # Apps installed through OAuth: add_app, then consent gives a code for oauth.v2.access.
+        self.oauth = OAuthApps()
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         self.violations: list[str] = []
@@ -112,7 +115,7 @@ class FakeSlack:
         self.socket_mode = SocketModeServer(
             self.workspace, changed=self._notify, violate=self._violate_socket
         )
-        mismatch = set(self._specs) ^ set(HANDLERS)
+        mismatch = set(self._specs) ^ (set(HANDLERS) | CLIENT_AUTHENTICATED)
         if mismatch:
             raise RuntimeError(f"methods.json and the fake's handlers disagree on {sorted(mismatch)}")
 
@@ -291,10 +294,13 @@ class FakeSlack:
         args: dict[str, Any] = {}
         try:
             args = await self._arguments(request, spec)
-            answer, status, headers = self._answer(method, spec, args, _token(request, args)), 200, {}
-            if self.scopes is not None:
-                # As Slack does on every call a token made: the scopes it was granted.
-                headers = {"X-OAuth-Scopes": ",".join(self.scopes)}
+            if method in CLIENT_AUTHENTICATED:
+                answer, status, headers = self._exchange(request, self._specs[method], args), 200, {}
+            else:
+                answer, status, headers = self._answer(method, spec, args, _token(request, args)), 200, {}
+                if self.scopes is not None:
+                    # As Slack does on every call a token made: the scopes it was granted.
+                    headers = {"X-OAuth-Scopes": ",".join(self.scopes)}
         except SlackError as error:
             answer, status, headers = error.body(), error.status, error.headers
         headers_in = {k.lower(): v for k, v in request.headers.items()}
@@ -329,7 +335,19 @@ class FakeSlack:
         if fault is not None:
             raise fault.to_error()
         self._check_arguments(spec, args)
+        if method == "auth.test" and (installed := self.oauth.identity(token)) is not None:
+            return {"ok": True, **installed}
         return {"ok": True, **HANDLERS[method](self.workspace, args)}
+
+    def _exchange(
+        self, request: web.Request, spec: MethodSpec | None, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        """oauth.v2.access: the code of a consent for a bot token, which this fake then accepts."""
+        assert spec is not None
+        self._check_arguments(spec, args)
+        answer = self.oauth.exchange(basic_credentials(request.headers.get("Authorization", "")), args)
+        self.tokens.add(answer["access_token"])
+        return {"ok": True, **answer}
 
     def _check_arguments(self, spec: MethodSpec, args: dict[str, Any]) -> None:
         for name in unknown_arguments(spec, args):

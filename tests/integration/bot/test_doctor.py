@@ -145,3 +145,22 @@ def test_a_broken_configuration_stops_at_its_first_line(
         "skip  the rest: database, Slack, tools and policy need the configuration",
         "1 check failed",
     ]
+
+
+async def test_oauth_installs_check_the_client_credentials_and_install_nothing(
+    deployment: Deployment,
+) -> None:
+    deployment.slack.oauth.add_app("1234.5678", "app-secret")
+    oauth = {"SLACK_BOT_TOKEN": "", "SLACK_CLIENT_ID": "1234.5678"}
+
+    findings = await deployment.doctor(**oauth, SLACK_CLIENT_SECRET="app-secret")
+    assert failing(findings) == []
+    assert findings["slack app"].detail == "client id 1234.5678 and its secret accepted"
+    assert "slack token" not in findings
+    assert deployment.slack.oauth.issued == {}
+
+    findings = await deployment.doctor(**oauth, SLACK_CLIENT_SECRET="not-the-secret")
+    assert failing(findings) == ["slack app"]
+    assert findings["slack app"].detail.startswith(
+        "oauth.v2.access answered bad_client_secret; set SLACK_CLIENT_ID"
+    )

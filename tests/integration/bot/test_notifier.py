@@ -12,6 +12,7 @@ from bot.db.models import Plan
 from bot.domain import ExecutionStatus
 from bot.notifier import Notifier
 from bot.playground.slack.web_api import DEFAULT_TOKEN, FakeSlack
+from bot.slack_clients import SingleWorkspace
 from bot.tasks import TaskSupervisor
 from tests.builders import BOB, POLICY, TEAM, finish_started_step, start_first_step, stored_plan
 
@@ -29,7 +30,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 async def notifier(sessions: SessionFactory, slack: FakeSlack) -> AsyncIterator[Notifier]:
     supervisor = TaskSupervisor()
     yield Notifier(
-        client=AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url),
+        clients=SingleWorkspace(AsyncWebClient(token=DEFAULT_TOKEN, base_url=slack.api_url)),
         sessions=sessions,
         supervisor=supervisor,
         min_interval=INTERVAL,

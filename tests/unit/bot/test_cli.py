@@ -30,6 +30,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
         "API_CHANNEL",
         "API_TEAM_ID",
         "API_OIDC_PROVIDERS",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "SLACK_REDIRECT_URI",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("CARAPULSE_CONFIG", raising=False)
@@ -127,6 +130,37 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # typ
             )
         ),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "API_CHANNEL": "#deploys"}, ["migrate"], "API_CHANNEL is invalid"),
+        # OAuth installs: both credentials, not beside a bot token, and not with one-workspace features.
+        ({"SLACK_CLIENT_ID": "1.2"}, ["migrate"], "carapulse: SLACK_CLIENT_SECRET is missing"),
+        ({"SLACK_CLIENT_SECRET": "s"}, ["migrate"], "carapulse: SLACK_CLIENT_ID is missing"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"},
+            ["migrate"],
+            "SLACK_BOT_TOKEN is set beside SLACK_CLIENT_ID",
+        ),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "ALERTMANAGER_HOOK_TOKEN": "t"},
+            ["migrate"],
+            "the webhooks post to one workspace; use SLACK_BOT_TOKEN",
+        ),
+        (
+            {
+                "SLACK_CLIENT_ID": "1.2",
+                "SLACK_CLIENT_SECRET": "s",
+                "USERGROUP_ROLES": '{"S0123SREONC": ["admin"]}',
+            },
+            ["migrate"],
+            "USERGROUP_ROLES reads one workspace's user groups",
+        ),
+        (
+            {
+                "SLACK_CLIENT_ID": "1.2",
+                "SLACK_CLIENT_SECRET": "s",
+                "SLACK_REDIRECT_URI": "carapulse.example.com",
+            },
+            ["migrate"],
+            "SLACK_REDIRECT_URI is invalid",
+        ),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "API_TEAM_ID": "acme"}, ["migrate"], "API_TEAM_ID is invalid"),
         (
             {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "API_CHANNEL": "C0123OPSCHN"},
