@@ -111,6 +111,9 @@ class HomePublisher:
     async def _publish(self, key: tuple[str, str], _: None) -> None:
         team_id, user_id = key
         viewer = self._viewers.get(key) or _Viewer(seen=0.0)
+        # Read before the data: a notice is set after what it tells of is stored, so the data read
+        # next already holds it; one set meanwhile is shown by the next publish, with fresher data.
+        notice = viewer.notice
         async with self._sessions() as session:
             view = await home_views.load(
                 session,
@@ -120,7 +123,7 @@ class HomePublisher:
                 pages=viewer.pages,
                 now=self._clock(),
             )
-        tab = home_view(view.model_copy(update={"notice": viewer.notice}))
+        tab = home_view(view.model_copy(update={"notice": notice}))
         shown = digest(tab)
         if self._shown.get(key) != shown:
             client = await self._clients.for_team(team_id)
