@@ -1,6 +1,7 @@
 """The incident side of one process: what the webhooks, the incident buttons and the thread work
 share, and the one message per incident, posted once (whichever replica claims it) and then edited
-in place, coalesced like plan cards so a storm of alerts costs one edit per interval."""
+in place, coalesced like plan cards so a storm of alerts costs one edit per interval, and checked
+after each edit like them so the message converges when several replicas edit it."""
 
 from __future__ import annotations
 
@@ -115,6 +116,11 @@ class IncidentDesk:
         if self._shown.get(incident_id) != shown:
             await self.slack.update(view)
             self._shown[incident_id] = shown
+            # Replicas edit one message each for the deliveries they took: an edit rendered before
+            # another replica's change may land after that replica's edit. Whoever posted a message
+            # that is no longer current edits again, so the last edit shows the newest state.
+            if _digest(await self.view(incident_id)) != shown:
+                self.changed(incident_id)
         if view.status == IncidentStatus.RESOLVED and await self._claim_timeline(incident_id):
             self.spawn(
                 incident_work.post_timeline(self, incident_id), name=f"incident-timeline-{incident_id}"

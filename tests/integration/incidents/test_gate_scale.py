@@ -123,3 +123,29 @@ async def test_two_replicas_on_one_database_open_one_thread(
 
 def _replies(slack: FakeSlack, prefix: str) -> list[dict[str, Any]]:
     return [m for m in slack.messages[OPS_CHANNEL].values() if m.get("text", "").startswith(prefix)]
+
+
+async def test_a_replica_whose_edit_landed_late_edits_the_message_again(
+    database_url: str, tmp_path: Path, slack: FakeSlack
+) -> None:
+    """Replica A's edit of the incident message is held up by a 429 its client waits out; meanwhile
+    replica B takes a newer alert and shows it. A's stale edit lands last, so A edits once more."""
+    async with (
+        _bot(database_url, tmp_path / "a", slack) as one,
+        _bot(database_url, tmp_path / "b", slack) as two,
+    ):
+        await post(one.url, "alertmanager", webhook(alert(fingerprint="aa01")))
+        await slack.wait_until(lambda: _incident_messages(slack) or None)
+        await one.carapulse.incidents.settled(1)
+
+        slack.rate_limit_next("chat.update", retry_after=1)
+        await post(one.url, "alertmanager", webhook(alert(fingerprint="aa02")))
+        await slack.wait_for(lambda c: c.method == "chat.update" and c.status == 429)
+        await post(two.url, "alertmanager", webhook(alert(fingerprint="aa03")))
+        await two.carapulse.incidents.settled(1)
+        await one.carapulse.incidents.settled(1)
+
+        edits = [str(c.args["blocks"]) for c in slack.calls_to("chat.update") if c.ok]
+        assert ["3 firing of 3" in edit for edit in edits][-1]
+        assert any("2 firing of 2" in edit for edit in edits[-2:-1]), "A's stale edit landed last"
+        assert _shows(slack, "3 firing of 3")
