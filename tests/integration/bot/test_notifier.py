@@ -215,7 +215,9 @@ async def test_a_replica_whose_edit_landed_late_edits_the_card_again(
     last, so A, checking after it, edits once more."""
     supervisor = TaskSupervisor()
     late, other = (
-        Notifier(client=client, sessions=sessions, supervisor=supervisor, min_interval=INTERVAL)
+        Notifier(
+            clients=SingleWorkspace(client), sessions=sessions, supervisor=supervisor, min_interval=INTERVAL
+        )
         for client in (_waiting_out_429s(slack), _waiting_out_429s(slack))
     )
     plan_id = await stored_plan(sessions)
