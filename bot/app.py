@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import actions
@@ -131,7 +132,7 @@ class Carapulse:
             await _until(deadline, self._worker_loop)
         await self.loops.aclose()
         if self.runtime.worker is not None:
-            await self.runtime.worker.release_leases()
+            await _hand_back(self.runtime.worker)
         if self.api is not None:
             await self.api.aclose()
         await _until(deadline, self.runtime.supervisor.drain())
@@ -140,6 +141,15 @@ class Carapulse:
         if self.runtime.model is not None:
             await self.runtime.model.aclose()
         await self.engine.dispose()
+
+
+async def _hand_back(worker: Worker) -> None:
+    """Release the worker's leases, or say why not: shutting down goes on either way, and the
+    leases lapse by themselves (WORKER_LEASE_SECONDS), as if the process had died."""
+    try:
+        await worker.release_leases()
+    except SQLAlchemyError as exc:
+        log.warning("could not hand executions back (%s); their leases lapse on their own", exc)
 
 
 async def _until(deadline: float, work: Awaitable[object]) -> None:
