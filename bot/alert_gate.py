@@ -56,18 +56,6 @@ def group_key(labels: Mapping[str, str], group_labels: Sequence[str]) -> str:
     return hashlib.sha256(values.encode()).hexdigest()
 
 
-async def ingest(
-    session: AsyncSession,
-    *,
-    team_id: str,
-    alerts: Sequence[AlertmanagerAlert],
-    rules: GateRules,
-    now: datetime,
-) -> Intake:
-    [intake] = await ingest_many(session, team_id=team_id, deliveries=[alerts], rules=rules, now=now)
-    return intake
-
-
 async def ingest_many(
     session: AsyncSession,
     *,

@@ -20,9 +20,10 @@ RULES = GateRules(
 async def _ingest(sessions: SessionFactory, *alerts: dict, rules: GateRules = RULES, now=None) -> Intake:
     body = AlertmanagerWebhook.model_validate(webhook(*alerts))
     async with sessions.begin() as session:
-        return await alert_gate.ingest(
-            session, team_id=TEAM, alerts=body.alerts, rules=rules, now=now or utcnow()
+        [intake] = await alert_gate.ingest_many(
+            session, team_id=TEAM, deliveries=[body.alerts], rules=rules, now=now or utcnow()
         )
+        return intake
 
 
 async def _incidents(sessions: SessionFactory) -> list[Incident]:
