@@ -63,7 +63,18 @@ class NoopAction(Action[NoopArgs]):
         return ActionResult(summary=f"no-op {args.step + 1} of plan {args.plan}")
 
 
-def noop_draft(plan: int, *, steps: int, hold_seconds: float = 0.0) -> PlanDraft:
+class NoopWriteAction(NoopAction):
+    """The no-op as a step with write effect: the worker treats it as one that changes something, so
+    its records wait for the disk (bot/worker.py), as a real write step's do."""
+
+    name: ClassVar[str] = "bench.noop_write"
+    description: ClassVar[str] = "Do nothing, as a step that changes something; used by bench/."
+    effect: ClassVar[Effect] = Effect.WRITE
+
+
+def noop_draft(
+    plan: int, *, steps: int, hold_seconds: float = 0.0, action: str = NoopAction.name
+) -> PlanDraft:
     target = Target(environment="prod", namespace="bench", name=f"noop-{plan}")
     return PlanDraft(
         intent=f"run {steps} no-op steps",
@@ -72,7 +83,7 @@ def noop_draft(plan: int, *, steps: int, hold_seconds: float = 0.0) -> PlanDraft
         steps=[
             StepSpec(
                 stage=StepStage.ACT,
-                action=NoopAction.name,
+                action=action,
                 args=NoopArgs(plan=plan, step=step, hold_seconds=hold_seconds).model_dump(),
                 description=f"no-op {step + 1} of {steps}",
             )
@@ -84,9 +95,15 @@ def noop_draft(plan: int, *, steps: int, hold_seconds: float = 0.0) -> PlanDraft
 
 
 async def queue_plans(
-    sessions: SessionFactory, *, count: int, steps: int, hold_seconds: float = 0.0
+    sessions: SessionFactory,
+    *,
+    count: int,
+    steps: int,
+    hold_seconds: float = 0.0,
+    action: str = NoopAction.name,
 ) -> list[int]:
-    """Store `count` plans of `steps` no-op act steps with their executions queued; the plan ids."""
+    """Store `count` plans of `steps` no-op act steps (of `action`) with their executions queued;
+    the plan ids."""
     plan_ids: list[int] = []
     for first in range(0, count, _BATCH):
         async with sessions.begin() as session:
@@ -96,7 +113,7 @@ async def queue_plans(
                     requester=REQUESTER,
                     channel_id=CHANNEL,
                     source_key=f"bench-{n}",
-                    draft=noop_draft(n, steps=steps, hold_seconds=hold_seconds),
+                    draft=noop_draft(n, steps=steps, hold_seconds=hold_seconds, action=action),
                     decision=RUN_AT_ONCE,
                 )
                 plan_ids.append(created.plan.id)

@@ -2,7 +2,7 @@
 and what the database does per step.
 
 For each configuration a fresh database gets N queued plans of K no-op act steps (bench/_support.py),
-then worker processes start, each a real `Worker` over a registry holding only the no-op action, and
+then worker processes start, each a real `Worker` over a registry holding only the no-op actions, and
 all are released at once; each drains the queue as `carapulse worker` does. The clock runs from that
 release until the last worker found no more work. The action returns at once, so the time is what
 the worker costs per step: its writes, audit events, lease and cancel checks. Afterwards every step
@@ -14,6 +14,12 @@ Each worker process counts, on its engine and on asyncpg's connections, the SQL 
 statement outside BEGIN ... COMMIT autocommits and is one) and its connection checkouts from the
 pool (each pings the server first); the figures are per step, with the claims and ends of the
 executions shared out over their steps.
+
+The no-op is a read-only step, and on PostgreSQL the worker commits a claim and the records of a
+read-only step without waiting for the disk (bot/worker.py says why that is safe); the "write steps"
+configurations run the same no-op declared with write effect, whose records wait, as every real
+change's do. Each PostgreSQL figure also gives the WAL flushes per step, read from the server's
+pg_stat_wal (the whole server's: other databases' commits count too).
 
 The plain configurations leave Slack out (a silent observer). The "with cards" one gives each
 worker the real Notifier, on an engine of its own so that its reads are counted apart, editing
@@ -48,13 +54,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import asyncpg
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bench._support import CHANNEL, TEAM, NoopAction, queue_plans
-from bot.db.engine import create_engine, create_session_factory
+from bench._support import CHANNEL, TEAM, NoopAction, NoopWriteAction, queue_plans
+from bot.db.engine import create_engine, create_session_factory, is_postgres
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Execution, StepRun
 from bot.domain import ExecutionStatus, StepStage, StepState
@@ -77,11 +83,17 @@ class Configuration:
     database: str
     workers: int
     cards: bool = False
+    writes: bool = False
 
     @property
     def label(self) -> str:
         workers = f"{self.workers} worker{'s' if self.workers > 1 else ''}"
-        return f"{self.database:10s} {workers}{', with cards' if self.cards else ''}"
+        extras = [label for label, on in (("with cards", self.cards), ("write steps", self.writes)) if on]
+        return f"{self.database:10s} {', '.join([workers, *extras])}"
+
+    @property
+    def action(self) -> str:
+        return NoopWriteAction.name if self.writes else NoopAction.name
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,7 @@ class Outcome:
     runs_per_worker: list[int]
     worker_counts: Counter[str]
     notifier_counts: Counter[str]
+    wal_flushes: int | None
     problems: list[str]
 
 
@@ -98,6 +111,8 @@ CONFIGURATIONS = (
     Configuration("PostgreSQL", 2),
     Configuration("SQLite", 1),
     Configuration("PostgreSQL", 1, cards=True),
+    Configuration("PostgreSQL", 1, writes=True),
+    Configuration("PostgreSQL", 2, writes=True),
 )
 
 
@@ -141,13 +156,17 @@ async def _run(
     engine = create_engine(url)
     try:
         await upgrade_to_head(engine)
-        plan_ids = await queue_plans(create_session_factory(engine), count=plans, steps=steps)
+        plan_ids = await queue_plans(
+            create_session_factory(engine), count=plans, steps=steps, action=configuration.action
+        )
         slack_url = None
         if configuration.cards:
             slack = await stack.enter_async_context(FakeSlack())
             await _post_cards(engine, slack, plan_ids)
             slack_url = slack.api_url
+        flushed_before = await _wal_flushes(engine)
         seconds, reports = await _run_workers(url, configuration.workers, slack_url)
+        flushed_after = await _wal_flushes(engine)
         runs = [[(plan, step) for plan, step in report["runs"]] for report in reports]
         problems = _check_runs(runs, plans, steps) + await _check_database(engine, plans, steps)
     finally:
@@ -157,8 +176,19 @@ async def _run(
         runs_per_worker=[len(r) for r in runs],
         worker_counts=sum((Counter(report["worker"]) for report in reports), Counter()),
         notifier_counts=sum((Counter(report["notifier"]) for report in reports), Counter()),
+        wal_flushes=None if flushed_before is None else flushed_after - flushed_before,
         problems=problems,
     )
+
+
+async def _wal_flushes(engine: AsyncEngine) -> int | None:
+    """The times the PostgreSQL server has flushed its WAL to disk so far (the whole server's, so a
+    quiet machine is assumed); None on SQLite. Read once the workers have exited, whose statistics
+    PostgreSQL takes in at their disconnection."""
+    if not is_postgres(engine):
+        return None
+    async with engine.connect() as conn:
+        return (await conn.execute(text("SELECT wal_sync FROM pg_stat_wal"))).scalar_one()
 
 
 async def _post_cards(engine: AsyncEngine, slack: FakeSlack, plan_ids: list[int]) -> None:
@@ -260,6 +290,11 @@ def _report(configuration: Configuration, outcomes: list[Outcome], plans: int, s
         f"      per step: {counts['statements'] / executed:.2f} statements, "
         f"{counts['transactions'] / executed:.2f} transactions, "
         f"{counts['checkouts'] / executed:.3f} pool checkouts"
+        + (
+            f", {sum(o.wal_flushes for o in outcomes) / executed:.2f} WAL flushes (whole server)"
+            if all(o.wal_flushes is not None for o in outcomes)
+            else ""
+        )
     )
     if configuration.cards:
         reads = sum((outcome.notifier_counts for outcome in outcomes), Counter())
@@ -348,10 +383,10 @@ async def _serve_worker(url: str, slack_url: str | None) -> None:
         if slack_url
         else _SilentObserver()
     )
-    action = NoopAction()
+    actions = [NoopAction(), NoopWriteAction()]
     worker = Worker(
         sessions=create_session_factory(engine),
-        registry=Registry([action]),
+        registry=Registry(actions),
         observer=observer,
         lease_seconds=LEASE_SECONDS,
         poll_seconds=1.0,
@@ -366,7 +401,8 @@ async def _serve_worker(url: str, slack_url: str | None) -> None:
         await supervisor.aclose()
         await engine.dispose()
         await notifier_engine.dispose()
-    report = {"runs": action.runs, "done_at": done_at, "worker": worker_counts, "notifier": notifier_counts}
+    runs = [run for action in actions for run in action.runs]
+    report = {"runs": runs, "done_at": done_at, "worker": worker_counts, "notifier": notifier_counts}
     print(json.dumps(report), flush=True)
 
 

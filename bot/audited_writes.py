@@ -7,6 +7,12 @@ more CPU than the database spends running it. On PostgreSQL a template is one st
 compare-and-set a CTE that every write and the event's insert depend on; outside a transaction it
 autocommits, one round trip with no BEGIN or COMMIT. On SQLite the head moves first and the writes
 follow in one transaction. Inside the caller's transaction, either joins it.
+
+A write made with `synchronous=False` commits on PostgreSQL without waiting for its WAL to reach the
+disk (`synchronous_commit` off for its transaction only): it is visible at once and survives any
+crash of ours, and a crash of the database itself within a fraction of a second (three
+`wal_writer_delay`s at most) loses it together with everything committed after it. The next
+synchronous commit on the server flushes it with its own. bot.worker says which writes may.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from sqlalchemy import (
     Row,
     bindparam,
     exists,
+    func,
     insert,
     select,
     true,
@@ -108,14 +115,19 @@ class AuditedWrite:
         self._writes = writes
         self._returning = tuple(returning)
         self._events = events
-        self._built: dict[tuple[str, bool], _Built] = {}
+        self._built: dict[tuple[str, bool, bool], _Built] = {}
 
     async def __call__(
-        self, conn: AsyncConnection, events: Sequence[Sealed], placeholders: dict[str, Any]
+        self,
+        conn: AsyncConnection,
+        events: Sequence[Sealed],
+        placeholders: dict[str, Any],
+        *,
+        synchronous: bool = True,
     ) -> tuple[Any, ...] | None:
         if len(events) != self._events:
             raise ValueError(f"this write appends {self._events} events, not {len(events)}")
-        built = self._statements(conn.dialect, opens_stream=events[0].after.seq == 0)
+        built = self._statements(conn.dialect, opens_stream=events[0].after.seq == 0, synchronous=synchronous)
         bound = {**placeholders, **_event_values(events)}
         if built.fused is not None and built.on_driver is not None:
             if not conn.in_transaction():
@@ -129,13 +141,13 @@ class AuditedWrite:
                     await conn.execute(statement, bound)
             return _plain(row)
 
-    def _statements(self, dialect: Dialect, *, opens_stream: bool) -> _Built:
-        key = (dialect.name, opens_stream)
+    def _statements(self, dialect: Dialect, *, opens_stream: bool, synchronous: bool) -> _Built:
+        key = (dialect.name, opens_stream, synchronous)
         if key not in self._built:
-            self._built[key] = self._build(dialect, opens_stream)
+            self._built[key] = self._build(dialect, opens_stream, synchronous)
         return self._built[key]
 
-    def _build(self, dialect: Dialect, opens_stream: bool) -> _Built:
+    def _build(self, dialect: Dialect, opens_stream: bool, synchronous: bool) -> _Built:
         name = dialect.name
         advance = _advance(name, opens_stream, _suffix(self._events - 1))
         advance = advance.returning(AuditChain.seq, *self._returning)
@@ -145,7 +157,10 @@ class AuditedWrite:
             )
         head = advance.cte("head")
         statements = self._statements_after(exists(head.select()), name)
-        fused = select(head).add_cte(*(s.cte(f"write_{n}") for n, s in enumerate(statements)))
+        # A column of the row read back, so that it is evaluated whenever the head moved; local to
+        # the transaction, which for a statement outside one is the statement's own.
+        unflushed = () if synchronous else (func.set_config("synchronous_commit", "off", True),)
+        fused = select(head, *unflushed).add_cte(*(s.cte(f"write_{n}") for n, s in enumerate(statements)))
         return _Built(advance=advance, rest=(), fused=fused, on_driver=_OnDriver.of(fused, dialect))
 
     def _statements_after(self, moved: ColumnElement[bool], dialect: str) -> list[Executable]:

@@ -140,7 +140,10 @@ async def _take(
             Plan.updated_at: now,
         }
     )
-    if await (statements.START if starting else statements.TAKE_OVER)(conn, [event], placeholders) is None:
+    # A claim changes nothing outside the database: it need not wait for the disk (bot.audited_writes),
+    # and the first step that changes something flushes it with its own start.
+    take = statements.START if starting else statements.TAKE_OVER
+    if await take(conn, [event], placeholders, synchronous=False) is None:
         return None
     return Lease(
         execution_id=found.id,
@@ -204,8 +207,10 @@ async def start_step(
     action: str,
     args: dict[str, Any],
     plan_step_id: int | None,
+    synchronous: bool = True,
 ) -> None:
-    """Record the step as running (again, if it ran before) with its step.started event."""
+    """Record the step as running (again, if it ran before) with its step.started event; with
+    `synchronous` False, without waiting for the disk (bot.audited_writes)."""
     now = utcnow()
     run = {
         StepRun.execution_id: lease.execution_id,
@@ -229,7 +234,8 @@ async def start_step(
         "action": action,
         "args": _REDACTOR.redact_data(args),
     }
-    await _transition(conn, lease, statements.START_STEP, [(AuditKind.STEP_STARTED, detail)], run, now)
+    events = [(AuditKind.STEP_STARTED, detail)]
+    await _transition(conn, lease, statements.START_STEP, events, run, now, synchronous=synchronous)
 
 
 async def finish_step(
@@ -245,12 +251,14 @@ async def finish_step(
     error: str = "",
     undo: dict[str, Any] | None = None,
     last: bool = False,
+    synchronous: bool = True,
 ) -> bool:
     """Store the step's result and undo with its step.finished event, and read the cancel flag
     in the same statement: that read is the check between steps.
 
     When the plan's `last` step succeeded, the same write ends the execution as Succeeded, which
-    spares the end a write (and, on PostgreSQL, a commit) of its own; True when it did.
+    spares the end a write (and, on PostgreSQL, a commit) of its own; True when it did. With
+    `synchronous` False, the write does not wait for the disk (bot.audited_writes).
     """
     now = utcnow()
     result = {
@@ -279,7 +287,7 @@ async def finish_step(
         result |= end
         events.append((AuditKind.EXECUTION_FINISHED, end_detail))
     write = statements.FINISH_LAST_STEP if ends else statements.FINISH_STEP
-    head = await _transition(conn, lease, write, events, result, now)
+    head = await _transition(conn, lease, write, events, result, now, synchronous=synchronous)
     lease.cancel_requested = bool(head[1])  # after the head's seq
     return ends
 
@@ -362,6 +370,8 @@ async def _transition(
     events: Sequence[tuple[AuditKind, dict[str, Any]]],
     placeholders: dict[Any, Any],
     created_at: datetime,
+    *,
+    synchronous: bool = True,
 ) -> Any:
     """Make `write` with its events, each sealed onto the one before; the head row it returns."""
     sealed: list[audit.Sealed] = []
@@ -378,7 +388,7 @@ async def _transition(
             )
         )
         head = sealed[-1].head
-    row = await write(conn, sealed, values(placeholders))
+    row = await write(conn, sealed, values(placeholders), synchronous=synchronous)
     if row is None:
         raise Conflict(f"execution {lease.execution_id} has been taken over by another worker")
     lease.head = head

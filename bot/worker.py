@@ -23,7 +23,7 @@ from bot.errors import Conflict
 from bot.executions import Lease, PlannedStep, RecordedRun
 from bot.observers import PlanObserver
 from bot.steps import StepOutcome, rollback_for, run_action
-from tools.common.base import Effect
+from tools.common.base import Action, Effect
 from tools.common.registry import Registry, UnknownActionError
 
 log = logging.getLogger(__name__)
@@ -271,7 +271,15 @@ class Worker:
 
         Plan steps can be cancelled mid-way and share the execution's deadline; rollback steps
         run to the end, because stopping a rollback half-way leaves the worst state of all.
+
+        The records of a read-only step (and the execution's end with the last one) do not wait
+        for the disk (bot.audited_writes). A database crash that lost them takes the execution back
+        to before the step, as if this worker had died there, and the step runs again, as it would
+        after a worker crash, with no change in the world to account for. The records of a step
+        that changes something wait, and flush all that was committed before them: no change is
+        made on top of history the database could still lose.
         """
+        synchronous = not self._reads_only(action)
         started = executions.start_step(
             await self._connection.get(),
             lease,
@@ -280,6 +288,7 @@ class Worker:
             action=action,
             args=args,
             plan_step_id=plan_step_id,
+            synchronous=synchronous,
         )
         await self._write(started)
         self._observer.plan_changed(lease.team_id, lease.plan_id)
@@ -307,6 +316,7 @@ class Worker:
             error=outcome.error,
             undo=undo,
             last=last,
+            synchronous=synchronous,
         )
         ended = await self._write(finished)
         if ended:
@@ -398,11 +408,18 @@ class Worker:
             return StepOutcome(ok=False, error="cancelled while running", cancelled=True)
 
     def _rerunnable(self, step: PlannedStep) -> bool:
+        action = self._action(step.action)
+        return action is not None and (action.idempotent or action.effect == Effect.READ)
+
+    def _reads_only(self, name: str) -> bool:
+        action = self._action(name)
+        return action is not None and action.effect == Effect.READ
+
+    def _action(self, name: str) -> Action | None:
         try:
-            action = self._registry.get(step.action)
+            return self._registry.get(name)
         except UnknownActionError:
-            return False
-        return action.idempotent or action.effect == Effect.READ
+            return None
 
     async def _skip(self, lease: Lease, steps: Sequence[PlannedStep]) -> None:
         await executions.skip_steps(await self._connection.get(), lease, steps)
