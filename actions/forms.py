@@ -1,6 +1,7 @@
-"""One way the modals of notes, runbooks, playbooks and schedules are submitted: their fields are
-read and checked inside the ack (a refusal shown beside its field, nothing stored), then the work
-runs after the ack and its outcome is told where the modal came from (actions/surfaces.py)."""
+"""One way the modals of notes, runbooks, playbooks, schedules and change sessions are submitted:
+their fields are read and checked inside the ack (a refusal shown beside its field, nothing stored),
+then the work runs after the ack and its outcome is told where the modal came from
+(actions/surfaces.py)."""
 
 from __future__ import annotations
 
@@ -22,13 +23,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Submission:
-    """A modal submitted: by whom, what it carried (private_metadata), and where to tell them."""
+    """A modal submitted: by whom, what it carried (private_metadata), where to tell them, and the
+    Web API client of their workspace (for work that posts where the modal was opened)."""
 
     runtime: Runtime
     actor: Actor
     context: dict[str, Any]
     say: Say
     view_id: str
+    client: Any
 
 
 def register(
@@ -52,7 +55,7 @@ def register(
         await ack()
         actor, context = payloads.interaction_actor(body), fields.metadata(view)
         say = surfaces.teller(runtime, client, actor, str(context.get("channel_id") or ""))
-        submission = Submission(runtime, actor, context, say, view["id"])
+        submission = Submission(runtime, actor, context, say, view["id"], client)
         runtime.after_ack.submit(
             reported(partial(act, submission, value), say, doing=doing), name=callback_id
         )

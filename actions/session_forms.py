@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from actions import fields, payloads, surfaces
-from actions.errors import channel_ephemeral, reported
+from actions import fields, forms, payloads, surfaces
+from actions.errors import reported
 from actions.fields import FieldError
 from actions.sessions import end_and_post, open_members_modal, post_here, start_modal
 from blocks import ids
@@ -35,53 +35,17 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
             client.views_open(trigger_id=body["trigger_id"], view=view), name="session-modal"
         )
 
-    @app.view(ids.SESSION_START_MODAL)
-    async def handle_session_start_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        errors: dict[str, str] = {}
-        for read in (_name, _roster):
-            try:
-                read(view)
-            except FieldError as exc:
-                errors.update(exc.errors)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
-        await ack()
-        name, members = _name(view), _roster(view)
-        actor, context = payloads.interaction_actor(body), fields.metadata(view)
-        channel_id, thread_ts = str(context.get("channel_id") or ""), context.get("thread_ts") or None
-
-        async def start() -> None:
-            started = await session_ops.start(
-                runtime, actor=actor, name=name, channel_id=channel_id, thread_ts=thread_ts, members=members
-            )
-            await post_here(client, started, *session_started(started))
-
-        say = channel_ephemeral(client, channel_id, actor.user_id)
-        runtime.after_ack.submit(reported(start, say, doing="starting the session"), name="session-start")
-
-    @app.view(ids.SESSION_MEMBERS_MODAL)
-    async def handle_session_members_modal(ack: Any, body: dict[str, Any], client: Any) -> None:
-        view = body["view"]
-        try:
-            members = _roster(view)
-        except FieldError as exc:
-            await ack(response_action="errors", errors=exc.errors)
-            return
-        await ack()
-        actor, context = payloads.interaction_actor(body), fields.metadata(view)
-
-        async def save() -> None:
-            session_id = _session_id(str(context.get("session_id") or ""))
-            changed, change = await session_ops.set_members(
-                runtime, actor=actor, session_id=session_id, members=members
-            )
-            text = members_changed(changed, change.joined, change.left)
-            await post_here(client, changed, text, [section(text)])
-
-        say = channel_ephemeral(client, str(context.get("channel_id") or ""), actor.user_id)
-        runtime.after_ack.submit(reported(save, say, doing="saving the members"), name="session-members")
+    forms.register(
+        app,
+        runtime,
+        ids.SESSION_START_MODAL,
+        read=_start_fields,
+        act=_start,
+        doing="starting the session",
+    )
+    forms.register(
+        app, runtime, ids.SESSION_MEMBERS_MODAL, read=_roster, act=_save_members, doing="saving the members"
+    )
 
     @app.action(ids.SESSION_MEMBERS)
     async def handle_session_members(ack: Any, body: dict[str, Any], respond: Any, client: Any) -> None:
@@ -112,6 +76,42 @@ def register(app: AsyncApp, *, runtime: Runtime) -> None:
 
         say = surfaces.replier(runtime, body, respond, client)
         runtime.after_ack.submit(reported(end, say, doing="ending the session"), name="session-end")
+
+
+async def _start(submission: forms.Submission, fields_read: tuple[str, dict[str, SessionRole]]) -> None:
+    name, members = fields_read
+    context = submission.context
+    started = await session_ops.start(
+        submission.runtime,
+        actor=submission.actor,
+        name=name,
+        channel_id=str(context.get("channel_id") or ""),
+        thread_ts=context.get("thread_ts") or None,
+        members=members,
+    )
+    await post_here(submission.client, started, *session_started(started))
+
+
+async def _save_members(submission: forms.Submission, members: dict[str, SessionRole]) -> None:
+    session_id = _session_id(str(submission.context.get("session_id") or ""))
+    changed, change = await session_ops.set_members(
+        submission.runtime, actor=submission.actor, session_id=session_id, members=members
+    )
+    text = members_changed(changed, change.joined, change.left)
+    await post_here(submission.client, changed, text, [section(text)])
+
+
+def _start_fields(view: dict[str, Any]) -> tuple[str, dict[str, SessionRole]]:
+    """The name and the roster, every refusal shown beside its field at once."""
+    errors: dict[str, str] = {}
+    for read in (_name, _roster):
+        try:
+            read(view)
+        except FieldError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise FieldError(errors)
+    return _name(view), _roster(view)
 
 
 def _name(view: dict[str, Any]) -> str:
