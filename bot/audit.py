@@ -65,6 +65,7 @@ class AuditKind(StrEnum):
     FREEZE_LIFTED = "freeze.lifted"
     EXECUTION_STARTED = "execution.started"
     EXECUTION_PAUSED = "execution.paused"
+    EXECUTION_RELEASED = "execution.released"
     EXECUTION_FINISHED = "execution.finished"
     STEP_STARTED = "step.started"
     STEP_FINISHED = "step.finished"

@@ -169,14 +169,32 @@ async def renew_lease(session: AsyncSession, *, execution_id: int, owner: str, l
 
 async def release_leases(session: AsyncSession, *, owner: str) -> list[int]:
     """End the leases `owner` holds on running executions, so the next claim takes them over at
-    once (as after a lease ran out); the ids of those executions."""
-    released = await session.scalars(
-        update(Execution)
-        .where(Execution.lease_owner == owner, Execution.status == ExecutionStatus.RUNNING)
-        .values(lease_expires_at=utcnow() - LEASE_ENDED_MARGIN)
-        .returning(Execution.id)
+    once (as after a lease ran out); the ids of those executions. Each hand-back is audited on its
+    plan, in the same transaction: the log says why another worker went on before the lease ran out."""
+    now = utcnow()
+    held = (
+        Execution.lease_owner == owner,
+        Execution.status == ExecutionStatus.RUNNING,
+        Execution.lease_expires_at >= now,
     )
-    return list(released)
+    released = (
+        await session.execute(
+            update(Execution)
+            .where(*held)
+            .values(lease_expires_at=now - LEASE_ENDED_MARGIN)
+            .returning(Execution.id, Execution.team_id, Execution.plan_id)
+        )
+    ).all()
+    for execution_id, team_id, plan_id in released:
+        await audit.record(
+            session,
+            team_id=team_id,
+            actor_id=owner,
+            kind=AuditKind.EXECUTION_RELEASED,
+            plan_id=plan_id,
+            detail={"execution_id": execution_id},
+        )
+    return [execution_id for execution_id, _, _ in released]
 
 
 async def plan_steps(conn: AsyncConnection, lease: Lease) -> list[PlannedStep]:

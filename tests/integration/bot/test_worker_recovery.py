@@ -100,6 +100,35 @@ async def test_a_crash_between_steps_repeats_nothing(
     assert dials.values == {"a": 1, "b": 1}
 
 
+async def test_a_lease_handed_back_is_audited_and_taken_over_at_once(
+    sessions: SessionFactory, worker: Worker, dials: Dials
+) -> None:
+    """A worker shutting down hands its execution back (bot/worker.py): the plan's log says so, and
+    the next worker goes on without waiting out the 30 s lease."""
+    plan_id = await approved_plan(sessions, dial_draft(set_dial("a", 1)))
+    async with sessions.begin() as session:
+        lease, _ = await start_first_step(session, owner="leaving", lease_seconds=30)
+    leaving = Worker(
+        sessions=sessions,
+        registry=Registry(dials.actions()),
+        observer=RecordingObserver(),
+        lease_seconds=30,
+        poll_seconds=0.05,
+        owner="leaving",
+    )
+
+    assert await leaving.release_leases() == 1
+    assert await leaving.release_leases() == 0  # nothing left to hand back, nothing more logged
+
+    assert await worker.run_once() is True
+    assert (await view(sessions, plan_id)).status == PlanStatus.SUCCEEDED
+    async with sessions() as session:
+        events = await audit.for_plan(session, team_id=TEAM, plan_id=plan_id)
+        assert await audit.verify_chain(session, team_id=TEAM) is None
+    released = [(e.actor_id, e.detail) for e in events if e.kind == AuditKind.EXECUTION_RELEASED]
+    assert released == [("leaving", {"execution_id": lease.execution_id})]
+
+
 async def test_a_worker_whose_execution_was_taken_over_writes_nothing_more(
     sessions: SessionFactory, worker: Worker
 ) -> None:
