@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot import executions, planner, plans, workflows
 from bot.db.engine import SessionFactory
@@ -93,16 +93,24 @@ async def start_first_step(
     lease = await executions.claim(conn, owner=owner, lease_seconds=lease_seconds)
     assert lease is not None, "no queued execution to claim"
     [first, *_] = await executions.plan_steps(conn, lease)
+    await start_planned_step(conn, lease, first)
+    return lease, first
+
+
+async def start_planned_step(
+    conn: AsyncConnection, lease: Lease, step: PlannedStep, *, synchronous: bool = True
+) -> None:
+    """Record `step` of the leased execution as started, as the worker does before running it."""
     await executions.start_step(
         conn,
         lease,
-        stage=StepStage(first.stage),
-        position=first.position,
-        action=first.action,
-        args=first.args,
-        plan_step_id=first.id,
+        stage=StepStage(step.stage),
+        position=step.position,
+        action=step.action,
+        args=step.args,
+        plan_step_id=step.id,
+        synchronous=synchronous,
     )
-    return lease, first
 
 
 async def finish_started_step(

@@ -21,8 +21,9 @@ from bot import executions
 from bot.audit import AuditKind
 from bot.db.engine import SessionFactory, is_postgres
 from bot.db.models import StepRun
-from bot.domain import StepStage, StepState
+from bot.domain import StepState
 from bot.worker import Worker
+from tests.builders import start_planned_step
 from tests.integration.bot.dial_plans import approved_plan, check_dial, dial_draft, set_dial
 
 _KINDS = {str(kind) for kind in AuditKind}
@@ -77,16 +78,7 @@ async def test_a_write_that_need_not_wait_turns_the_flush_off_for_its_own_transa
         await conn.rollback()
 
         # Outside a transaction the write is a statement of its own, sent to the driver directly.
-        await executions.start_step(
-            conn,
-            lease,
-            stage=StepStage(step.stage),
-            position=step.position,
-            action=step.action,
-            args=step.args,
-            plan_step_id=step.id,
-            synchronous=False,
-        )
+        await start_planned_step(conn, lease, step, synchronous=False)
         assert await _synchronous_commit(conn) == "on"
         await conn.rollback()
 
